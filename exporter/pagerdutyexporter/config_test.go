@@ -1,0 +1,58 @@
+package pagerdutyexporter
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/exporter/pagerdutyexporter/internal/metadata"
+)
+
+func TestLoadConfig(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+
+	tests := []struct {
+		id      component.ID
+		check   func(t *testing.T, cfg *Config)
+		wantErr string
+	}{
+		{
+			id:    component.NewID(metadata.Type),
+			check: func(t *testing.T, cfg *Config) { assert.Equal(t, createDefaultConfig(), cfg) },
+		},
+		{
+			id: component.NewIDWithName(metadata.Type, "custom"),
+			check: func(t *testing.T, cfg *Config) {
+				assert.Equal(t, "critical", cfg.MinSeverity)
+				assert.Equal(t, "checkout-cluster", cfg.Source)
+				assert.Equal(t, DefaultEndpoint, cfg.Endpoint)
+			},
+		},
+		{id: component.NewIDWithName(metadata.Type, "short_key"), wantErr: "routing_key: must be 32 characters, got 8"},
+		{id: component.NewIDWithName(metadata.Type, "bad_endpoint"), wantErr: "endpoint"},
+		{id: component.NewIDWithName(metadata.Type, "bad_severity"), wantErr: "min_severity"},
+		{id: component.NewIDWithName(metadata.Type, "empty_source"), wantErr: "source"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id.String(), func(t *testing.T) {
+			cfg := NewFactory().CreateDefaultConfig()
+			sub, err := cm.Sub(tt.id.String())
+			require.NoError(t, err)
+			require.NoError(t, sub.Unmarshal(cfg))
+			err = confmap.Validate(cfg)
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				assert.NotContains(t, err.Error(), "tooshort", "the routing key is a secret")
+				return
+			}
+			require.NoError(t, err)
+			tt.check(t, cfg.(*Config))
+		})
+	}
+}

@@ -1,0 +1,60 @@
+package slackexporter
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/exporter/slackexporter/internal/metadata"
+)
+
+func TestLoadConfig(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+
+	tests := []struct {
+		id      component.ID
+		check   func(t *testing.T, cfg *Config)
+		wantErr string
+	}{
+		{
+			id:    component.NewID(metadata.Type),
+			check: func(t *testing.T, cfg *Config) { assert.Equal(t, createDefaultConfig(), cfg) },
+		},
+		{
+			id: component.NewIDWithName(metadata.Type, "custom"),
+			check: func(t *testing.T, cfg *Config) {
+				assert.Equal(t, "#alerts", cfg.Channel)
+				assert.Equal(t, time.Hour, cfg.RepeatInterval)
+				assert.Equal(t, 1, cfg.QueueConfig.Get().NumConsumers)
+			},
+		},
+		{id: component.NewIDWithName(metadata.Type, "http_not_allowed"), wantErr: "webhook_url: scheme must be https"},
+		{id: component.NewIDWithName(metadata.Type, "http_allowed"), check: func(t *testing.T, cfg *Config) { assert.True(t, cfg.InsecureAllowHTTP) }},
+		{id: component.NewIDWithName(metadata.Type, "not_a_url"), wantErr: "webhook_url: not a valid URL"},
+		{id: component.NewIDWithName(metadata.Type, "bad_rate_limit"), wantErr: "rate_limit"},
+		{id: component.NewIDWithName(metadata.Type, "bad_repeat_interval"), wantErr: "repeat_interval"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id.String(), func(t *testing.T) {
+			cfg := NewFactory().CreateDefaultConfig()
+			sub, err := cm.Sub(tt.id.String())
+			require.NoError(t, err)
+			require.NoError(t, sub.Unmarshal(cfg))
+			err = confmap.Validate(cfg)
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				assert.NotContains(t, err.Error(), "127.0.0.1:8080", "the webhook URL is a secret")
+				return
+			}
+			require.NoError(t, err)
+			tt.check(t, cfg.(*Config))
+		})
+	}
+}
