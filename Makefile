@@ -1,0 +1,74 @@
+# otelcol-multiagents: build, run and test the collector distribution.
+#   make run    build if needed, then start the collector with otelcol-config.yaml
+#   make test   everything CI runs: vet, unit + integration tests (-race), build, smoke test of the binary
+
+SHELL       := /bin/bash
+GO          ?= go
+GOBIN       := $(shell $(GO) env GOPATH)/bin
+OCB_VERSION := v0.165.0
+OCB         := $(GOBIN)/builder
+DIST_DIR    := build/otelcol-multiagents
+BINARY      := bin/otelcol-multiagents
+STATICCHECK_VERSION := v0.8.2
+
+# Extra flags for `make run`, e.g. RUN_ARGS="--config config/production.yaml".
+RUN_ARGS ?=
+
+.PHONY: all build run test vet unit smoke lint bench clean
+
+all: build
+
+# The pinned ocb, installed once into GOPATH/bin.
+$(OCB):
+	$(GO) install go.opentelemetry.io/collector/cmd/builder@$(OCB_VERSION)
+
+# Generate the distribution's sources only when the manifest or our module's requirements change.
+# ocb writes main.go, components.go and go.mod, then runs `go mod tidy`, which fails at this release:
+# test-only dependencies of host_metrics (scraper/scrapertest@v0.165.0) and of the file exporter
+# (otlpencodingextension@v0.165.1) are not served by the module proxy. That one failure is expected
+# and tolerated; `go mod tidy -e` then tidies the generated module, skipping the missing test-only
+# modules, and `go build` compiles it. Any other ocb failure stops the build.
+$(DIST_DIR)/components.go: builder-config.yaml go.mod | $(OCB)
+	@mkdir -p $(DIST_DIR)
+	@if ! $(OCB) --config builder-config.yaml --skip-compilation > $(DIST_DIR)/ocb.log 2>&1; then \
+		if grep -q 'failed to update go.mod' $(DIST_DIR)/ocb.log && [ -f $(DIST_DIR)/go.mod ]; then \
+			echo "ocb: go mod tidy failed on unserved test-only modules (expected at v0.165); tidying with -e"; \
+		else \
+			cat $(DIST_DIR)/ocb.log; exit 1; \
+		fi; \
+	fi
+	cd $(DIST_DIR) && $(GO) mod tidy -e 2> tidy.log || { cat tidy.log; exit 1; }
+	@touch $@
+
+# Compiling always runs: Go's build cache makes it fast when nothing changed.
+build: $(DIST_DIR)/components.go
+	cd $(DIST_DIR) && $(GO) build -trimpath -ldflags="-s -w" -o $(CURDIR)/$(BINARY) .
+	@echo "built $(BINARY)"
+
+run: build
+	./$(BINARY) --config otelcol-config.yaml $(RUN_ARGS)
+
+test: vet unit build smoke
+
+vet:
+	$(GO) vet ./...
+	$(GO) vet -tags e2e ./test/...
+
+# Unit and integration tests; integration tests start their own redis-server on loopback.
+unit:
+	$(GO) test -race -count=1 ./...
+
+# The built binary: validate every config, start, scrape, health, SIGTERM.
+smoke: build
+	OTELCOL_BIN=$(CURDIR)/$(BINARY) $(GO) test -tags e2e -count=1 ./test/...
+
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf build bin
