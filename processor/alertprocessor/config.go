@@ -3,6 +3,8 @@ package alertprocessor
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +20,8 @@ type Config struct {
 	ResolvedRetention time.Duration `mapstructure:"resolved_retention"`
 	// MaxInstances caps the alert instances held across all rules.
 	MaxInstances int `mapstructure:"max_instances"`
+	// MaxSeries caps the input series the processor remembers across all rules' metrics.
+	MaxSeries int `mapstructure:"max_series"`
 	// Rules are the alert rules.
 	Rules []Rule `mapstructure:"rules"`
 
@@ -26,28 +30,60 @@ type Config struct {
 
 // Rule is one alert rule.
 type Rule struct {
-	Name          string            `mapstructure:"name"`
-	Kind          string            `mapstructure:"kind"` // threshold (default) | absent
-	Metric        string            `mapstructure:"metric"`
-	Match         map[string]string `mapstructure:"match"`
-	GroupBy       []string          `mapstructure:"group_by"`
-	Function      string            `mapstructure:"function"`
-	Quantile      float64           `mapstructure:"quantile"`
-	Window        time.Duration     `mapstructure:"window"`
-	Aggregate     string            `mapstructure:"aggregate"`
-	Condition     string            `mapstructure:"condition"`
-	For           time.Duration     `mapstructure:"for"`
-	KeepFiringFor time.Duration     `mapstructure:"keep_firing_for"`
-	Severity      string            `mapstructure:"severity"`
-	Cooldown      time.Duration     `mapstructure:"cooldown"`
-	Description   string            `mapstructure:"description"`
+	// Name is the rule's name, written as the alertname attribute; unique.
+	Name string `mapstructure:"name"`
+	// Kind is threshold (the default) or absent.
+	Kind string `mapstructure:"kind"`
+	// Metric is the name of the metric whose series the rule reads.
+	Metric string `mapstructure:"metric"`
+	// Match selects series by attribute: "v" equals, "=~re" matches, "!=v" differs, "!~re" does not match.
+	Match map[string]string `mapstructure:"match"`
+	// GroupBy names the attributes that make one alert instance per distinct value set.
+	GroupBy []string `mapstructure:"group_by"`
+	// Function is applied to each series: value (default), rate, increase, avg, quantile.
+	Function string `mapstructure:"function"`
+	// Quantile is the quantile in (0, 1) for function quantile.
+	Quantile float64 `mapstructure:"quantile"`
+	// Window is the look-back of rate, increase, avg, quantile and of absent rules.
+	Window time.Duration `mapstructure:"window"`
+	// Aggregate combines the series of one group: avg, min, max (default), sum, count.
+	Aggregate string `mapstructure:"aggregate"`
+	// Condition compares the group's value with a threshold, e.g. "> 0.1".
+	Condition string `mapstructure:"condition"`
+	// For is how long the condition must hold before the instance fires.
+	For time.Duration `mapstructure:"for"`
+	// KeepFiringFor keeps a firing instance firing this long after its condition cleared.
+	KeepFiringFor time.Duration `mapstructure:"keep_firing_for"`
+	// Severity is info, warning, error or critical.
+	Severity string `mapstructure:"severity"`
+	// Cooldown is passed to the notifiers: how long before a still-firing alert is repeated.
+	Cooldown time.Duration `mapstructure:"cooldown"`
+	// Description is written on every instance; "{{ label }}" is replaced by a group label's value.
+	Description string `mapstructure:"description"`
 }
+
+const (
+	kindThreshold = "threshold"
+	kindAbsent    = "absent"
+
+	fnValue    = "value"
+	fnRate     = "rate"
+	fnIncrease = "increase"
+	fnAvg      = "avg"
+	fnQuantile = "quantile"
+
+	aggAvg   = "avg"
+	aggMin   = "min"
+	aggMax   = "max"
+	aggSum   = "sum"
+	aggCount = "count"
+)
 
 var (
 	validSeverities = map[string]bool{"info": true, "warning": true, "error": true, "critical": true}
-	validFunctions  = map[string]bool{"value": true, "rate": true, "increase": true, "avg": true, "quantile": true}
-	validAggregates = map[string]bool{"avg": true, "min": true, "max": true, "sum": true, "count": true}
-	validKinds      = map[string]bool{"threshold": true, "absent": true}
+	validFunctions  = map[string]bool{fnValue: true, fnRate: true, fnIncrease: true, fnAvg: true, fnQuantile: true}
+	validAggregates = map[string]bool{aggAvg: true, aggMin: true, aggMax: true, aggSum: true, aggCount: true}
+	validKinds      = map[string]bool{kindThreshold: true, kindAbsent: true}
 	validOperators  = []string{">=", "<=", "==", "!=", ">", "<"}
 )
 
@@ -66,6 +102,28 @@ func ParseCondition(cond string) (op string, threshold float64, err error) {
 	return "", 0, fmt.Errorf("%q does not start with one of %s", cond, strings.Join(validOperators, " "))
 }
 
+// effectiveKind, effectiveFunction and effectiveAggregate apply the documented defaults.
+func (r *Rule) effectiveKind() string {
+	if r.Kind == "" {
+		return kindThreshold
+	}
+	return r.Kind
+}
+
+func (r *Rule) effectiveFunction() string {
+	if r.Function == "" {
+		return fnValue
+	}
+	return r.Function
+}
+
+func (r *Rule) effectiveAggregate() string {
+	if r.Aggregate == "" {
+		return aggMax
+	}
+	return r.Aggregate
+}
+
 // Validate checks the configuration; each error names the rule and field it is about.
 func (cfg *Config) Validate() error {
 	var errs []error
@@ -80,6 +138,9 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.MaxInstances <= 0 {
 		errs = append(errs, fmt.Errorf("max_instances: must be positive, got %d", cfg.MaxInstances))
+	}
+	if cfg.MaxSeries <= 0 {
+		errs = append(errs, fmt.Errorf("max_series: must be positive, got %d", cfg.MaxSeries))
 	}
 	seen := map[string]bool{}
 	for i, r := range cfg.Rules {
@@ -100,43 +161,160 @@ func (cfg *Config) Validate() error {
 
 func (r *Rule) validate(where string) []error {
 	var errs []error
-	kind := r.Kind
-	if kind == "" {
-		kind = "threshold"
+	fail := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s.%s: %s", where, field, fmt.Sprintf(format, args...)))
 	}
+	kind := r.effectiveKind()
 	if !validKinds[kind] {
-		errs = append(errs, fmt.Errorf("%s.kind: %q is not one of threshold, absent", where, r.Kind))
+		fail("kind", "%q is not one of threshold, absent", r.Kind)
 	}
 	if r.Metric == "" {
-		errs = append(errs, fmt.Errorf("%s.metric: must not be empty", where))
+		fail("metric", "must not be empty")
 	}
 	if !validSeverities[r.Severity] {
-		errs = append(errs, fmt.Errorf("%s.severity: %q is not one of info, warning, error, critical", where, r.Severity))
+		fail("severity", "%q is not one of info, warning, error, critical", r.Severity)
 	}
-	if r.For < 0 || r.KeepFiringFor < 0 || r.Cooldown < 0 || r.Window < 0 {
-		errs = append(errs, fmt.Errorf("%s: for, keep_firing_for, cooldown and window must not be negative", where))
+	for _, d := range []struct {
+		field string
+		value time.Duration
+	}{{"for", r.For}, {"keep_firing_for", r.KeepFiringFor}, {"cooldown", r.Cooldown}, {"window", r.Window}} {
+		if d.value < 0 {
+			fail(d.field, "must not be negative, got %s", d.value)
+		}
 	}
-	if kind == "absent" {
+	for _, key := range slices.Sorted(maps.Keys(r.Match)) {
+		expr := r.Match[key]
+		if key == "" {
+			fail("match", "attribute name must not be empty")
+			continue
+		}
+		if _, err := parseMatcher(key, expr); err != nil {
+			fail("match."+key, "%v", err)
+		}
+	}
+	for i, label := range r.GroupBy {
+		if label == "" {
+			fail(fmt.Sprintf("group_by[%d]", i), "must not be empty")
+		} else if slices.Contains(r.GroupBy[:i], label) {
+			fail(fmt.Sprintf("group_by[%d]", i), "duplicate label %q", label)
+		}
+	}
+	if _, err := parseDescription(r.Description, r.GroupBy); err != nil {
+		fail("description", "%v", err)
+	}
+
+	if kind == kindAbsent {
+		// An absent rule has no series to group, no function and no threshold: its condition is
+		// "no matching series showed activity within window".
+		if r.Window <= 0 {
+			fail("window", "an absent rule needs a positive window (how long without activity counts as absent)")
+		}
+		if len(r.GroupBy) > 0 {
+			fail("group_by", "an absent rule has no series to group; remove it")
+		}
+		if r.Function != "" {
+			fail("function", "an absent rule takes no function")
+		}
+		if r.Aggregate != "" {
+			fail("aggregate", "an absent rule takes no aggregate")
+		}
+		if r.Condition != "" {
+			fail("condition", "an absent rule takes no condition")
+		}
 		return errs
 	}
-	if r.Function != "" && !validFunctions[r.Function] {
-		errs = append(errs, fmt.Errorf("%s.function: %q is not one of value, rate, increase, avg, quantile", where, r.Function))
+
+	fn := r.effectiveFunction()
+	if !validFunctions[fn] {
+		fail("function", "%q is not one of value, rate, increase, avg, quantile", r.Function)
 	}
-	if r.Aggregate != "" && !validAggregates[r.Aggregate] {
-		errs = append(errs, fmt.Errorf("%s.aggregate: %q is not one of avg, min, max, sum, count", where, r.Aggregate))
+	if !validAggregates[r.effectiveAggregate()] {
+		fail("aggregate", "%q is not one of avg, min, max, sum, count", r.Aggregate)
 	}
-	switch r.Function {
-	case "rate", "increase", "avg":
+	switch fn {
+	case fnRate, fnIncrease, fnAvg, fnQuantile:
 		if r.Window <= 0 {
-			errs = append(errs, fmt.Errorf("%s.window: function %s needs a positive window", where, r.Function))
+			fail("window", "function %s needs a positive window", fn)
 		}
-	case "quantile":
+	}
+	if fn == fnQuantile {
 		if r.Quantile <= 0 || r.Quantile >= 1 {
-			errs = append(errs, fmt.Errorf("%s.quantile: must be in (0, 1), got %g", where, r.Quantile))
+			fail("quantile", "must be in (0, 1), got %g", r.Quantile)
+		}
+	} else if r.Quantile != 0 {
+		fail("quantile", "is only used by function quantile, not %s", fn)
+	}
+	if typ, known := knownMetricTypes[r.Metric]; known && validFunctions[fn] {
+		if err := checkFunctionFits(fn, typ); err != nil {
+			fail("function", "%v", err)
 		}
 	}
 	if _, _, err := ParseCondition(r.Condition); err != nil {
-		errs = append(errs, fmt.Errorf("%s.condition: %w", where, err))
+		fail("condition", "%v", err)
 	}
 	return errs
+}
+
+// metricType is the kind of input series, as far as the rule functions care.
+type metricType int
+
+const (
+	typeGauge metricType = iota + 1
+	typeCounter
+	typeHistogram
+)
+
+func (t metricType) String() string {
+	switch t {
+	case typeGauge:
+		return "gauge"
+	case typeCounter:
+		return "monotonic sum"
+	case typeHistogram:
+		return "histogram"
+	}
+	return "unsupported"
+}
+
+// knownMetricTypes are the metrics of the architecture's contracts: for them a function that
+// cannot apply is rejected at start-up rather than at the first evaluation.
+var knownMetricTypes = map[string]metricType{
+	"multiagents.events":              typeCounter,
+	"multiagents.worker.executions":   typeCounter,
+	"multiagents.workflows":           typeCounter,
+	"multiagents.event.duration":      typeHistogram,
+	"multiagents.worker.duration":     typeHistogram,
+	"multiagents.workflow.duration":   typeHistogram,
+	"multiagents.active_workflows":    typeGauge,
+	"multiagents.system.cpu":          typeGauge,
+	"multiagents.system.memory":       typeGauge,
+	"multiagents.worker.health":       typeGauge,
+	"multiagents.worker.success_rate": typeGauge,
+	"multiagents.worker.error_rate":   typeGauge,
+	"multiagents.worker.duration.avg": typeGauge,
+	"multiagents.worker.duration.p95": typeGauge,
+	"multiagents.worker.last_seen":    typeGauge,
+	"multiagents.worker.issue":        typeGauge,
+	"multiagents.alerts":              typeGauge,
+	"system.cpu.utilization":          typeGauge,
+	"system.memory.utilization":       typeGauge,
+}
+
+// checkFunctionFits says whether a function can be computed on a series of the given type.
+func checkFunctionFits(fn string, typ metricType) error {
+	ok := false
+	switch fn {
+	case fnValue:
+		ok = typ == typeGauge || typ == typeCounter
+	case fnRate, fnIncrease:
+		ok = typ == typeCounter || typ == typeHistogram
+	case fnAvg:
+		ok = typ == typeGauge || typ == typeHistogram
+	case fnQuantile:
+		ok = typ == typeHistogram
+	}
+	if !ok {
+		return fmt.Errorf("%s does not apply to a %s", fn, typ)
+	}
+	return nil
 }

@@ -7,7 +7,6 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
-	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processorhelper"
 
@@ -29,12 +28,41 @@ func createDefaultConfig() component.Config {
 		StaleAfter:         5 * time.Minute,
 		ResolvedRetention:  15 * time.Minute,
 		MaxInstances:       10000,
+		MaxSeries:          100000,
 	}
 }
 
 func createMetrics(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Metrics) (processor.Metrics, error) {
-	// Placeholder at this stage: metrics pass through unchanged and no rule is evaluated.
-	return processorhelper.NewMetrics(ctx, set, cfg, next,
-		func(_ context.Context, md pmetric.Metrics) (pmetric.Metrics, error) { return md, nil },
-		processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}))
+	mp, err := newMetricsProcessor(ctx, set, cfg, next, time.Now)
+	if err != nil {
+		return nil, err
+	}
+	return mp, nil
+}
+
+// newMetricsProcessor builds the processor with the given clock (tests inject theirs).
+func newMetricsProcessor(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Metrics, now func() time.Time) (*metricsProcessor, error) {
+	c, ok := cfg.(*Config)
+	if !ok {
+		return nil, errNoConfig
+	}
+	p, err := newAlertProcessor(set, c, next, now)
+	if err != nil {
+		return nil, err
+	}
+	wrapped, err := processorhelper.NewMetrics(ctx, set, cfg, next, p.consume,
+		processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
+		processorhelper.WithStart(p.start),
+		processorhelper.WithShutdown(p.shutdown))
+	if err != nil {
+		return nil, err
+	}
+	return &metricsProcessor{Metrics: wrapped, alerts: p}, nil
+}
+
+// metricsProcessor is the processor as the collector sees it, keeping a handle on the rule
+// evaluator for tests.
+type metricsProcessor struct {
+	processor.Metrics
+	alerts *alertProcessor
 }

@@ -1,0 +1,187 @@
+package alertprocessor
+
+import (
+	"math"
+	"time"
+)
+
+// groupAcc gathers one group's series during an evaluation.
+type groupAcc struct {
+	seq    uint64
+	labels []string
+
+	// Per-series values combined by the rule's aggregate.
+	n             int
+	sum, min, max float64
+
+	// Histogram series of the group, merged (like Prometheus's sum by (le)) before avg or
+	// quantile is taken: the average and percentiles of all the group's observations.
+	histSeries int
+	histCount  float64
+	histSum    float64
+	bounds     []float64
+	buckets    []float64
+}
+
+func (g *groupAcc) add(v float64) {
+	if math.IsNaN(v) {
+		return
+	}
+	if g.n == 0 || v < g.min {
+		g.min = v
+	}
+	if g.n == 0 || v > g.max {
+		g.max = v
+	}
+	g.sum += v
+	g.n++
+}
+
+// beginEvaluation clears the rule's per-evaluation scratch.
+func (r *compiledRule) beginEvaluation() {
+	r.evalSeq++
+	r.activeSeries = 0
+}
+
+func (r *compiledRule) group(m *membership) *groupAcc {
+	g := r.groups[m.groupKey]
+	if g == nil {
+		g = &groupAcc{}
+		r.groups[m.groupKey] = g
+	}
+	if g.seq != r.evalSeq {
+		buckets := g.buckets[:0]
+		*g = groupAcc{seq: r.evalSeq, labels: m.labels, buckets: buckets}
+	}
+	return g
+}
+
+// accumulate adds one selected series to its group. It returns a non-empty reason when the
+// rule's function cannot be computed on this series (reported once per rule and reason).
+func (r *compiledRule) accumulate(s *series, m *membership, now time.Time) string {
+	if r.absent {
+		if s.activeWithin(now, r.cfg.Window) {
+			r.activeSeries++
+		}
+		return ""
+	}
+	if err := checkFunctionFits(r.function, s.kind); err != nil {
+		return err.Error()
+	}
+	g := r.group(m)
+	var base *totals
+	if r.function != fnValue {
+		base = s.totalsAt(now.Add(-r.cfg.Window))
+	}
+	switch r.function {
+	case fnValue:
+		g.add(s.lastValue)
+	case fnRate, fnIncrease:
+		inc := s.cur.sum - base.sum
+		if s.kind == typeHistogram {
+			inc = s.cur.count - base.count
+		}
+		inc = math.Max(inc, 0)
+		if r.function == fnRate {
+			inc /= r.cfg.Window.Seconds()
+		}
+		g.add(inc)
+	case fnAvg:
+		dCount, dSum := s.cur.count-base.count, s.cur.sum-base.sum
+		if s.kind == typeHistogram {
+			g.histSeries++
+			g.histCount += dCount
+			g.histSum += dSum
+		} else if dCount > 0 {
+			g.add(dSum / dCount)
+		} else {
+			g.add(s.lastValue) // no point within the window: the series' value has not moved
+		}
+	case fnQuantile:
+		if len(base.buckets) != len(s.cur.buckets) {
+			return "" // the bounds changed within the window: the series restarted, wait
+		}
+		if g.bounds == nil {
+			g.bounds = s.bounds
+			g.buckets = append(g.buckets[:0], make([]float64, len(s.cur.buckets))...)
+		} else if !sameBounds(g.bounds, s.bounds) {
+			return "series in one group have different histogram bucket bounds; only the first bounds seen are used"
+		}
+		g.histSeries++
+		for i := range s.cur.buckets {
+			d := math.Max(s.cur.buckets[i]-base.buckets[i], 0)
+			g.buckets[i] += d
+			g.histCount += d
+		}
+	}
+	return ""
+}
+
+// result is the group's value, or false when no selected series gave one this evaluation.
+func (r *compiledRule) result(g *groupAcc) (float64, bool) {
+	if g.histSeries > 0 {
+		var v float64
+		ok := false
+		switch r.function {
+		case fnAvg:
+			v, ok = g.histSum/g.histCount, g.histCount > 0
+		case fnQuantile:
+			v, ok = bucketQuantile(r.cfg.Quantile, g.bounds, g.buckets)
+		}
+		switch {
+		case !ok:
+		case r.aggregate == aggCount:
+			g.n += g.histSeries // count counts the series, not the merged histogram
+		default:
+			g.add(v)
+		}
+	}
+	if g.n == 0 {
+		return 0, false
+	}
+	switch r.aggregate {
+	case aggAvg:
+		return g.sum / float64(g.n), true
+	case aggMin:
+		return g.min, true
+	case aggSum:
+		return g.sum, true
+	case aggCount:
+		return float64(g.n), true
+	default:
+		return g.max, true
+	}
+}
+
+// bucketQuantile interpolates the q-quantile from explicit-bounds bucket counts the way
+// Prometheus's histogram_quantile does: linearly inside the bucket holding the rank, the
+// first bucket starting at 0 (when its bound is positive), and the overflow bucket reported
+// as the highest finite bound.
+func bucketQuantile(q float64, bounds, counts []float64) (float64, bool) {
+	var total float64
+	for _, c := range counts {
+		total += c
+	}
+	if total <= 0 || len(bounds) == 0 || len(counts) != len(bounds)+1 {
+		return 0, false
+	}
+	rank := q * total
+	var cum float64
+	for i, c := range counts {
+		if c > 0 && cum+c >= rank {
+			if i == len(bounds) {
+				return bounds[len(bounds)-1], true
+			}
+			upper := bounds[i]
+			lower := 0.0
+			if i > 0 {
+				lower = bounds[i-1]
+			} else if upper <= 0 {
+				return upper, true
+			}
+			return lower + (upper-lower)*(rank-cum)/c, true
+		}
+		cum += c
+	}
+	return bounds[len(bounds)-1], true
+}

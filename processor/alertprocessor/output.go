@@ -1,0 +1,75 @@
+package alertprocessor
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/processor/alertprocessor/internal/metadata"
+)
+
+// The alert state series, per the architecture's "Alert state" contract.
+const (
+	alertsMetricName        = "multiagents.alerts"
+	alertsMetricDescription = "Alert instances of the alert processor's rules; value is the rule's observed value."
+
+	attrAlertName   = "alertname"
+	attrAlertState  = "alertstate"
+	attrSeverity    = "severity"
+	attrFingerprint = "fingerprint"
+	attrDescription = "description"
+	attrThreshold   = "threshold"
+	attrCooldown    = "cooldown"
+)
+
+// renderAlerts writes every live instance as a multiagents.alerts point, ordered by rule and
+// fingerprint. It returns false when there is no instance to write.
+func renderAlerts(rules []*compiledRule, now time.Time, version string) (pmetric.Metrics, bool) {
+	md := pmetric.NewMetrics()
+	var points pmetric.NumberDataPointSlice
+	started := false
+	ts := pcommon.NewTimestampFromTime(now)
+	for _, r := range rules {
+		if len(r.instances) == 0 {
+			continue
+		}
+		if !started {
+			started = true
+			sm := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty()
+			sm.Scope().SetName(metadata.ScopeName)
+			sm.Scope().SetVersion(version)
+			m := sm.Metrics().AppendEmpty()
+			m.SetName(alertsMetricName)
+			m.SetDescription(alertsMetricDescription)
+			points = m.SetEmptyGauge().DataPoints()
+		}
+		instances := make([]*instance, 0, len(r.instances))
+		for _, in := range r.instances {
+			instances = append(instances, in)
+		}
+		slices.SortFunc(instances, func(a, b *instance) int { return cmp.Compare(a.fingerprint, b.fingerprint) })
+		for _, in := range instances {
+			dp := points.AppendEmpty()
+			dp.SetTimestamp(ts)
+			dp.SetDoubleValue(in.value)
+			attrs := dp.Attributes()
+			attrs.EnsureCapacity(7 + len(in.labels))
+			attrs.PutStr(attrAlertName, r.cfg.Name)
+			attrs.PutStr(attrAlertState, in.state.String())
+			attrs.PutStr(attrSeverity, r.cfg.Severity)
+			attrs.PutStr(attrFingerprint, in.fingerprint)
+			attrs.PutStr(attrDescription, in.description)
+			attrs.PutStr(attrThreshold, r.thresholdText)
+			attrs.PutStr(attrCooldown, r.cooldownText)
+			for i, k := range r.cfg.GroupBy {
+				if in.labels[i] != "" {
+					attrs.PutStr(k, in.labels[i])
+				}
+			}
+		}
+	}
+	return md, started
+}

@@ -1,0 +1,222 @@
+package alertprocessor
+
+import (
+	"context"
+	"errors"
+	"hash/maphash"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/processor"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/processor/alertprocessor/internal/metadata"
+)
+
+// alertProcessor remembers the latest state of the series its rules read, evaluates the rules
+// on its own ticker and writes multiagents.alerts to the next consumer.
+type alertProcessor struct {
+	cfg       *Config
+	logger    *zap.Logger
+	telemetry *metadata.TelemetryBuilder
+	next      consumer.Metrics
+	version   string
+	now       func() time.Time // injectable clock
+	ctx       context.Context  // for the processor's own telemetry
+
+	mu          sync.Mutex
+	rules       []*compiledRule
+	stores      map[string]*metricStore
+	seed        maphash.Seed
+	seriesCount int
+	startedAt   pcommon.Timestamp
+	steps       stepper
+
+	stopTicker chan struct{}
+	tickerDone chan struct{}
+}
+
+func newAlertProcessor(set processor.Settings, cfg *Config, next consumer.Metrics, now func() time.Time) (*alertProcessor, error) {
+	rules, err := compileRules(cfg.Rules)
+	if err != nil {
+		return nil, err
+	}
+	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	p := &alertProcessor{
+		cfg:       cfg,
+		logger:    set.Logger,
+		telemetry: tb,
+		next:      next,
+		version:   set.BuildInfo.Version,
+		now:       now,
+		ctx:       context.Background(),
+		rules:     rules,
+		stores:    newMetricStores(rules),
+		seed:      maphash.MakeSeed(),
+		startedAt: pcommon.NewTimestampFromTime(now()),
+	}
+	p.steps = stepper{
+		maxInstances: cfg.MaxInstances,
+		onOverflow:   p.instanceOverflow,
+		onTransition: func(r *compiledRule, in *instance, _ alertState) {
+			tb.ProcessorAlertTransitions.Add(p.ctx, 1, metric.WithAttributes(
+				attribute.String("rule", r.cfg.Name), attribute.String("state", in.state.String())))
+		},
+	}
+	return p, nil
+}
+
+// consume remembers what the rules need of md; md itself passes on unchanged.
+func (p *alertProcessor) consume(_ context.Context, md pmetric.Metrics) (pmetric.Metrics, error) {
+	now := p.now()
+	p.mu.Lock()
+	p.ingest(md, now)
+	p.mu.Unlock()
+	return md, nil
+}
+
+func (p *alertProcessor) start(_ context.Context, _ component.Host) error {
+	p.stopTicker = make(chan struct{})
+	p.tickerDone = make(chan struct{})
+	go p.runTicker(p.cfg.EvaluationInterval, p.stopTicker, p.tickerDone)
+	return nil
+}
+
+func (p *alertProcessor) shutdown(ctx context.Context) error {
+	if p.stopTicker == nil {
+		return nil
+	}
+	close(p.stopTicker)
+	p.stopTicker = nil
+	select {
+	case <-p.tickerDone:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (p *alertProcessor) runTicker(interval time.Duration, stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-ticker.C:
+			p.evaluateAndEmit(context.Background())
+		}
+	}
+}
+
+// evaluateAndEmit runs one evaluation at the clock's time and hands the alert state to the
+// next consumer as its own pmetric.Metrics.
+func (p *alertProcessor) evaluateAndEmit(ctx context.Context) {
+	md, ok := p.evaluate(p.now())
+	if !ok {
+		return
+	}
+	if err := p.next.ConsumeMetrics(ctx, md); err != nil {
+		p.telemetry.ProcessorAlertEmitFailures.Add(p.ctx, 1)
+		p.logger.Warn("could not hand multiagents.alerts to the next consumer", zap.Error(err))
+	}
+}
+
+// evaluate runs every rule at time now and returns the alert state to write (false when
+// there is no instance at all).
+func (p *alertProcessor) evaluate(now time.Time) (pmetric.Metrics, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, r := range p.rules {
+		r.beginEvaluation()
+	}
+	evicted := 0
+	for _, store := range p.stores {
+		for key, s := range store.series {
+			if now.Sub(s.lastSeen) > p.cfg.StaleAfter {
+				delete(store.series, key)
+				evicted++
+				continue
+			}
+			for i := range s.members {
+				m := &s.members[i]
+				if reason := m.rule.accumulate(s, m, now); reason != "" {
+					p.ruleError(m.rule, reason)
+				}
+			}
+		}
+	}
+	p.seriesCount -= evicted
+	if evicted > 0 {
+		p.telemetry.ProcessorAlertSeriesEvicted.Add(p.ctx, int64(evicted))
+	}
+	startedFor := now.Sub(p.startedAt.AsTime())
+	for _, r := range p.rules {
+		if r.absent {
+			// No activity within the window; only once the processor has watched that long.
+			holds := r.activeSeries == 0 && startedFor >= r.cfg.Window
+			p.steps.observe(r, "", nil, float64(r.activeSeries), holds, now)
+		} else {
+			for key, g := range r.groups {
+				if g.seq != r.evalSeq {
+					delete(r.groups, key) // no series of this group any more
+					continue
+				}
+				if v, ok := r.result(g); ok {
+					p.steps.observe(r, key, g.labels, v, r.holds(v), now)
+				}
+			}
+		}
+		p.steps.finish(r, now, p.cfg.ResolvedRetention)
+	}
+	p.recordGauges()
+	p.telemetry.ProcessorAlertEvaluations.Add(p.ctx, 1)
+	return renderAlerts(p.rules, now, p.version)
+}
+
+func (p *alertProcessor) recordGauges() {
+	var counts [stateResolved + 1]int64
+	for _, r := range p.rules {
+		for _, in := range r.instances {
+			counts[in.state]++
+		}
+	}
+	for st := statePending; st <= stateResolved; st++ {
+		p.telemetry.ProcessorAlertInstances.Record(p.ctx, counts[st], metric.WithAttributes(attribute.String("state", st.String())))
+	}
+	p.telemetry.ProcessorAlertSeries.Record(p.ctx, int64(p.seriesCount))
+}
+
+func (p *alertProcessor) instanceOverflow(r *compiledRule) {
+	p.telemetry.ProcessorAlertInstancesOverflow.Add(p.ctx, 1, metric.WithAttributes(attribute.String("rule", r.cfg.Name)))
+	if !r.loggedOverflow {
+		r.loggedOverflow = true
+		p.logger.Warn("max_instances reached: new alert instances of this rule are not created",
+			zap.String("rule", r.cfg.Name), zap.Int("max_instances", p.cfg.MaxInstances))
+	}
+}
+
+// ruleError reports, once per rule and reason, a problem only visible at evaluation, such as
+// quantile over a metric that turns out to be a gauge.
+func (p *alertProcessor) ruleError(r *compiledRule, reason string) {
+	if r.loggedMismatch[reason] {
+		return
+	}
+	r.loggedMismatch[reason] = true
+	p.telemetry.ProcessorAlertRuleErrors.Add(p.ctx, 1, metric.WithAttributes(
+		attribute.String("rule", r.cfg.Name), attribute.String("reason", reason)))
+	p.logger.Error("alert rule cannot be evaluated on some series; they are skipped",
+		zap.String("rule", r.cfg.Name), zap.String("function", r.function), zap.String("metric", r.cfg.Metric), zap.String("reason", reason))
+}
+
+var errNoConfig = errors.New("alert processor: configuration is not *alertprocessor.Config")

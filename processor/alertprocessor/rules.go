@@ -1,0 +1,123 @@
+package alertprocessor
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// compiledRule is a validated Rule ready for evaluation, with its alert instances.
+type compiledRule struct {
+	index       int
+	cfg         Rule
+	absent      bool
+	function    string
+	aggregate   string
+	op          string
+	threshold   float64
+	matchers    []matcher
+	description descriptionTemplate
+
+	// Attribute values written on every instance of the rule.
+	thresholdText string
+	cooldownText  string
+
+	instances map[string]*instance
+	// Per-evaluation scratch: the groups seen in this evaluation and, for absent rules,
+	// how many selected series were active.
+	groups       map[string]*groupAcc
+	evalSeq      uint64
+	activeSeries int
+
+	// What has been logged once already.
+	loggedOverflow bool
+	loggedMismatch map[string]bool
+}
+
+func compileRules(rules []Rule) ([]*compiledRule, error) {
+	out := make([]*compiledRule, 0, len(rules))
+	for i, rc := range rules {
+		r := &compiledRule{
+			index:          i,
+			cfg:            rc,
+			absent:         rc.effectiveKind() == kindAbsent,
+			function:       rc.effectiveFunction(),
+			aggregate:      rc.effectiveAggregate(),
+			cooldownText:   rc.Cooldown.String(),
+			instances:      map[string]*instance{},
+			groups:         map[string]*groupAcc{},
+			loggedMismatch: map[string]bool{},
+		}
+		for _, key := range slices.Sorted(maps.Keys(rc.Match)) {
+			m, err := parseMatcher(key, rc.Match[key])
+			if err != nil {
+				return nil, fmt.Errorf("rules[%d] (%s).match.%s: %w", i, rc.Name, key, err)
+			}
+			r.matchers = append(r.matchers, m)
+		}
+		var err error
+		if r.description, err = parseDescription(rc.Description, rc.GroupBy); err != nil {
+			return nil, fmt.Errorf("rules[%d] (%s).description: %w", i, rc.Name, err)
+		}
+		if r.absent {
+			r.thresholdText = "absent for " + rc.Window.String()
+		} else {
+			if r.op, r.threshold, err = ParseCondition(rc.Condition); err != nil {
+				return nil, fmt.Errorf("rules[%d] (%s).condition: %w", i, rc.Name, err)
+			}
+			r.thresholdText = r.op + " " + strconv.FormatFloat(r.threshold, 'g', -1, 64)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// lookBack is how far back the rule reads a series' history.
+func (r *compiledRule) lookBack() time.Duration {
+	if r.absent || r.function != fnValue {
+		return r.cfg.Window
+	}
+	return 0
+}
+
+// holds applies the rule's condition to a group's value.
+func (r *compiledRule) holds(v float64) bool {
+	switch r.op {
+	case ">":
+		return v > r.threshold
+	case ">=":
+		return v >= r.threshold
+	case "<":
+		return v < r.threshold
+	case "<=":
+		return v <= r.threshold
+	case "==":
+		return v == r.threshold
+	case "!=":
+		return v != r.threshold
+	}
+	return false
+}
+
+// membership returns whether a new series is selected by the rule, and its group.
+func (r *compiledRule) membership(point, resource pcommon.Map) (membership, bool) {
+	for i := range r.matchers {
+		if !r.matchers[i].matches(lookupLabel(point, resource, r.matchers[i].key)) {
+			return membership{}, false
+		}
+	}
+	m := membership{rule: r}
+	if len(r.cfg.GroupBy) > 0 {
+		m.labels = make([]string, len(r.cfg.GroupBy))
+		for i, key := range r.cfg.GroupBy {
+			m.labels[i] = lookupLabel(point, resource, key)
+		}
+		m.groupKey = strings.Join(m.labels, "\xff")
+	}
+	return m, true
+}

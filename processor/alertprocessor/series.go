@@ -1,0 +1,257 @@
+package alertprocessor
+
+import (
+	"hash/maphash"
+	"math"
+	"sort"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
+
+// Snapshots of a series' running totals are kept at most this densely over the longest window
+// a rule reads it with, and never more than maxSnapshots of them: a window's start is then
+// found within window/snapshotsPerWindow, and memory per series is fixed.
+const (
+	snapshotsPerWindow = 32
+	maxSnapshots       = 64
+)
+
+// totals are a series' running totals since the processor first saw it, made monotonic
+// across counter resets: for a monotonic sum, sum is the accumulated increase; for a gauge,
+// sum and count add up every value received (so avg over a window is Δsum/Δcount); for a
+// histogram they are its accumulated observation sum, count and bucket counts.
+type totals struct {
+	sum     float64
+	count   float64
+	buckets []float64
+}
+
+func (t *totals) copyFrom(o *totals) {
+	t.sum, t.count = o.sum, o.count
+	t.buckets = append(t.buckets[:0], o.buckets...)
+}
+
+type snapshot struct {
+	at time.Time
+	totals
+}
+
+// series is one input time series (metric name + resource and point attributes) and what the
+// rules need of it.
+type series struct {
+	kind        metricType
+	lastSeen    time.Time // receive time of the last point
+	lastChanged time.Time // last point that changed the totals (any point, for gauges)
+	lastValue   float64   // the last point's value (gauges and sums)
+
+	cur   totals
+	snaps []snapshot
+
+	// Last raw cumulative values, to turn cumulative points into increments.
+	haveRaw    bool
+	rawStart   pcommon.Timestamp
+	rawSum     float64
+	rawCount   float64
+	rawBuckets []float64
+	bounds     []float64
+
+	members []membership
+}
+
+// membership ties a series to a rule that selects it and to its group in that rule.
+type membership struct {
+	rule     *compiledRule
+	groupKey string
+	labels   []string // group label values, in the rule's group_by order
+}
+
+func newSeries(kind metricType, now time.Time) *series {
+	// lastChanged stays zero until a point adds something: first sight of a cumulative
+	// counter is not activity.
+	return &series{kind: kind, lastSeen: now}
+}
+
+// startSnapshots records the zero totals as of just before the first point, so that a
+// window reaching back before the series existed counts everything the series added.
+func (s *series) startSnapshots(now time.Time) {
+	s.snaps = append(s.snaps[:0], snapshot{at: now.Add(-time.Nanosecond)})
+	s.snaps[0].buckets = make([]float64, len(s.cur.buckets))
+}
+
+// observeGauge applies a gauge point (or a non-monotonic sum's).
+func (s *series) observeGauge(now time.Time, v float64) {
+	s.lastValue = v
+	s.cur.sum += v
+	s.cur.count++
+	s.lastSeen, s.lastChanged = now, now
+}
+
+// observeCounter applies a monotonic sum point. countFirst says whether the first point of a
+// cumulative series counts as an increase (the counter started while we were watching).
+func (s *series) observeCounter(now time.Time, v float64, cumulative bool, start pcommon.Timestamp, countFirst bool) {
+	s.lastValue = v
+	s.lastSeen = now
+	inc := v
+	if cumulative {
+		switch {
+		case !s.haveRaw:
+			if !countFirst {
+				inc = 0
+			}
+		case v < s.rawSum || (start != 0 && s.rawStart != 0 && start != s.rawStart):
+			// Reset: the new value is all increase since the restart.
+		default:
+			inc = v - s.rawSum
+		}
+		s.haveRaw, s.rawSum, s.rawStart = true, v, start
+	}
+	if inc != 0 {
+		s.cur.sum += inc
+		s.lastChanged = now
+	}
+}
+
+// observeHistogram applies a histogram point; a change of bucket bounds restarts the series.
+// The caller has checked that len(counts) == len(bounds)+1.
+func (s *series) observeHistogram(now time.Time, count uint64, sum float64, counts []uint64, bounds []float64, cumulative bool, start pcommon.Timestamp, countFirst bool) {
+	s.lastSeen = now
+	if !sameBounds(s.bounds, bounds) {
+		s.bounds = append(s.bounds[:0], bounds...)
+		s.cur = totals{buckets: make([]float64, len(counts))}
+		s.haveRaw = false
+		s.startSnapshots(now)
+	}
+	c := float64(count)
+	first := cumulative && !s.haveRaw
+	reset := false
+	if cumulative && s.haveRaw {
+		reset = c < s.rawCount || (start != 0 && s.rawStart != 0 && start != s.rawStart)
+		for i, n := range counts {
+			if float64(n) < s.rawBuckets[i] {
+				reset = true
+			}
+		}
+	}
+	var added bool
+	switch {
+	case !cumulative || reset || (first && countFirst):
+		s.cur.count += c
+		s.cur.sum += sum
+		for i, n := range counts {
+			s.cur.buckets[i] += float64(n)
+		}
+		added = count > 0
+	case !first:
+		s.cur.count += c - s.rawCount
+		s.cur.sum += sum - s.rawSum
+		for i, n := range counts {
+			s.cur.buckets[i] += float64(n) - s.rawBuckets[i]
+		}
+		added = c != s.rawCount
+	}
+	if cumulative {
+		s.haveRaw, s.rawStart, s.rawCount, s.rawSum = true, start, c, sum
+		s.rawBuckets = s.rawBuckets[:0]
+		for _, n := range counts {
+			s.rawBuckets = append(s.rawBuckets, float64(n))
+		}
+	}
+	if added {
+		s.lastChanged = now
+	}
+}
+
+func sameBounds(a, b []float64) bool {
+	if len(a) != len(b) || a == nil {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// record keeps a snapshot of the totals when the last one is at least spacing old, and drops
+// snapshots no window needs any more (all but the latest one at or before now-window).
+func (s *series) record(now time.Time, window time.Duration) {
+	if window <= 0 {
+		return
+	}
+	cutoff := now.Add(-window)
+	drop := 0
+	for drop+1 < len(s.snaps) && !s.snaps[drop+1].at.After(cutoff) {
+		drop++
+	}
+	if drop > 0 {
+		s.snaps = append(s.snaps[:0], s.snaps[drop:]...)
+	}
+	if n := len(s.snaps); n > 0 && now.Sub(s.snaps[n-1].at) < window/snapshotsPerWindow {
+		return
+	}
+	if len(s.snaps) == maxSnapshots {
+		s.snaps = append(s.snaps[:0], s.snaps[1:]...)
+	}
+	s.snaps = append(s.snaps, snapshot{at: now})
+	s.snaps[len(s.snaps)-1].copyFrom(&s.cur)
+}
+
+// totalsAt returns the totals as they were at time t (to within the snapshot spacing).
+func (s *series) totalsAt(t time.Time) *totals {
+	if !s.lastSeen.After(t) {
+		return &s.cur
+	}
+	i := sort.Search(len(s.snaps), func(i int) bool { return s.snaps[i].at.After(t) })
+	if i == 0 {
+		if len(s.snaps) == 0 {
+			return &s.cur
+		}
+		return &s.snaps[0].totals // the series started after t
+	}
+	return &s.snaps[i-1].totals
+}
+
+// activeWithin says whether the series showed activity in the last window: a point for a
+// gauge, an increase for a sum or histogram (a cumulative series re-sent unchanged is quiet).
+func (s *series) activeWithin(now time.Time, window time.Duration) bool {
+	return now.Sub(s.lastChanged) < window
+}
+
+// seriesHash identifies a series by its attributes, independently of their order.
+func seriesHash(seed maphash.Seed, attrs pcommon.Map) uint64 {
+	var total uint64
+	for k, v := range attrs.All() {
+		h := maphash.String(seed, k)
+		var hv uint64
+		switch v.Type() {
+		case pcommon.ValueTypeStr:
+			hv = maphash.String(seed, v.Str())
+		case pcommon.ValueTypeInt:
+			hv = mix64(uint64(v.Int()) ^ 0x1)
+		case pcommon.ValueTypeDouble:
+			hv = mix64(math.Float64bits(v.Double()) ^ 0x2)
+		case pcommon.ValueTypeBool:
+			if v.Bool() {
+				hv = 0x3
+			} else {
+				hv = 0x4
+			}
+		default:
+			hv = maphash.String(seed, v.AsString())
+		}
+		total += mix64(h*31 ^ hv)
+	}
+	return total
+}
+
+// mix64 is the splitmix64 finalizer: it spreads bits so that sums of pair hashes stay unique.
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}

@@ -1,0 +1,142 @@
+package alertprocessor
+
+import (
+	"encoding/hex"
+	"hash/fnv"
+	"time"
+)
+
+type alertState int
+
+const (
+	statePending alertState = iota + 1
+	stateFiring
+	stateResolved
+)
+
+func (s alertState) String() string {
+	switch s {
+	case statePending:
+		return "pending"
+	case stateFiring:
+		return "firing"
+	case stateResolved:
+		return "resolved"
+	}
+	return "inactive"
+}
+
+// instance is one alert instance: a rule and one set of group label values.
+type instance struct {
+	labels      []string // group label values, in the rule's group_by order
+	fingerprint string
+	description string
+
+	state      alertState
+	value      float64
+	activeAt   time.Time // when the condition started to hold (start of pending)
+	firedAt    time.Time
+	clearedAt  time.Time // while firing: first evaluation at which the condition no longer held
+	resolvedAt time.Time
+	heldSeq    uint64 // the evaluation in which the condition last held
+}
+
+// fingerprint is a stable id of a rule and its group labels: the same across restarts and
+// collector instances, so notifiers can deduplicate on it.
+func fingerprint(rule string, groupBy, values []string) string {
+	h := fnv.New64a()
+	h.Write([]byte(rule))
+	for i, k := range groupBy {
+		h.Write([]byte{0})
+		h.Write([]byte(k))
+		h.Write([]byte{'='})
+		h.Write([]byte(values[i]))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// stepper moves instances through the state machine; it owns the global instance budget.
+type stepper struct {
+	maxInstances int
+	instances    int
+	// onOverflow is called when an instance cannot be created because of maxInstances.
+	onOverflow func(r *compiledRule)
+	// onTransition is called on every state change (for telemetry and tests).
+	onTransition func(r *compiledRule, in *instance, from alertState)
+}
+
+// observe applies one group's evaluation result: the condition held with value v.
+func (st *stepper) observe(r *compiledRule, key string, labels []string, v float64, holds bool, now time.Time) {
+	in := r.instances[key]
+	if !holds {
+		if in != nil {
+			in.value = v
+		}
+		return
+	}
+	if in == nil {
+		if st.instances >= st.maxInstances {
+			st.onOverflow(r)
+			return
+		}
+		st.instances++
+		labelMap := make(map[string]string, len(labels))
+		for i, k := range r.cfg.GroupBy {
+			labelMap[k] = labels[i]
+		}
+		in = &instance{
+			labels:      labels,
+			fingerprint: fingerprint(r.cfg.Name, r.cfg.GroupBy, labels),
+			description: r.description.render(labelMap),
+		}
+		r.instances[key] = in
+	}
+	in.value = v
+	in.heldSeq = r.evalSeq
+	in.clearedAt = time.Time{}
+	if in.state == 0 || in.state == stateResolved {
+		st.transition(r, in, statePending)
+		in.activeAt = now
+	}
+	if in.state == statePending && now.Sub(in.activeAt) >= r.cfg.For {
+		st.transition(r, in, stateFiring)
+		in.firedAt = now
+	}
+}
+
+// finish handles the rule's instances whose condition did not hold in this evaluation, and
+// forgets what has been resolved for longer than retention.
+func (st *stepper) finish(r *compiledRule, now time.Time, retention time.Duration) {
+	for key, in := range r.instances {
+		if in.heldSeq == r.evalSeq {
+			continue
+		}
+		switch in.state {
+		case statePending:
+			// Never fired: dropped without a trace, as Prometheus does.
+			delete(r.instances, key)
+			st.instances--
+		case stateFiring:
+			if in.clearedAt.IsZero() {
+				in.clearedAt = now
+			}
+			if now.Sub(in.clearedAt) >= r.cfg.KeepFiringFor {
+				st.transition(r, in, stateResolved)
+				in.resolvedAt = now
+			}
+		case stateResolved:
+			if now.Sub(in.resolvedAt) >= retention && now.After(in.resolvedAt) {
+				delete(r.instances, key)
+				st.instances--
+			}
+		}
+	}
+}
+
+func (st *stepper) transition(r *compiledRule, in *instance, to alertState) {
+	from := in.state
+	in.state = to
+	if st.onTransition != nil {
+		st.onTransition(r, in, from)
+	}
+}
