@@ -4,21 +4,45 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"go.opentelemetry.io/collector/confmap"
+)
+
+// Profiles preset the health thresholds; keys written explicitly in the config win over a profile.
+const (
+	// ProfileGuide follows the monitoring guide (error_rate_threshold 0.1).
+	ProfileGuide = "guide"
+	// ProfileFramework reproduces the framework's in-process worker monitor:
+	// failed above 50 % errors, degraded above 20 %, healthy again below 10 %, inactive after 3 intervals.
+	ProfileFramework = "framework"
+)
+
+// Report windows choose which window the rate and duration series describe.
+const (
+	ReportPerformance = "performance"
+	ReportRecent      = "recent"
 )
 
 // Config is the configuration of the worker_health processor.
 type Config struct {
+	// Profile presets error_rate_threshold, failed_error_rate and recovery_error_rate.
+	Profile string `mapstructure:"profile"`
 	// HealthCheckInterval is how often every worker is classified (the guide's health_check_interval_seconds).
 	HealthCheckInterval time.Duration `mapstructure:"health_check_interval"`
+	// InactiveAfter marks a worker that was active and has had no execution for this long as failed/inactive.
+	// When not set it is 3 × health_check_interval.
+	InactiveAfter time.Duration `mapstructure:"inactive_after"`
 	// PerformanceWindow is the long window for success rate and durations (performance_window_minutes).
 	PerformanceWindow time.Duration `mapstructure:"performance_window"`
 	// RecentWindow is the short window that health states are judged on.
 	RecentWindow time.Duration `mapstructure:"recent_window"`
+	// ReportWindow is the window the emitted rate and duration gauges describe.
+	ReportWindow string `mapstructure:"report_window"`
 	// ErrorRateThreshold makes a worker degraded (the guide's error_rate_threshold).
 	ErrorRateThreshold float64 `mapstructure:"error_rate_threshold"`
 	// FailedErrorRate makes a worker failed.
 	FailedErrorRate float64 `mapstructure:"failed_error_rate"`
-	// RecoveryErrorRate is the error rate a degraded or failed worker must drop below to be healthy again.
+	// RecoveryErrorRate is the error rate a degraded or failed worker must drop below to leave that state.
 	RecoveryErrorRate float64 `mapstructure:"recovery_error_rate"`
 	// SlowExecutionThreshold makes a worker degraded when its p95 duration reaches it.
 	SlowExecutionThreshold time.Duration `mapstructure:"slow_execution_threshold"`
@@ -26,8 +50,64 @@ type Config struct {
 	MaxWorkers int `mapstructure:"max_workers"`
 	// WorkerTTL forgets a worker silent for this long.
 	WorkerTTL time.Duration `mapstructure:"worker_ttl"`
+	// Inputs are the metric sources read as worker executions and durations.
+	Inputs []InputConfig `mapstructure:"inputs"`
 
 	_ struct{}
+}
+
+// InputConfig maps one metric source onto workers.
+type InputConfig struct {
+	// ExecutionsMetric is a sum counting executions, one series per worker and status.
+	ExecutionsMetric string `mapstructure:"executions_metric"`
+	// DurationMetric is an explicit-bucket histogram of execution durations (unit s, ms, us or ns).
+	DurationMetric string `mapstructure:"duration_metric"`
+	// WorkerAttribute is the data point attribute naming the worker.
+	WorkerAttribute string `mapstructure:"worker_attribute"`
+	// NamePrefix, when set, selects the points whose worker attribute starts with it and strips it.
+	NamePrefix string `mapstructure:"name_prefix"`
+	// StatusAttribute is the data point attribute of ExecutionsMetric telling success from error.
+	StatusAttribute string `mapstructure:"status_attribute"`
+	// ErrorValues are the StatusAttribute values that count as errors; any other value is a success.
+	ErrorValues []string `mapstructure:"error_values"`
+
+	_ struct{}
+}
+
+// receiverInput reads what the multiagents receiver emits.
+func receiverInput() InputConfig {
+	return InputConfig{
+		ExecutionsMetric: "multiagents.worker.executions",
+		DurationMetric:   "multiagents.worker.duration",
+		WorkerAttribute:  "worker.name",
+		StatusAttribute:  "status",
+		ErrorValues:      []string{"error"},
+	}
+}
+
+// applyProfile presets the thresholds of a profile; unknown profiles are left to Validate.
+func (cfg *Config) applyProfile(profile string) {
+	switch profile {
+	case ProfileGuide:
+		cfg.ErrorRateThreshold, cfg.FailedErrorRate, cfg.RecoveryErrorRate = 0.1, 0.5, 0.05
+	case ProfileFramework:
+		cfg.ErrorRateThreshold, cfg.FailedErrorRate, cfg.RecoveryErrorRate = 0.2, 0.5, 0.1
+	}
+}
+
+// Unmarshal applies the profile's preset first, so keys written next to it override it,
+// and derives inactive_after from health_check_interval when it is not written.
+func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
+	if p, ok := conf.Get("profile").(string); ok {
+		cfg.applyProfile(p)
+	}
+	if err := conf.Unmarshal(cfg); err != nil {
+		return err
+	}
+	if !conf.IsSet("inactive_after") {
+		cfg.InactiveAfter = 3 * cfg.HealthCheckInterval
+	}
+	return nil
 }
 
 // Validate checks the configuration; each error names the field it is about.
@@ -43,7 +123,14 @@ func (cfg *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s: must be in (0, 1], got %g", name, v))
 		}
 	}
+	if cfg.Profile != ProfileGuide && cfg.Profile != ProfileFramework {
+		errs = append(errs, fmt.Errorf("profile: must be %q or %q, got %q", ProfileGuide, ProfileFramework, cfg.Profile))
+	}
+	if cfg.ReportWindow != ReportPerformance && cfg.ReportWindow != ReportRecent {
+		errs = append(errs, fmt.Errorf("report_window: must be %q or %q, got %q", ReportPerformance, ReportRecent, cfg.ReportWindow))
+	}
 	positive("health_check_interval", cfg.HealthCheckInterval)
+	positive("inactive_after", cfg.InactiveAfter)
 	positive("performance_window", cfg.PerformanceWindow)
 	positive("recent_window", cfg.RecentWindow)
 	positive("slow_execution_threshold", cfg.SlowExecutionThreshold)
@@ -63,8 +150,46 @@ func (cfg *Config) Validate() error {
 	if cfg.MaxWorkers <= 0 {
 		errs = append(errs, fmt.Errorf("max_workers: must be positive, got %d", cfg.MaxWorkers))
 	}
-	if len(errs) == 0 {
-		return nil
+	if cfg.WorkerTTL > 0 && cfg.WorkerTTL < cfg.InactiveAfter {
+		errs = append(errs, fmt.Errorf("worker_ttl: %s must be at least inactive_after %s, or workers are forgotten before they are reported inactive", cfg.WorkerTTL, cfg.InactiveAfter))
 	}
+	errs = append(errs, validateInputs(cfg.Inputs)...)
 	return errors.Join(errs...)
+}
+
+func validateInputs(inputs []InputConfig) []error {
+	if len(inputs) == 0 {
+		return []error{errors.New("inputs: at least one input is required")}
+	}
+	var errs []error
+	readBy := map[string]string{}
+	claim := func(field, name string) {
+		if prev, dup := readBy[name]; dup {
+			errs = append(errs, fmt.Errorf("%s: metric %q is already read by %s", field, name, prev))
+			return
+		}
+		readBy[name] = field
+	}
+	for i, in := range inputs {
+		at := fmt.Sprintf("inputs[%d]", i)
+		if in.ExecutionsMetric == "" && in.DurationMetric == "" {
+			errs = append(errs, fmt.Errorf("%s: set executions_metric, duration_metric or both", at))
+		}
+		if in.WorkerAttribute == "" {
+			errs = append(errs, fmt.Errorf("%s.worker_attribute: must not be empty", at))
+		}
+		if in.ExecutionsMetric != "" {
+			claim(at+".executions_metric", in.ExecutionsMetric)
+			if in.StatusAttribute == "" {
+				errs = append(errs, fmt.Errorf("%s.status_attribute: must not be empty when executions_metric is set", at))
+			}
+			if len(in.ErrorValues) == 0 {
+				errs = append(errs, fmt.Errorf("%s.error_values: must list at least one value when executions_metric is set", at))
+			}
+		}
+		if in.DurationMetric != "" {
+			claim(at+".duration_metric", in.DurationMetric)
+		}
+	}
+	return errs
 }

@@ -7,7 +7,6 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
-	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/processor"
 	"go.opentelemetry.io/collector/processor/processorhelper"
 
@@ -26,21 +25,34 @@ func NewFactory() processor.Factory {
 // Defaults follow the monitoring guide's worker_monitoring section.
 func createDefaultConfig() component.Config {
 	return &Config{
+		Profile:                ProfileGuide,
 		HealthCheckInterval:    30 * time.Second,
+		InactiveAfter:          90 * time.Second, // 3 × health_check_interval
 		PerformanceWindow:      60 * time.Minute,
 		RecentWindow:           5 * time.Minute,
+		ReportWindow:           ReportPerformance,
 		ErrorRateThreshold:     0.1,
 		FailedErrorRate:        0.5,
 		RecoveryErrorRate:      0.05,
 		SlowExecutionThreshold: 5 * time.Second,
 		MaxWorkers:             10000,
 		WorkerTTL:              24 * time.Hour,
+		Inputs:                 []InputConfig{receiverInput()},
 	}
 }
 
 func createMetrics(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Metrics) (processor.Metrics, error) {
-	// Placeholder at this stage: metrics pass through unchanged.
-	return processorhelper.NewMetrics(ctx, set, cfg, next,
-		func(_ context.Context, md pmetric.Metrics) (pmetric.Metrics, error) { return md, nil },
-		processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}))
+	return newMetricsProcessor(ctx, set, cfg.(*Config), next, realClock{})
+}
+
+// newMetricsProcessor wires the processor into processorhelper; tests pass their own clock.
+func newMetricsProcessor(ctx context.Context, set processor.Settings, cfg *Config, next consumer.Metrics, clk clock) (processor.Metrics, error) {
+	p, err := newWorkerHealthProcessor(set, cfg, next, clk)
+	if err != nil {
+		return nil, err
+	}
+	return processorhelper.NewMetrics(ctx, set, cfg, next, p.processMetrics,
+		processorhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
+		processorhelper.WithStart(p.start),
+		processorhelper.WithShutdown(p.shutdown))
 }

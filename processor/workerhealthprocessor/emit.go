@@ -1,0 +1,107 @@
+package workerhealthprocessor
+
+import (
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/processor/workerhealthprocessor/internal/metadata"
+)
+
+// Names, units and attributes of the worker-health contract in docs/architecture.md.
+const (
+	metricHealth      = "multiagents.worker.health"
+	metricSuccessRate = "multiagents.worker.success_rate"
+	metricErrorRate   = "multiagents.worker.error_rate"
+	metricDurationAvg = "multiagents.worker.duration.avg"
+	metricDurationP95 = "multiagents.worker.duration.p95"
+	metricLastSeen    = "multiagents.worker.last_seen"
+	metricIssue       = "multiagents.worker.issue"
+
+	attrWorkerName = "worker.name"
+	attrState      = "state"
+	attrIssue      = "issue"
+)
+
+// healthBatch builds one evaluation's health series: a fresh pmetric.Metrics with its own
+// resource and a scope named after this processor.
+type healthBatch struct {
+	md        pmetric.Metrics
+	metrics   pmetric.MetricSlice
+	ts        pcommon.Timestamp
+	health    pmetric.NumberDataPointSlice
+	success   pmetric.NumberDataPointSlice
+	errorRate pmetric.NumberDataPointSlice
+	avg       pmetric.NumberDataPointSlice
+	p95       pmetric.NumberDataPointSlice
+	lastSeen  pmetric.NumberDataPointSlice
+	issue     pmetric.NumberDataPointSlice
+}
+
+func newHealthBatch(ts pcommon.Timestamp, workers int) *healthBatch {
+	md := pmetric.NewMetrics()
+	sm := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty()
+	sm.Scope().SetName(metadata.ScopeName)
+	b := &healthBatch{md: md, metrics: sm.Metrics(), ts: ts}
+	gauge := func(name, unit, description string, perWorker int) pmetric.NumberDataPointSlice {
+		m := b.metrics.AppendEmpty()
+		m.SetName(name)
+		m.SetUnit(unit)
+		m.SetDescription(description)
+		dps := m.SetEmptyGauge().DataPoints()
+		dps.EnsureCapacity(workers * perWorker)
+		return dps
+	}
+	b.health = gauge(metricHealth, "{state}", "Worker health state: 1 for the current state, 0 for the others.", len(stateNames))
+	b.success = gauge(metricSuccessRate, "1", "Share of the worker's executions that succeeded in the window.", 1)
+	b.errorRate = gauge(metricErrorRate, "1", "Share of the worker's executions that failed in the window.", 1)
+	b.avg = gauge(metricDurationAvg, "s", "Average execution duration in the window.", 1)
+	b.p95 = gauge(metricDurationP95, "s", "95th percentile execution duration in the window, interpolated from histogram buckets.", 1)
+	b.lastSeen = gauge(metricLastSeen, "s", "Unix time at which an execution of the worker was last observed.", 1)
+	b.issue = gauge(metricIssue, "{issue}", "1 while the issue holds for the worker, else 0.", int(issueCount))
+	return b
+}
+
+func (b *healthBatch) point(dps pmetric.NumberDataPointSlice, worker string, v float64) pmetric.NumberDataPoint {
+	dp := dps.AppendEmpty()
+	dp.SetTimestamp(b.ts)
+	dp.SetDoubleValue(v)
+	dp.Attributes().PutStr(attrWorkerName, worker)
+	return dp
+}
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// add writes one worker's series; rate and duration series only when the window has data for them.
+func (b *healthBatch) add(w *worker, is issues, report *windowTotals) {
+	for s, name := range stateNames {
+		b.point(b.health, w.name, boolValue(healthState(s) == w.state)).Attributes().PutStr(attrState, name)
+	}
+	for i, name := range issueNames {
+		b.point(b.issue, w.name, boolValue(is[i])).Attributes().PutStr(attrIssue, name)
+	}
+	if n := report.executions(); n > 0 {
+		b.point(b.success, w.name, report.successes/n)
+		b.point(b.errorRate, w.name, report.errors/n)
+	}
+	if report.durSumCount > 0 {
+		b.point(b.avg, w.name, report.durSum/report.durSumCount)
+	}
+	if p95, ok := bucketQuantile(0.95, w.bounds, report.buckets); ok {
+		b.point(b.p95, w.name, p95)
+	}
+	b.point(b.lastSeen, w.name, float64(w.lastSeen)/1e9)
+}
+
+// finish drops the metrics that got no points and returns the batch.
+func (b *healthBatch) finish() pmetric.Metrics {
+	b.metrics.RemoveIf(func(m pmetric.Metric) bool { return m.Gauge().DataPoints().Len() == 0 })
+	if b.metrics.Len() == 0 {
+		return pmetric.NewMetrics()
+	}
+	return b.md
+}

@@ -1,0 +1,160 @@
+package workerhealthprocessor
+
+import (
+	"context"
+	"sync"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/processor"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/processor/workerhealthprocessor/internal/metadata"
+)
+
+// workerHealthProcessor passes metrics through untouched, learns worker executions from the
+// configured inputs, and on its own ticker sends the health series to the next consumer.
+type workerHealthProcessor struct {
+	cfg       *Config
+	logger    *zap.Logger
+	next      consumer.Metrics
+	clock     clock
+	telemetry *metadata.TelemetryBuilder
+
+	mu      sync.Mutex
+	tracker *tracker
+	warned  [rejectReasonCount]bool
+
+	cancel   context.CancelFunc
+	done     chan struct{}
+	stopOnce sync.Once
+}
+
+var (
+	evictedByMax = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", "max_workers")))
+	evictedByTTL = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", "worker_ttl")))
+	rejectedBy   [rejectReasonCount]metric.AddOption
+)
+
+func init() {
+	for i, name := range rejectReasonNames {
+		rejectedBy[i] = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", name)))
+	}
+}
+
+func newWorkerHealthProcessor(set processor.Settings, cfg *Config, next consumer.Metrics, clk clock) (*workerHealthProcessor, error) {
+	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	return &workerHealthProcessor{
+		cfg:       cfg,
+		logger:    set.Logger,
+		next:      next,
+		clock:     clk,
+		telemetry: tb,
+		tracker:   newTracker(cfg),
+	}, nil
+}
+
+// start begins the evaluation ticker. Cumulative series that started before now are taken
+// as a baseline rather than counted, since their history predates this processor.
+func (p *workerHealthProcessor) start(_ context.Context, _ component.Host) error {
+	p.mu.Lock()
+	p.tracker.countFrom = pcommon.Timestamp(p.clock.Now().UnixNano())
+	p.mu.Unlock()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	p.cancel = cancel
+	p.done = make(chan struct{})
+	tk := p.clock.NewTicker(p.cfg.HealthCheckInterval)
+	go p.run(ctx, tk)
+	return nil
+}
+
+func (p *workerHealthProcessor) run(ctx context.Context, tk ticker) {
+	defer close(p.done)
+	defer tk.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tk.C():
+			p.evaluateAndEmit(ctx)
+		}
+	}
+}
+
+func (p *workerHealthProcessor) shutdown(context.Context) error {
+	p.stopOnce.Do(func() {
+		if p.cancel != nil {
+			p.cancel()
+			<-p.done
+		}
+	})
+	return nil
+}
+
+// processMetrics reads md and returns it unchanged.
+func (p *workerHealthProcessor) processMetrics(ctx context.Context, md pmetric.Metrics) (pmetric.Metrics, error) {
+	now := p.clock.Now().UnixNano()
+	p.mu.Lock()
+	p.tracker.ingest(md, now)
+	stats := p.tracker.drainStats()
+	p.mu.Unlock()
+	p.record(ctx, stats)
+	return md, nil
+}
+
+// evaluateAndEmit classifies every worker and sends the health series downstream.
+func (p *workerHealthProcessor) evaluateAndEmit(ctx context.Context) {
+	now := p.clock.Now().UnixNano()
+	p.mu.Lock()
+	md := p.tracker.evaluate(now)
+	stats := p.tracker.drainStats()
+	tracked := p.tracker.workers.len()
+	p.mu.Unlock()
+	p.record(ctx, stats)
+	p.telemetry.ProcessorWorkerHealthWorkersTracked.Record(ctx, int64(tracked))
+	if md.DataPointCount() == 0 {
+		return
+	}
+	if err := p.next.ConsumeMetrics(ctx, md); err != nil {
+		p.telemetry.ProcessorWorkerHealthEmitFailures.Add(ctx, 1)
+		p.logger.Warn("Next consumer refused the worker health series", zap.Error(err))
+	}
+}
+
+// record moves counts into the processor's telemetry and says once per reason, at warn level,
+// why points are being rejected.
+func (p *workerHealthProcessor) record(ctx context.Context, s ingestStats) {
+	if s.evictedMax > 0 {
+		p.telemetry.ProcessorWorkerHealthWorkersEvicted.Add(ctx, s.evictedMax, evictedByMax)
+	}
+	if s.evictedTTL > 0 {
+		p.telemetry.ProcessorWorkerHealthWorkersEvicted.Add(ctx, s.evictedTTL, evictedByTTL)
+	}
+	if s.resets > 0 {
+		p.telemetry.ProcessorWorkerHealthCounterResets.Add(ctx, s.resets)
+	}
+	for reason, n := range s.rejected {
+		if n == 0 {
+			continue
+		}
+		p.telemetry.ProcessorWorkerHealthPointsRejected.Add(ctx, n, rejectedBy[reason])
+		p.mu.Lock()
+		first := !p.warned[reason]
+		p.warned[reason] = true
+		p.mu.Unlock()
+		fields := []zap.Field{zap.String("reason", rejectReasonNames[reason]), zap.Int64("points", n), zap.String("detail", rejectReasonHelp[reason])}
+		if first {
+			p.logger.Warn("Rejected input points; further rejections for this reason are logged at debug level", fields...)
+		} else {
+			p.logger.Debug("Rejected input points", fields...)
+		}
+	}
+}

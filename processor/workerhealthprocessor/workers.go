@@ -1,0 +1,153 @@
+package workerhealthprocessor
+
+// worker is everything the processor keeps about one worker.
+type worker struct {
+	name   string
+	recent ring
+	perf   ring
+	// bounds is the bucket layout (upper bounds in seconds) of the worker's duration slots.
+	bounds []float64
+
+	lastSeen     int64 // unix ns of the last execution observed; 0 = never
+	lastActivity int64 // unix ns of the last execution, or creation; orders eviction
+	state        healthState
+	streams      []uint64 // keys of the input series feeding this worker
+
+	newer, older *worker // recency list
+}
+
+// addExecutions records n executions seen at now.
+func (w *worker) addExecutions(now int64, n float64, isError bool) {
+	r, p := w.recent.at(now), w.perf.at(now)
+	if isError {
+		r.errors += n
+		p.errors += n
+	} else {
+		r.successes += n
+		p.successes += n
+	}
+}
+
+// addDurations records a histogram increase seen at now: count executions, of which sumCount
+// came with their total duration sumSeconds; bounds are in seconds. A worker whose bucket
+// layout changes starts its bucket counts over in the new layout.
+func (w *worker) addDurations(now int64, bounds []float64, count, sumCount, sumSeconds float64, buckets []uint64) {
+	if !equalBounds(w.bounds, bounds) {
+		w.bounds = append(w.bounds[:0], bounds...)
+		w.recent.resetBuckets(len(bounds) + 1)
+		w.perf.resetBuckets(len(bounds) + 1)
+	}
+	for _, s := range [2]*slot{w.recent.at(now), w.perf.at(now)} {
+		s.durCount += count
+		s.durSumCount += sumCount
+		s.durSum += sumSeconds
+		for i, c := range buckets {
+			s.buckets[i] += c
+		}
+	}
+}
+
+func equalBounds(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// workerTable holds at most max workers, ordered by recency, so the least recently seen is
+// found in O(1) when one must go.
+type workerTable struct {
+	byName map[string]*worker
+	newest *worker
+	oldest *worker
+	max    int
+	cfg    *Config
+}
+
+func newWorkerTable(cfg *Config) *workerTable {
+	return &workerTable{byName: map[string]*worker{}, max: cfg.MaxWorkers, cfg: cfg}
+}
+
+func (t *workerTable) len() int { return len(t.byName) }
+
+// getOrAdd returns the named worker, creating it at now; when that exceeds max, the least
+// recently seen worker is removed and returned as evicted.
+func (t *workerTable) getOrAdd(name string, now int64) (w, evicted *worker) {
+	if w = t.byName[name]; w != nil {
+		return w, nil
+	}
+	if len(t.byName) >= t.max {
+		evicted = t.oldest
+		t.remove(evicted)
+	}
+	w = &worker{
+		name:         name,
+		recent:       newRing(t.cfg.RecentWindow),
+		perf:         newRing(t.cfg.PerformanceWindow),
+		lastActivity: now,
+	}
+	t.byName[name] = w
+	t.pushNewest(w)
+	return w, evicted
+}
+
+// touch records an execution of w at now.
+func (t *workerTable) touch(w *worker, now int64) {
+	w.lastSeen, w.lastActivity = now, now
+	if t.newest == w {
+		return
+	}
+	t.unlink(w)
+	t.pushNewest(w)
+}
+
+func (t *workerTable) remove(w *worker) {
+	t.unlink(w)
+	delete(t.byName, w.name)
+}
+
+// expire removes and returns, oldest first, the workers with no activity since before cutoff.
+func (t *workerTable) expire(cutoff int64, gone func(*worker)) {
+	for t.oldest != nil && t.oldest.lastActivity < cutoff {
+		w := t.oldest
+		t.remove(w)
+		gone(w)
+	}
+}
+
+func (t *workerTable) pushNewest(w *worker) {
+	w.older, w.newer = t.newest, nil
+	if t.newest != nil {
+		t.newest.newer = w
+	}
+	t.newest = w
+	if t.oldest == nil {
+		t.oldest = w
+	}
+}
+
+func (t *workerTable) unlink(w *worker) {
+	if w.newer != nil {
+		w.newer.older = w.older
+	} else {
+		t.newest = w.older
+	}
+	if w.older != nil {
+		w.older.newer = w.newer
+	} else {
+		t.oldest = w.newer
+	}
+	w.newer, w.older = nil, nil
+}
+
+// each visits every worker, newest first.
+func (t *workerTable) each(f func(*worker)) {
+	for w := t.newest; w != nil; w = w.older {
+		f(w)
+	}
+}
