@@ -4,12 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"time"
 
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/notify"
 )
 
 // DefaultEndpoint is PagerDuty's Events API v2 enqueue URL.
@@ -22,19 +23,15 @@ type Config struct {
 	RoutingKey configopaque.String `mapstructure:"routing_key"`
 	// Endpoint is the Events API URL; override it only for tests or a proxy.
 	Endpoint string `mapstructure:"endpoint"`
-	// MinSeverity is the lowest alert severity that pages (the guide pages error and critical).
-	MinSeverity string `mapstructure:"min_severity"`
 	// Source is the event's payload.source.
 	Source string `mapstructure:"source"`
 	// Client and ClientURL name the monitoring tool in the incident.
 	Client    string `mapstructure:"client"`
 	ClientURL string `mapstructure:"client_url"`
-	// SendResolved resolves the incident when the alert resolves.
-	SendResolved bool `mapstructure:"send_resolved"`
-	// RepeatInterval re-triggers a still-firing alert that has no cooldown of its own.
-	RepeatInterval time.Duration `mapstructure:"repeat_interval"`
-	// RateLimit is the most events per second sent.
-	RateLimit float64 `mapstructure:"rate_limit"`
+
+	// The settings every notifier shares: min_severity (default error, as the guide pages error
+	// and critical), send_resolved, repeat_interval, rate_limit, max_tracked_alerts, storage, log_alerts.
+	notify.Config `mapstructure:",squash"`
 
 	TimeoutConfig exporterhelper.TimeoutConfig                             `mapstructure:",squash"`
 	QueueConfig   configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
@@ -43,28 +40,28 @@ type Config struct {
 	_ struct{}
 }
 
-var severities = map[string]bool{"info": true, "warning": true, "error": true, "critical": true}
-
 // Validate checks the configuration; each error names the field. The routing key is never quoted.
 func (cfg *Config) Validate() error {
 	var errs []error
 	if n := len(cfg.RoutingKey); n != 0 && n != 32 {
 		errs = append(errs, fmt.Errorf("routing_key: must be 32 characters, got %d", n))
 	}
-	if u, err := url.Parse(cfg.Endpoint); err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+	if !isHTTPURL(cfg.Endpoint) {
 		errs = append(errs, fmt.Errorf("endpoint: %q is not an http(s) URL", cfg.Endpoint))
-	}
-	if !severities[cfg.MinSeverity] {
-		errs = append(errs, fmt.Errorf("min_severity: %q is not one of info, warning, error, critical", cfg.MinSeverity))
 	}
 	if cfg.Source == "" {
 		errs = append(errs, errors.New("source: must not be empty"))
 	}
-	if cfg.RepeatInterval <= 0 {
-		errs = append(errs, fmt.Errorf("repeat_interval: must be positive, got %s", cfg.RepeatInterval))
+	if cfg.ClientURL != "" && !isHTTPURL(cfg.ClientURL) {
+		errs = append(errs, fmt.Errorf("client_url: %q is not an http(s) URL", cfg.ClientURL))
 	}
-	if cfg.RateLimit <= 0 {
-		errs = append(errs, fmt.Errorf("rate_limit: must be positive, got %g", cfg.RateLimit))
+	if cfg.TimeoutConfig.Timeout < 0 {
+		errs = append(errs, fmt.Errorf("timeout: must not be negative, got %s", cfg.TimeoutConfig.Timeout))
 	}
 	return errors.Join(errs...)
+}
+
+func isHTTPURL(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.Host != "" && (u.Scheme == "https" || u.Scheme == "http")
 }

@@ -3,18 +3,19 @@ package pagerdutyexporter
 
 import (
 	"context"
-	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
-	"go.opentelemetry.io/collector/pdata/plog"
-	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/otelcol-multiagents/otelcol-multiagents/exporter/pagerdutyexporter/internal/metadata"
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/notify"
 )
+
+// disabledMessage is logged once at start when no routing key is configured.
+const disabledMessage = "pagerduty: routing_key is empty; notifications disabled"
 
 // NewFactory returns the factory of the pagerduty exporter.
 func NewFactory() exporter.Factory {
@@ -30,33 +31,54 @@ func createDefaultConfig() component.Config {
 	queue := exporterhelper.NewDefaultQueueConfig()
 	queue.NumConsumers = 1 // one consumer keeps trigger before resolve
 	return &Config{
-		Endpoint:       DefaultEndpoint,
-		MinSeverity:    "error",
-		Source:         "multiagents-framework",
-		SendResolved:   true,
-		RepeatInterval: 4 * time.Hour,
-		RateLimit:      2,
-		TimeoutConfig:  exporterhelper.NewDefaultTimeoutConfig(),
-		QueueConfig:    configoptional.Some(queue),
-		BackOffConfig:  configretry.NewDefaultBackOffConfig(),
+		Endpoint:      DefaultEndpoint,
+		Source:        "multiagents-framework",
+		Config:        notify.NewDefaultConfig("error", 2),
+		TimeoutConfig: exporterhelper.NewDefaultTimeoutConfig(),
+		QueueConfig:   configoptional.Some(queue),
+		BackOffConfig: configretry.NewDefaultBackOffConfig(),
 	}
 }
 
 func createMetrics(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Metrics, error) {
 	c := cfg.(*Config)
-	// Placeholder at this stage: accepts and drops; incidents come with the notifier issue.
-	return exporterhelper.NewMetrics(ctx, set, cfg,
-		func(context.Context, pmetric.Metrics) error { return nil },
-		exporterhelper.WithTimeout(c.TimeoutConfig),
-		exporterhelper.WithRetry(c.BackOffConfig),
-		exporterhelper.WithQueue(c.QueueConfig))
+	n, err := newNotifier(set, c, "metrics")
+	if err != nil {
+		return nil, err
+	}
+	return exporterhelper.NewMetrics(ctx, set, cfg, n.ConsumeMetrics, helperOptions(c, n)...)
 }
 
 func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Logs, error) {
 	c := cfg.(*Config)
-	return exporterhelper.NewLogs(ctx, set, cfg,
-		func(context.Context, plog.Logs) error { return nil },
-		exporterhelper.WithTimeout(c.TimeoutConfig),
+	n, err := newNotifier(set, c, "logs")
+	if err != nil {
+		return nil, err
+	}
+	return exporterhelper.NewLogs(ctx, set, cfg, n.ConsumeLogs, helperOptions(c, n)...)
+}
+
+func newNotifier(set exporter.Settings, c *Config, signal string) (*notify.Notifier, error) {
+	if c.RoutingKey == "" {
+		return notify.NewDisabled(set.Logger, disabledMessage), nil
+	}
+	return notify.New(set, c.Config, newPagerDutySender(c), notify.Options{
+		Destination:  "pagerduty",
+		RateLimitKey: c.Endpoint + "\x00" + string(c.RoutingKey),
+		Secrets:      []string{string(c.RoutingKey)},
+		Signal:       signal,
+		Meter:        metadata.Meter(set.TelemetrySettings),
+	})
+}
+
+// helperOptions wires exporterhelper. The timeout bounds each HTTP request inside the sender
+// rather than the whole push, so that waiting for the rate limit is not cut short.
+func helperOptions(c *Config, n *notify.Notifier) []exporterhelper.Option {
+	return []exporterhelper.Option{
+		exporterhelper.WithStart(n.Start),
+		exporterhelper.WithShutdown(n.Shutdown),
+		exporterhelper.WithTimeout(exporterhelper.TimeoutConfig{}),
 		exporterhelper.WithRetry(c.BackOffConfig),
-		exporterhelper.WithQueue(c.QueueConfig))
+		exporterhelper.WithQueue(c.QueueConfig),
+	}
 }

@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"time"
+	"text/template"
 
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/notify"
 )
 
 // Config is the configuration of the slack exporter.
@@ -23,12 +25,14 @@ type Config struct {
 	Channel   string `mapstructure:"channel"`
 	Username  string `mapstructure:"username"`
 	IconEmoji string `mapstructure:"icon_emoji"`
-	// SendResolved sends a message when a notified alert resolves.
-	SendResolved bool `mapstructure:"send_resolved"`
-	// RepeatInterval repeats a still-firing alert that has no cooldown of its own.
-	RepeatInterval time.Duration `mapstructure:"repeat_interval"`
-	// RateLimit is the most messages per second sent to the webhook (Slack allows 1).
-	RateLimit float64 `mapstructure:"rate_limit"`
+	// TitleTemplate and TextTemplate replace the attachment's title and text (Go text/template
+	// over the alert; see README). Empty keeps the built-in ones.
+	TitleTemplate string `mapstructure:"title_template"`
+	TextTemplate  string `mapstructure:"text_template"`
+
+	// The settings every notifier shares: min_severity, send_resolved, repeat_interval,
+	// rate_limit, max_tracked_alerts, storage, log_alerts.
+	notify.Config `mapstructure:",squash"`
 
 	TimeoutConfig exporterhelper.TimeoutConfig                             `mapstructure:",squash"`
 	QueueConfig   configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
@@ -50,11 +54,26 @@ func (cfg *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("webhook_url: scheme must be https (got %q; set insecure_allow_http only for local tests)", u.Scheme))
 		}
 	}
-	if cfg.RepeatInterval <= 0 {
-		errs = append(errs, fmt.Errorf("repeat_interval: must be positive, got %s", cfg.RepeatInterval))
+	if _, err := parseTemplate("title_template", cfg.TitleTemplate); err != nil {
+		errs = append(errs, err)
 	}
-	if cfg.RateLimit <= 0 {
-		errs = append(errs, fmt.Errorf("rate_limit: must be positive, got %g", cfg.RateLimit))
+	if _, err := parseTemplate("text_template", cfg.TextTemplate); err != nil {
+		errs = append(errs, err)
+	}
+	if cfg.TimeoutConfig.Timeout < 0 {
+		errs = append(errs, fmt.Errorf("timeout: must not be negative, got %s", cfg.TimeoutConfig.Timeout))
 	}
 	return errors.Join(errs...)
+}
+
+// parseTemplate parses a title or text template; nil for an empty one.
+func parseTemplate(field, text string) (*template.Template, error) {
+	if text == "" {
+		return nil, nil
+	}
+	t, err := template.New(field).Option("missingkey=zero").Parse(text)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", field, err)
+	}
+	return t, nil
 }

@@ -1,0 +1,188 @@
+package notify
+
+import (
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+)
+
+// alertPoint appends one multiagents.alerts data point with the given attributes.
+func alertPoint(g pmetric.Gauge, value float64, attrs map[string]any) {
+	dp := g.DataPoints().AppendEmpty()
+	dp.SetDoubleValue(value)
+	dp.SetTimestamp(pcommon.NewTimestampFromTime(t0))
+	_ = dp.Attributes().FromRaw(attrs)
+}
+
+func alertsGauge(md pmetric.Metrics) pmetric.Gauge {
+	m := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+	m.SetName(AlertsMetricName)
+	return m.SetEmptyGauge()
+}
+
+func TestAlertsFromMetrics(t *testing.T) {
+	md := pmetric.NewMetrics()
+	g := alertsGauge(md)
+	alertPoint(g, 1, map[string]any{
+		"alertname": "worker_failure", "alertstate": "firing", "severity": "error",
+		"fingerprint": "abc", "description": "Worker w1 has failed", "threshold": "== 1",
+		"cooldown": "15m", "worker.name": "w1", "zone": "b",
+	})
+	alertPoint(g, 0.2, map[string]any{"alertname": "no_state", "severity": "error"})               // invalid
+	alertPoint(g, 0.2, map[string]any{"alertname": "x", "alertstate": "firing", "severity": "p1"}) // invalid
+	alertPoint(g, 0.3, map[string]any{
+		"alertname": "high_error_rate", "alertstate": "pending", "severity": "warning", "cooldown": int64(60),
+		"worker.name": "w2",
+	})
+	other := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().AppendEmpty()
+	other.SetName("multiagents.events")
+	other.SetEmptySum().DataPoints().AppendEmpty().SetIntValue(3)
+
+	alerts, errs := AlertsFromMetrics(md)
+	require.Len(t, errs, 2, "two bad points reported")
+	assert.ErrorContains(t, errs[0], "alertstate")
+	assert.ErrorContains(t, errs[1], "severity")
+	require.Len(t, alerts, 2, "the neighbours of bad points are kept")
+
+	a := alerts[0]
+	assert.Equal(t, "worker_failure", a.Name)
+	assert.Equal(t, StateFiring, a.State)
+	assert.Equal(t, SeverityError, a.Severity)
+	assert.Equal(t, "abc", a.Fingerprint)
+	assert.Equal(t, "Worker w1 has failed", a.Description)
+	assert.Equal(t, "== 1", a.Threshold)
+	assert.Equal(t, 15*time.Minute, a.Cooldown)
+	assert.True(t, a.HasValue)
+	assert.Equal(t, 1.0, a.Value)
+	assert.Equal(t, []Label{{"worker.name", "w1"}, {"zone", "b"}}, a.Labels)
+	assert.True(t, a.Time.Equal(t0))
+
+	b := alerts[1]
+	assert.Equal(t, StatePending, b.State)
+	assert.Equal(t, time.Minute, b.Cooldown)
+	assert.Len(t, b.Fingerprint, 32, "derived when missing")
+}
+
+func TestAlertsFromMetricsRejectsNonGauge(t *testing.T) {
+	md := pmetric.NewMetrics()
+	m := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+	m.SetName(AlertsMetricName)
+	m.SetEmptySum()
+	alerts, errs := AlertsFromMetrics(md)
+	assert.Empty(t, alerts)
+	require.Len(t, errs, 1)
+	assert.ErrorContains(t, errs[0], "want a gauge")
+}
+
+func TestParseCooldown(t *testing.T) {
+	for _, tc := range []struct {
+		v    pcommon.Value
+		want time.Duration
+		bad  bool
+	}{
+		{pcommon.NewValueStr("15m"), 15 * time.Minute, false},
+		{pcommon.NewValueStr("900"), 15 * time.Minute, false},
+		{pcommon.NewValueStr(""), 0, false},
+		{pcommon.NewValueDouble(1.5), 1500 * time.Millisecond, false},
+		{pcommon.NewValueStr("soon"), 0, true},
+		{pcommon.NewValueStr("-1m"), 0, true},
+		{pcommon.NewValueBool(true), 0, true},
+	} {
+		got, err := parseCooldown(tc.v)
+		if tc.bad {
+			assert.Error(t, err, tc.v.AsString())
+			continue
+		}
+		require.NoError(t, err, tc.v.AsString())
+		assert.Equal(t, tc.want, got)
+	}
+}
+
+func TestAlertsFromLogs(t *testing.T) {
+	ld := plog.NewLogs()
+	lrs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+	add := func(sev plog.SeverityNumber, body string, attrs map[string]any) {
+		lr := lrs.AppendEmpty()
+		lr.SetSeverityNumber(sev)
+		lr.Body().SetStr(body)
+		lr.SetTimestamp(pcommon.NewTimestampFromTime(t0))
+		_ = lr.Attributes().FromRaw(attrs)
+	}
+	add(plog.SeverityNumberInfo, "just info", nil)
+	add(plog.SeverityNumberError, "Worker w1 crashed", map[string]any{"alertname": "worker_crash", "worker.name": "w1"})
+	add(plog.SeverityNumberFatal, "disk full", map[string]any{"host": "h"})
+	add(plog.SeverityNumberWarn, "a warning but severity says critical", map[string]any{"severity": "critical"})
+	add(plog.SeverityNumberError, "bad state", map[string]any{"alertstate": "exploded"})
+	add(plog.SeverityNumberDebug, "debug", map[string]any{"severity": "nope"})
+
+	alerts, errs := AlertsFromLogs(ld, SeverityError, LogAlertsConfig{NameAttribute: "alertname", FingerprintAttributes: []string{"worker.name"}})
+	require.Len(t, errs, 1)
+	require.Len(t, alerts, 3)
+
+	assert.Equal(t, "worker_crash", alerts[0].Name)
+	assert.Equal(t, SeverityError, alerts[0].Severity)
+	assert.Equal(t, StateFiring, alerts[0].State)
+	assert.Equal(t, "Worker w1 crashed", alerts[0].Description)
+	assert.Equal(t, []Label{{"worker.name", "w1"}}, alerts[0].Labels)
+	assert.Equal(t, fingerprintOf("worker_crash", alerts[0].Labels), alerts[0].Fingerprint)
+	assert.False(t, alerts[0].HasValue)
+
+	assert.Equal(t, "disk full", alerts[1].Name, "named by the body")
+	assert.Equal(t, SeverityCritical, alerts[1].Severity)
+	assert.Equal(t, SeverityCritical, alerts[2].Severity, "the severity attribute wins")
+
+	other := fingerprintOf("worker_crash", []Label{{"worker.name", "w2"}})
+	assert.NotEqual(t, alerts[0].Fingerprint, other, "labels tell instances apart")
+}
+
+func TestLogSeverityFromText(t *testing.T) {
+	lr := plog.NewLogRecord()
+	lr.SetSeverityText("warning")
+	sev, ok := logSeverity(lr)
+	assert.True(t, ok)
+	assert.Equal(t, SeverityWarning, sev)
+	lr.SetSeverityText("chatty")
+	_, ok = logSeverity(lr)
+	assert.False(t, ok)
+}
+
+func TestTruncateRunes(t *testing.T) {
+	assert.Equal(t, "short", TruncateRunes("short", 10))
+	s := strings.Repeat("é", 10) // 2 bytes each
+	got := TruncateRunes(s, 8)
+	assert.True(t, utf8.ValidString(got))
+	assert.LessOrEqual(t, len(got), 8)
+	assert.True(t, strings.HasSuffix(got, "…"))
+	assert.Equal(t, "", TruncateRunes(s, 2))
+}
+
+func FuzzAlertsFromLogs(f *testing.F) {
+	f.Add("Worker w1 crashed", "worker_crash", "firing", "15m", int32(17))
+	f.Add("", "", "", "", int32(0))
+	f.Add("é\xff", "x", "resolved", "-3", int32(24))
+	f.Fuzz(func(t *testing.T, body, name, state, cooldown string, sev int32) {
+		ld := plog.NewLogs()
+		lr := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
+		lr.Body().SetStr(body)
+		lr.SetSeverityNumber(plog.SeverityNumber(sev))
+		lr.Attributes().PutStr("alertname", name)
+		lr.Attributes().PutStr("alertstate", state)
+		lr.Attributes().PutStr("cooldown", cooldown)
+		alerts, errs := AlertsFromLogs(ld, SeverityInfo, LogAlertsConfig{NameAttribute: "alertname"})
+		if len(alerts)+len(errs) > 1 {
+			t.Fatalf("one record gave %d alerts and %d errors", len(alerts), len(errs))
+		}
+		for _, a := range alerts {
+			if a.Name == "" || a.Fingerprint == "" || len(a.Name) > maxLogAlertName && name == "" {
+				t.Fatalf("bad alert %+v", a)
+			}
+		}
+	})
+}

@@ -1,0 +1,73 @@
+package notify
+
+import (
+	"context"
+	"math"
+	"sync"
+	"time"
+)
+
+// RateLimiter is a token bucket: rate tokens per second, holding at most one, so that
+// notifications leave no faster than the destination allows, even after a quiet spell.
+type RateLimiter struct {
+	mu       sync.Mutex
+	interval time.Duration
+	next     time.Time // earliest time the next notification may leave
+	now      func() time.Time
+}
+
+// NewRateLimiter returns a limiter for rate notifications per second.
+func NewRateLimiter(rate float64) *RateLimiter {
+	return &RateLimiter{interval: time.Duration(math.Ceil(float64(time.Second) / rate)), now: time.Now}
+}
+
+// Wait blocks until a notification may leave, or ctx ends.
+func (r *RateLimiter) Wait(ctx context.Context) error {
+	r.mu.Lock()
+	now := r.now()
+	slot := r.next
+	if slot.Before(now) {
+		slot = now
+	}
+	r.next = slot.Add(r.interval)
+	r.mu.Unlock()
+
+	delay := slot.Sub(now)
+	if delay <= 0 {
+		return ctx.Err()
+	}
+	timer := time.NewTimer(delay)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		r.mu.Lock()
+		// Hand the slot back when nothing was reserved after it, so a cancelled wait costs nothing.
+		if r.next.Equal(slot.Add(r.interval)) {
+			r.next = slot
+		}
+		r.mu.Unlock()
+		return ctx.Err()
+	}
+}
+
+// limiters holds one limiter per destination, so the metrics and logs exporters of one
+// component (and any two components naming the same webhook) share its rate limit.
+var limiters = struct {
+	sync.Mutex
+	byKey map[string]*RateLimiter
+}{byKey: make(map[string]*RateLimiter)}
+
+// sharedRateLimiter returns the limiter of a destination (its URL or address), creating it.
+func sharedRateLimiter(destination string, rate float64) *RateLimiter {
+	limiters.Lock()
+	defer limiters.Unlock()
+	key := destination + "\x00" + time.Duration(float64(time.Second)/rate).String()
+	if l, ok := limiters.byKey[key]; ok {
+		return l
+	}
+	l := NewRateLimiter(rate)
+	limiters.byKey[key] = l
+	return l
+}
