@@ -100,7 +100,7 @@ func (t *tracker) ingest(md pmetric.Metrics, nowNs int64) {
 				if !hashed {
 					resHash, hashed = hashAttributes(rm.Resource().Attributes()), true
 				}
-				base := resHash*31 + xxhash.Sum64String(sm.Scope().Name())
+				base := resHash*31 + xxhashString(sm.Scope().Name())
 				switch r.kind {
 				case kindExecutions:
 					t.ingestExecutions(r, base, m, nowNs)
@@ -350,3 +350,5 @@ func streamKey(routeID, base, attrs uint64) uint64 {
 	binary.LittleEndian.PutUint64(buf[16:], attrs)
 	return xxhash.Sum64(buf[:])
 }
+
+func xxhashString(s string) uint64 { return xxhash.Sum64String(s) }
