@@ -1,0 +1,239 @@
+package workerhealthprocessor
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/processor"
+	"go.opentelemetry.io/collector/processor/processortest"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/processor/workerhealthprocessor/internal/metadata"
+)
+
+// fakeClock moves only when told; its tickers fire as time passes their next tick.
+type fakeClock struct {
+	mu      sync.Mutex
+	now     time.Time
+	tickers []*fakeTicker
+}
+
+type fakeTicker struct {
+	c      chan time.Time
+	period time.Duration
+	next   time.Time
+	// stopped is guarded by the clock's mutex.
+	stopped bool
+	clock   *fakeClock
+}
+
+func newFakeClock(now time.Time) *fakeClock { return &fakeClock{now: now} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) NewTicker(d time.Duration) ticker {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := &fakeTicker{c: make(chan time.Time, 1), period: d, next: c.now.Add(d), clock: c}
+	c.tickers = append(c.tickers, t)
+	return t
+}
+
+// Advance moves time forward; like time.Ticker, a ticker whose reader is behind drops ticks.
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	for _, t := range c.tickers {
+		if t.stopped || c.now.Before(t.next) {
+			continue
+		}
+		for !c.now.Before(t.next) {
+			t.next = t.next.Add(t.period)
+		}
+		select {
+		case t.c <- c.now:
+		default:
+		}
+	}
+}
+
+func (t *fakeTicker) C() <-chan time.Time { return t.c }
+
+func (t *fakeTicker) Stop() {
+	t.clock.mu.Lock()
+	defer t.clock.mu.Unlock()
+	t.stopped = true
+}
+
+// healthBatches returns the batches the sink got from the processor's ticker.
+func healthBatches(sink *consumertest.MetricsSink) []pmetric.Metrics {
+	var out []pmetric.Metrics
+	for _, md := range sink.AllMetrics() {
+		if md.ResourceMetrics().Len() > 0 && md.ResourceMetrics().At(0).ScopeMetrics().Len() > 0 &&
+			md.ResourceMetrics().At(0).ScopeMetrics().At(0).Scope().Name() == metadata.ScopeName {
+			out = append(out, md)
+		}
+	}
+	return out
+}
+
+func startProcessor(t *testing.T, cfg *Config, clk clock, set processor.Settings) (processor.Metrics, *consumertest.MetricsSink) {
+	t.Helper()
+	sink := new(consumertest.MetricsSink)
+	p, err := newMetricsProcessor(context.Background(), set, cfg, sink, clk)
+	require.NoError(t, err)
+	require.NoError(t, p.Start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, p.Shutdown(context.Background())) })
+	return p, sink
+}
+
+// tickAndWait advances the clock by one interval and waits for the evaluation it triggers.
+func tickAndWait(t *testing.T, clk *fakeClock, sink *consumertest.MetricsSink, interval time.Duration) map[string]float64 {
+	t.Helper()
+	before := len(healthBatches(sink))
+	clk.Advance(interval)
+	require.Eventually(t, func() bool { return len(healthBatches(sink)) > before }, 10*time.Second, time.Millisecond,
+		"an evaluation is emitted after the ticker fires")
+	batches := healthBatches(sink)
+	return series(batches[len(batches)-1])
+}
+
+func TestSilentWorkerBecomesFailedInactiveWithoutInput(t *testing.T) {
+	cfg := testConfig() // interval 30s, inactive_after 90s
+	clk := newFakeClock(t0)
+	p, sink := startProcessor(t, cfg, clk, processortest.NewNopSettings(metadata.Type))
+
+	md := pmetric.NewMetrics()
+	addExecutions(md, delta, t0, t0, "inventory_service", "success", 20)
+	addDurations(md, delta, t0, t0, "inventory_service", []float64{0.1, 0.5, 1}, []uint64{10, 10, 0, 0}, 4)
+	require.NoError(t, p.ConsumeMetrics(context.Background(), md))
+
+	for i, want := range []string{"healthy", "healthy"} { // t0+30s, t0+60s
+		s := tickAndWait(t, clk, sink, cfg.HealthCheckInterval)
+		assert.Equal(t, want, stateOf(s, "inventory_service"), "evaluation %d", i+1)
+		assert.Equal(t, 0.0, s[issueKey("inventory_service", "inactive")])
+	}
+	s := tickAndWait(t, clk, sink, cfg.HealthCheckInterval) // t0+90s = inactive_after since the last execution
+	assert.Equal(t, "failed", stateOf(s, "inventory_service"))
+	assert.Equal(t, 1.0, s[issueKey("inventory_service", "inactive")])
+	assert.Equal(t, float64(t0.Unix()), s[gaugeKey(metricLastSeen, "inventory_service")])
+	assert.Len(t, sink.AllMetrics(), 4, "one pass-through batch and three evaluations; nothing else was sent")
+
+	// It comes back: one clean batch makes it healthy again.
+	md = pmetric.NewMetrics()
+	now := clk.Now()
+	addExecutions(md, delta, now, now, "inventory_service", "success", 5)
+	require.NoError(t, p.ConsumeMetrics(context.Background(), md))
+	s = tickAndWait(t, clk, sink, cfg.HealthCheckInterval)
+	assert.Equal(t, "healthy", stateOf(s, "inventory_service"))
+}
+
+func TestFrameworkProfileInactiveAfterNinetySeconds(t *testing.T) {
+	cfg := testConfig()
+	cfg.Profile = ProfileFramework
+	cfg.applyProfile(ProfileFramework)
+	clk := newFakeClock(t0)
+	p, sink := startProcessor(t, cfg, clk, processortest.NewNopSettings(metadata.Type))
+	md := pmetric.NewMetrics()
+	addExecutions(md, delta, t0, t0, "w", "success", 85)
+	addExecutions(md, delta, t0, t0, "w", "error", 15) // 15 %: degraded for the guide, healthy for the framework
+	require.NoError(t, p.ConsumeMetrics(context.Background(), md))
+	s := tickAndWait(t, clk, sink, 30*time.Second)
+	assert.Equal(t, "healthy", stateOf(s, "w"))
+	assert.Equal(t, 0.0, s[issueKey("w", "high_error_rate")], "0.15 < 0.2 raises no issue")
+	for range 2 { // t0+60s, t0+90s
+		s = tickAndWait(t, clk, sink, 30*time.Second)
+	}
+	assert.Equal(t, "failed", stateOf(s, "w"), "inactive after 3 intervals (90 s)")
+	assert.Equal(t, 1.0, s[issueKey("w", "inactive")])
+}
+
+func TestMetricsPassThroughUntouched(t *testing.T) {
+	clk := newFakeClock(t0)
+	p, sink := startProcessor(t, testConfig(), clk, processortest.NewNopSettings(metadata.Type))
+	md := pmetric.NewMetrics()
+	addExecutions(md, cumulative, t0, t0, "a", "success", 3)
+	addDurations(md, cumulative, t0, t0, "a", []float64{1}, []uint64{3, 0}, 1.5)
+	other, _ := metricNamed(md, "multiagents.events")
+	other.SetEmptySum().DataPoints().AppendEmpty().SetIntValue(9)
+	want := pmetric.NewMetrics()
+	md.CopyTo(want)
+
+	require.NoError(t, p.ConsumeMetrics(context.Background(), md))
+	require.Len(t, sink.AllMetrics(), 1)
+	assert.Equal(t, want, sink.AllMetrics()[0], "passed on as received")
+	assert.Equal(t, want, md, "input not mutated")
+	assert.False(t, p.Capabilities().MutatesData)
+}
+
+func TestNoEmissionAfterShutdown(t *testing.T) {
+	clk := newFakeClock(t0)
+	sink := new(consumertest.MetricsSink)
+	p, err := newMetricsProcessor(context.Background(), processortest.NewNopSettings(metadata.Type), testConfig(), sink, clk)
+	require.NoError(t, err)
+	require.NoError(t, p.Start(context.Background(), componenttest.NewNopHost()))
+	md := pmetric.NewMetrics()
+	addExecutions(md, delta, t0, t0, "a", "success", 3)
+	require.NoError(t, p.ConsumeMetrics(context.Background(), md))
+	require.NoError(t, p.Shutdown(context.Background()))
+	clk.Advance(time.Minute)
+	clk.Advance(time.Minute)
+	assert.Empty(t, healthBatches(sink))
+	require.NoError(t, p.Shutdown(context.Background()), "shutdown twice is harmless")
+}
+
+func TestShutdownWithoutStart(t *testing.T) {
+	processortest.VerifyShutdown(t, NewFactory(), testConfig())
+}
+
+func TestTelemetryCountsRejectsResetsAndEvictions(t *testing.T) {
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	set := processortest.NewNopSettings(metadata.Type)
+	set.TelemetrySettings = tel.NewTelemetrySettings()
+	cfg := testConfig()
+	cfg.MaxWorkers = 1
+	clk := newFakeClock(t0)
+	p, sink := startProcessor(t, cfg, clk, set)
+
+	md := pmetric.NewMetrics()
+	addExecutions(md, cumulative, t0, t0, "a", "success", 5)
+	addExecutions(md, cumulative, t0, t0, "b", "success", 5) // evicts a
+	m, _ := metricNamed(md, execName)
+	m.Sum().DataPoints().AppendEmpty().SetIntValue(1) // no worker
+	require.NoError(t, p.ConsumeMetrics(context.Background(), md))
+	md = pmetric.NewMetrics()
+	addExecutions(md, cumulative, t0, t0.Add(time.Second), "b", "success", 2) // reset
+	require.NoError(t, p.ConsumeMetrics(context.Background(), md))
+	tickAndWait(t, clk, sink, cfg.HealthCheckInterval)
+
+	sumOf := func(name string, reason string) int64 {
+		got, err := tel.GetMetric(name)
+		require.NoError(t, err, name)
+		var total int64
+		for _, dp := range got.Data.(metricdata.Sum[int64]).DataPoints {
+			if r, _ := dp.Attributes.Value("reason"); reason == "" || r.AsString() == reason {
+				total += dp.Value
+			}
+		}
+		return total
+	}
+	assert.Equal(t, int64(1), sumOf("otelcol_processor_worker_health_workers_evicted", "max_workers"))
+	assert.Equal(t, int64(1), sumOf("otelcol_processor_worker_health_points_rejected", "missing_worker"))
+	assert.Equal(t, int64(1), sumOf("otelcol_processor_worker_health_counter_resets", ""))
+	tracked, err := tel.GetMetric("otelcol_processor_worker_health_workers_tracked")
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), tracked.Data.(metricdata.Gauge[int64]).DataPoints[0].Value)
+}
