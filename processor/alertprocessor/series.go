@@ -9,12 +9,12 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
-// Snapshots of a series' running totals are kept at most this densely over the longest window
-// a rule reads it with, and never more than maxSnapshots of them: a window's start is then
-// found within window/snapshotsPerWindow, and memory per series is fixed.
+// Snapshots of a series' running totals are kept about window/snapshotsPerWindow apart over
+// the longest window a rule reads it with, and never more than maxSnapshots of them: a
+// window's start is then found to within that spacing, and memory per series is fixed.
 const (
 	snapshotsPerWindow = 32
-	maxSnapshots       = 64
+	maxSnapshots       = 2*snapshotsPerWindow + 8
 )
 
 // totals are a series' running totals since the processor first saw it, made monotonic
@@ -174,8 +174,10 @@ func sameBounds(a, b []float64) bool {
 	return true
 }
 
-// record keeps a snapshot of the totals when the last one is at least spacing old, and drops
-// snapshots no window needs any more (all but the latest one at or before now-window).
+// record snapshots the totals after a point. A snapshot closer than spacing to the one
+// before the last replaces the last, so snapshots stay about window/snapshotsPerWindow apart
+// while the latest one is always exact. Snapshots no window needs any more (all but the
+// latest one at or before now-window) are dropped.
 func (s *series) record(now time.Time, window time.Duration) {
 	if window <= 0 {
 		return
@@ -188,10 +190,13 @@ func (s *series) record(now time.Time, window time.Duration) {
 	if drop > 0 {
 		s.snaps = append(s.snaps[:0], s.snaps[drop:]...)
 	}
-	if n := len(s.snaps); n > 0 && now.Sub(s.snaps[n-1].at) < window/snapshotsPerWindow {
+	n := len(s.snaps)
+	if n >= 2 && now.Sub(s.snaps[n-2].at) < window/snapshotsPerWindow {
+		s.snaps[n-1].at = now
+		s.snaps[n-1].copyFrom(&s.cur)
 		return
 	}
-	if len(s.snaps) == maxSnapshots {
+	if n == maxSnapshots {
 		s.snaps = append(s.snaps[:0], s.snaps[1:]...)
 	}
 	s.snaps = append(s.snaps, snapshot{at: now})
