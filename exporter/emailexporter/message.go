@@ -1,0 +1,284 @@
+package emailexporter
+
+import (
+	"bytes"
+	"fmt"
+	htmltemplate "html/template"
+	"slices"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/notify"
+)
+
+// Bounds that keep a mail readable and its headers within RFC 5322's line length once encoded.
+const (
+	maxSubjectBytes = 200
+	maxFieldBytes   = 4000
+	maxLabels       = 50
+	// maxDigestAlerts caps one digest; past it the group is sent and a new one begins.
+	maxDigestAlerts = 100
+)
+
+// The guide's severity colours, used by the HTML part; resolved is green.
+var severityColors = map[notify.Severity]string{
+	notify.SeverityInfo:     "#36a64f",
+	notify.SeverityWarning:  "#ff9500",
+	notify.SeverityError:    "#ff0000",
+	notify.SeverityCritical: "#8b0000",
+}
+
+const resolvedColor = "#2eb886"
+
+// DefaultSubjectTemplate is the guide's `[SEVERITY] alertname`; a digest counts its alerts and a
+// mail of resolves says so.
+const DefaultSubjectTemplate = `[{{ .Severity | upper }}] {{ if .Digest }}{{ len .Alerts }} alerts: {{ end }}{{ .AlertName }}{{ if .Resolved }} (resolved){{ end }}`
+
+// DefaultBodyTemplate is the plain-text part: the guide's handler body, one block per alert.
+const DefaultBodyTemplate = `{{ if .Digest }}{{ len .Alerts }} alerts ({{ .FiringCount }} firing, {{ .ResolvedCount }} resolved)
+
+{{ end }}{{ range $i, $a := .Alerts }}{{ if $i }}
+----------------------------------------
+
+{{ end }}Alert: {{ $a.Name }}
+State: {{ $a.StateLabel }}
+Severity: {{ $a.Severity }}
+Description: {{ $a.Description }}
+Time: {{ $a.TimeText }}
+{{ if $a.Value }}Value: {{ $a.Value }}
+{{ end }}{{ if $a.Threshold }}Threshold: {{ $a.Threshold }}
+{{ end }}{{ if $a.Labels }}
+Labels:
+{{ range $a.Labels }}  {{ .Key }}: {{ .Value }}
+{{ end }}{{ end }}{{ end }}
+-- 
+Sent by otelcol-multiagents (fingerprint{{ if .Digest }}s{{ end }}: {{ .Fingerprints }})
+`
+
+// htmlBody is the simple HTML part, shown by mail clients that prefer it. With a custom
+// body_template the HTML part shows that text instead.
+const htmlBody = `<!DOCTYPE html>
+<html><body style="font-family: sans-serif; font-size: 14px;">
+{{ if .Digest }}<p><b>{{ len .Alerts }} alerts</b> ({{ .FiringCount }} firing, {{ .ResolvedCount }} resolved)</p>
+{{ end }}{{ range .Alerts }}<div style="border-left: 6px solid {{ .Color }}; padding: 4px 12px; margin: 12px 0;">
+<h2 style="margin: 4px 0;">{{ .Name }} <span style="color: {{ .Color }};">[{{ .StateLabel }}]</span></h2>
+<p>{{ .Description }}</p>
+<table cellpadding="4" style="border-collapse: collapse;">
+<tr><th align="left">Severity</th><td>{{ .Severity }}</td></tr>
+<tr><th align="left">Time</th><td>{{ .TimeText }}</td></tr>
+{{ if .Value }}<tr><th align="left">Value</th><td>{{ .Value }}</td></tr>
+{{ end }}{{ if .Threshold }}<tr><th align="left">Threshold</th><td>{{ .Threshold }}</td></tr>
+{{ end }}{{ range .Labels }}<tr><th align="left">{{ .Key }}</th><td>{{ .Value }}</td></tr>
+{{ end }}</table>
+</div>
+{{ end }}</body></html>
+`
+
+const textInHTML = `<!DOCTYPE html>
+<html><body><pre style="font-family: monospace;">{{ . }}</pre></body></html>
+`
+
+var templateFuncs = template.FuncMap{
+	"upper": strings.ToUpper,
+	"lower": strings.ToLower,
+	"join":  strings.Join,
+}
+
+var (
+	defaultSubject = template.Must(parseSubjectTemplate(DefaultSubjectTemplate))
+	defaultBody    = template.Must(parseBodyTemplate(DefaultBodyTemplate))
+	htmlAlerts     = htmltemplate.Must(htmltemplate.New("html").Parse(htmlBody))
+	htmlText       = htmltemplate.Must(htmltemplate.New("html_text").Parse(textInHTML))
+)
+
+// parseSubjectTemplate parses subject_template; nil for an empty one.
+func parseSubjectTemplate(text string) (*template.Template, error) {
+	return parseTemplate("subject_template", text)
+}
+
+// parseBodyTemplate parses body_template; nil for an empty one.
+func parseBodyTemplate(text string) (*template.Template, error) {
+	return parseTemplate("body_template", text)
+}
+
+func parseTemplate(field, text string) (*template.Template, error) {
+	if text == "" {
+		return nil, nil
+	}
+	t, err := template.New(field).Funcs(templateFuncs).Option("missingkey=zero").Parse(text)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", field, err)
+	}
+	return t, nil
+}
+
+// mailData is what subject_template and body_template see. For a single alert the top-level
+// fields are that alert's; for a digest they summarise the group.
+type mailData struct {
+	// AlertName is the alert's name; in a digest, the distinct names joined by ", ".
+	AlertName string
+	// Severity is the highest severity in the mail.
+	Severity string
+	// State is firing or resolved; in a digest, "firing" unless every alert resolved.
+	State string
+	// Resolved is true when every alert in the mail is resolved.
+	Resolved bool
+	// Digest is true when the mail carries more than one alert.
+	Digest                     bool
+	FiringCount, ResolvedCount int
+	// Fingerprints are the alerts' fingerprints joined by ", ".
+	Fingerprints string
+	Alerts       []alertData
+}
+
+// alertData is one alert as templates show it.
+type alertData struct {
+	Name, Fingerprint, Description, Threshold, Value string
+	// State is firing or resolved; StateLabel says FIRING, FIRING (repeat) or RESOLVED.
+	State, StateLabel string
+	Severity          string
+	Time              time.Time
+	TimeText          string
+	Labels            []notify.Label
+	Repeat            bool
+	Color             htmltemplate.CSS
+}
+
+// newMailData describes ns (one alert, or a digest); now stands in for alerts without a time.
+func newMailData(ns []notify.Notification, now time.Time) mailData {
+	d := mailData{Digest: len(ns) > 1, Alerts: make([]alertData, 0, len(ns))}
+	var names, fingerprints []string
+	var highest notify.Severity
+	for _, n := range ns {
+		d.Alerts = append(d.Alerts, newAlertData(n, now))
+		if n.Resolved() {
+			d.ResolvedCount++
+		} else {
+			d.FiringCount++
+		}
+		highest = max(highest, n.Severity)
+		if !slices.Contains(names, n.Name) {
+			names = append(names, n.Name)
+		}
+		fingerprints = append(fingerprints, n.Fingerprint)
+	}
+	d.Severity = highest.String()
+	d.AlertName = strings.Join(names, ", ")
+	d.Fingerprints = strings.Join(fingerprints, ", ")
+	d.Resolved = d.FiringCount == 0 && d.ResolvedCount > 0
+	d.State = string(notify.StateFiring)
+	if d.Resolved {
+		d.State = string(notify.StateResolved)
+	}
+	return d
+}
+
+func newAlertData(n notify.Notification, now time.Time) alertData {
+	a := alertData{
+		Name:        clip(n.Name),
+		Fingerprint: clip(n.Fingerprint),
+		Description: clip(n.Description),
+		Threshold:   clip(n.Threshold),
+		State:       string(n.State),
+		StateLabel:  "FIRING",
+		Severity:    n.Severity.String(),
+		Time:        n.Time.UTC(),
+		Repeat:      n.Repeat,
+		Color:       htmltemplate.CSS(severityColors[n.Severity]),
+	}
+	switch {
+	case n.Resolved():
+		a.StateLabel, a.Color = "RESOLVED", htmltemplate.CSS(resolvedColor)
+	case n.Repeat:
+		a.StateLabel = "FIRING (repeat)"
+	}
+	if a.Color == "" {
+		a.Color = "#cccccc"
+	}
+	if a.Time.Unix() <= 0 {
+		a.Time = now.UTC()
+	}
+	a.TimeText = a.Time.Format(time.RFC3339)
+	if n.HasValue {
+		a.Value = strconv.FormatFloat(n.Value, 'g', -1, 64)
+	}
+	for i, l := range n.Labels {
+		if i == maxLabels {
+			a.Labels = append(a.Labels, notify.Label{Key: "…", Value: strconv.Itoa(len(n.Labels)-i) + " more labels not shown"})
+			break
+		}
+		a.Labels = append(a.Labels, notify.Label{Key: clip(l.Key), Value: clip(l.Value)})
+	}
+	return a
+}
+
+// mailContent is a composed mail, before addressing.
+type mailContent struct {
+	Subject, Text, HTML string
+}
+
+// composer renders mails with the configured (or built-in) templates.
+type composer struct {
+	subject, body *template.Template
+	custom        bool // body_template is set: the HTML part shows its text
+}
+
+func newComposer(cfg *Config) (*composer, error) {
+	subject, err := parseSubjectTemplate(cfg.SubjectTemplate)
+	if err != nil {
+		return nil, err
+	}
+	body, err := parseBodyTemplate(cfg.BodyTemplate)
+	if err != nil {
+		return nil, err
+	}
+	c := &composer{subject: subject, body: body, custom: body != nil}
+	if c.subject == nil {
+		c.subject = defaultSubject
+	}
+	if c.body == nil {
+		c.body = defaultBody
+	}
+	return c, nil
+}
+
+// compose renders one mail for ns. A template that fails at run time falls back to the built-in
+// one, so a broken template never silences an alert.
+func (c *composer) compose(ns []notify.Notification, now time.Time) mailContent {
+	d := newMailData(ns, now)
+	subject, err := execute(c.subject, d)
+	if err != nil {
+		subject, _ = execute(defaultSubject, d)
+	}
+	text, err := execute(c.body, d)
+	custom := c.custom
+	if err != nil {
+		text, _ = execute(defaultBody, d)
+		custom = false
+	}
+	var html bytes.Buffer
+	if custom {
+		_ = htmlText.Execute(&html, text)
+	} else {
+		_ = htmlAlerts.Execute(&html, d)
+	}
+	return mailContent{Subject: oneLine(subject), Text: text, HTML: html.String()}
+}
+
+func execute(t *template.Template, d mailData) (string, error) {
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, d); err != nil {
+		return "", err
+	}
+	return buf.String(), nil
+}
+
+// oneLine makes a subject a single bounded line: a header cannot carry a line break.
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	return notify.TruncateRunes(s, maxSubjectBytes)
+}
+
+func clip(s string) string { return notify.TruncateRunes(s, maxFieldBytes) }
