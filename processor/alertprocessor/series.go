@@ -3,6 +3,7 @@ package alertprocessor
 import (
 	"hash/maphash"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -188,7 +189,7 @@ func (s *series) record(now time.Time, window time.Duration) {
 		drop++
 	}
 	if drop > 0 {
-		s.snaps = append(s.snaps[:0], s.snaps[drop:]...)
+		s.dropOldest(drop)
 	}
 	n := len(s.snaps)
 	if n >= 2 && now.Sub(s.snaps[n-2].at) < window/snapshotsPerWindow {
@@ -197,10 +198,26 @@ func (s *series) record(now time.Time, window time.Duration) {
 		return
 	}
 	if n == maxSnapshots {
-		s.snaps = append(s.snaps[:0], s.snaps[1:]...)
+		s.dropOldest(1)
+		n--
 	}
-	s.snaps = append(s.snaps, snapshot{at: now})
-	s.snaps[len(s.snaps)-1].copyFrom(&s.cur)
+	if n < cap(s.snaps) {
+		s.snaps = s.snaps[:n+1] // re-uses a dropped snapshot's bucket array
+	} else {
+		s.snaps = append(s.snaps, snapshot{})
+	}
+	s.snaps[n].at = now
+	s.snaps[n].copyFrom(&s.cur)
+}
+
+// dropOldest removes the k oldest snapshots, rotating them past the end of the slice so their
+// bucket arrays are re-used rather than shared or reallocated.
+func (s *series) dropOldest(k int) {
+	all := s.snaps
+	slices.Reverse(all[:k])
+	slices.Reverse(all[k:])
+	slices.Reverse(all)
+	s.snaps = all[:len(all)-k]
 }
 
 // totalsAt returns the totals as they were at time t (to within the snapshot spacing).
