@@ -1,0 +1,523 @@
+package emailexporter
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net/mail"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+	"go.opentelemetry.io/collector/exporter/exportertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/exporter/emailexporter/internal/metadata"
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/notify"
+)
+
+const (
+	testUser     = "alerts-bot"
+	testPassword = "Tr0ub4dor&3-horse-battery"
+)
+
+var testRecipients = []string{"oncall@example.com", "Ops Team <ops@example.com>"}
+
+// testAlert is one multiagents.alerts data point, as the alert processor writes it.
+type testAlert struct {
+	name, state, severity, worker, cooldown string
+	value                                   float64
+}
+
+func (a testAlert) fingerprint() string { return a.name + "/" + a.worker }
+
+var alertTime = time.Date(2026, 11, 27, 1, 2, 3, 0, time.UTC)
+
+func alertMetrics(alerts ...testAlert) pmetric.Metrics {
+	md := pmetric.NewMetrics()
+	m := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+	m.SetName(notify.AlertsMetricName)
+	dps := m.SetEmptyGauge().DataPoints()
+	for _, a := range alerts {
+		dp := dps.AppendEmpty()
+		dp.SetTimestamp(pcommon.NewTimestampFromTime(alertTime))
+		dp.SetDoubleValue(a.value)
+		attrs := dp.Attributes()
+		attrs.PutStr("alertname", a.name)
+		attrs.PutStr("alertstate", a.state)
+		attrs.PutStr("severity", a.severity)
+		attrs.PutStr("fingerprint", a.fingerprint())
+		attrs.PutStr("description", "Worker "+a.worker+" error rate is above 50%")
+		attrs.PutStr("threshold", "0.5")
+		if a.cooldown != "" {
+			attrs.PutStr("cooldown", a.cooldown)
+		}
+		attrs.PutStr("worker.name", a.worker)
+	}
+	return md
+}
+
+func firing(worker string) testAlert {
+	return testAlert{name: "worker_failure", state: "firing", severity: "critical", worker: worker, value: 0.75}
+}
+
+func resolved(worker string) testAlert {
+	a := firing(worker)
+	a.state, a.value = "resolved", 0.1
+	return a
+}
+
+// newTestConfig points the exporter at srv, sending synchronously (no queue, no group_wait) so
+// that each push has been answered by the server when ConsumeMetrics returns.
+func newTestConfig(srv *testSMTPServer) *Config {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Endpoint = srv.Addr
+	cfg.CAFile = srv.CAFile
+	cfg.Username = testUser
+	cfg.Password = configopaque.String(testPassword)
+	cfg.From = "MultiAgents Alerts <alerts@example.com>"
+	cfg.To = testRecipients
+	cfg.GroupWait = 0
+	cfg.RateLimit = 1000
+	cfg.TimeoutConfig.Timeout = 10 * time.Second
+	cfg.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
+	cfg.BackOffConfig.InitialInterval = 10 * time.Millisecond
+	cfg.BackOffConfig.MaxInterval = 50 * time.Millisecond
+	cfg.BackOffConfig.MaxElapsedTime = 10 * time.Second
+	return cfg
+}
+
+// startMetricsExporter builds the exporter through its factory with a debug-level log observer;
+// at cleanup it checks that the password appears in no captured log line.
+func startMetricsExporter(t *testing.T, cfg *Config) (exporter.Metrics, *observer.ObservedLogs) {
+	t.Helper()
+	require.NoError(t, cfg.Validate())
+	set, logs := observedSettings()
+	exp, err := NewFactory().CreateMetrics(context.Background(), set, cfg)
+	require.NoError(t, err)
+	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
+	wrapped := &onceShutdown{Metrics: exp}
+	t.Cleanup(func() {
+		require.NoError(t, wrapped.Shutdown(context.Background()))
+		assertNoSecretInLogs(t, logs, cfg)
+	})
+	return wrapped, logs
+}
+
+// onceShutdown lets a test shut the exporter down itself (to flush it) before the cleanup does;
+// exporterhelper allows only one Shutdown.
+type onceShutdown struct {
+	exporter.Metrics
+	once sync.Once
+	err  error
+}
+
+func (o *onceShutdown) Shutdown(ctx context.Context) error {
+	o.once.Do(func() { o.err = o.Metrics.Shutdown(ctx) })
+	return o.err
+}
+
+func observedSettings() (exporter.Settings, *observer.ObservedLogs) {
+	set := exportertest.NewNopSettings(metadata.Type)
+	core, logs := observer.New(zapcore.DebugLevel)
+	set.Logger = zap.New(core)
+	return set, logs
+}
+
+// secretForms are the password as is and base64-encoded, as AUTH PLAIN and LOGIN carry it.
+func secretForms(cfg *Config) []string {
+	return secretsOf(cfg)
+}
+
+func assertNoSecretInLogs(t *testing.T, logs *observer.ObservedLogs, cfg *Config) {
+	t.Helper()
+	for _, entry := range logs.All() {
+		line := entry.Message + " " + fmt.Sprint(entry.ContextMap())
+		for _, secret := range secretForms(cfg) {
+			assert.NotContains(t, line, secret, "the password leaked into a log line")
+		}
+	}
+}
+
+func consume(t *testing.T, exp exporter.Metrics, alerts ...testAlert) {
+	t.Helper()
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), alertMetrics(alerts...)))
+}
+
+// parsedMail is a received mail, decoded.
+type parsedMail struct {
+	Header      mail.Header
+	Subject     string
+	ContentType string
+	Text, HTML  string
+}
+
+func parseMail(t *testing.T, raw []byte) parsedMail {
+	t.Helper()
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	require.NoError(t, err)
+	subject, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+	require.NoError(t, err)
+	p := parsedMail{Header: msg.Header, Subject: subject}
+	mediaType, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	require.NoError(t, err)
+	p.ContentType = mediaType
+	require.Equal(t, "multipart/alternative", mediaType)
+	reader := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		part, err := reader.NextPart()
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		var body io.Reader = part
+		if part.Header.Get("Content-Transfer-Encoding") == "quoted-printable" {
+			body = quotedprintable.NewReader(part)
+		}
+		data, err := io.ReadAll(body)
+		require.NoError(t, err)
+		partType, partParams, err := mime.ParseMediaType(part.Header.Get("Content-Type"))
+		require.NoError(t, err)
+		assert.Equal(t, "utf-8", strings.ToLower(partParams["charset"]))
+		switch partType {
+		case "text/plain":
+			p.Text = string(data)
+		case "text/html":
+			p.HTML = string(data)
+		default:
+			t.Fatalf("unexpected part %s", partType)
+		}
+	}
+	return p
+}
+
+func TestFiringAlertDeliversOneMailToEveryRecipient(t *testing.T) {
+	srv := startTestSMTPServer(t, testUser, testPassword, serverOptions{})
+	exp, _ := startMetricsExporter(t, newTestConfig(srv))
+
+	consume(t, exp, firing("order-worker"))
+
+	mails := srv.Mails()
+	require.Len(t, mails, 1, "one mail, addressed to every recipient in one transaction")
+	m := mails[0]
+	assert.Equal(t, "alerts@example.com", m.From)
+	assert.ElementsMatch(t, []string{"oncall@example.com", "ops@example.com"}, m.To)
+	assert.True(t, m.TLS, "sent after STARTTLS")
+	assert.Equal(t, testUser, m.AuthUser, "sent after AUTH")
+
+	p := parseMail(t, m.Data)
+	assert.Equal(t, "[CRITICAL] worker_failure", p.Subject)
+	from, err := p.Header.AddressList("From")
+	require.NoError(t, err)
+	assert.Equal(t, "alerts@example.com", from[0].Address)
+	assert.Equal(t, "MultiAgents Alerts", from[0].Name)
+	to, err := p.Header.AddressList("To")
+	require.NoError(t, err)
+	require.Len(t, to, 2)
+	assert.Equal(t, "oncall@example.com", to[0].Address)
+	assert.Equal(t, "ops@example.com", to[1].Address)
+	date, err := p.Header.Date()
+	require.NoError(t, err)
+	assert.WithinDuration(t, time.Now(), date, time.Hour)
+	assert.Regexp(t, regexp.MustCompile(`^<alert\.[0-9a-z]+\.[0-9a-f]{24}@example\.com>$`), p.Header.Get("Message-ID"))
+	assert.Equal(t, "1.0", p.Header.Get("MIME-Version"))
+	assert.Equal(t, "auto-generated", p.Header.Get("Auto-Submitted"))
+
+	for _, want := range []string{
+		"Alert: worker_failure",
+		"State: FIRING",
+		"Severity: critical",
+		"Description: Worker order-worker error rate is above 50%",
+		"Time: 2026-11-27T01:02:03Z",
+		"Value: 0.75",
+		"Threshold: 0.5",
+		"worker.name: order-worker",
+	} {
+		assert.Contains(t, p.Text, want)
+	}
+	assert.Contains(t, p.HTML, "<h2")
+	assert.Contains(t, p.HTML, "worker_failure")
+	assert.Contains(t, p.HTML, "<td>order-worker</td>")
+	assert.Contains(t, p.HTML, "#8b0000", "critical is the guide's dark red")
+}
+
+func TestNonASCIISubjectIsEncoded(t *testing.T) {
+	srv := startTestSMTPServer(t, testUser, testPassword, serverOptions{})
+	exp, _ := startMetricsExporter(t, newTestConfig(srv))
+
+	a := firing("zähler-ワーカー")
+	a.name, a.severity = "Überlast", "warning"
+	consume(t, exp, a)
+
+	mails := srv.Mails()
+	require.Len(t, mails, 1)
+	rawSubject := regexp.MustCompile(`(?m)^Subject: (.*(\r?\n[ \t].*)*)`).FindSubmatch(mails[0].Data)
+	require.NotNil(t, rawSubject)
+	assert.Contains(t, string(rawSubject[1]), "=?UTF-8?", "non-ASCII header is RFC 2047 encoded")
+	for _, b := range rawSubject[1] {
+		require.Less(t, b, byte(0x80), "raw header bytes are ASCII")
+	}
+	p := parseMail(t, mails[0].Data)
+	assert.Equal(t, "[WARNING] Überlast", p.Subject)
+	assert.Contains(t, p.Text, "worker.name: zähler-ワーカー")
+}
+
+func TestResolveDeliversOneResolvedMail(t *testing.T) {
+	srv := startTestSMTPServer(t, testUser, testPassword, serverOptions{})
+	exp, _ := startMetricsExporter(t, newTestConfig(srv))
+
+	consume(t, exp, firing("order-worker"))
+	consume(t, exp, resolved("order-worker"))
+	consume(t, exp, resolved("order-worker")) // written again by the processor: no second resolve
+
+	mails := srv.Mails()
+	require.Len(t, mails, 2)
+	p := parseMail(t, mails[1].Data)
+	assert.Equal(t, "[CRITICAL] worker_failure (resolved)", p.Subject)
+	assert.Contains(t, p.Text, "State: RESOLVED")
+	assert.Contains(t, p.Text, "Value: 0.1")
+	assert.Contains(t, p.HTML, "RESOLVED")
+}
+
+func TestCooldownHolds(t *testing.T) {
+	srv := startTestSMTPServer(t, testUser, testPassword, serverOptions{})
+	exp, _ := startMetricsExporter(t, newTestConfig(srv))
+
+	long := firing("order-worker")
+	long.cooldown = "1h"
+	for range 3 {
+		consume(t, exp, long)
+	}
+	require.Len(t, srv.Mails(), 1, "still firing within its cooldown: one mail")
+
+	short := firing("payment-worker")
+	short.cooldown = "300ms"
+	consume(t, exp, short)
+	consume(t, exp, short)
+	require.Len(t, srv.Mails(), 2, "a new instance mails once")
+
+	time.Sleep(400 * time.Millisecond) // let the 300ms cooldown pass
+	consume(t, exp, short)
+	mails := srv.Mails()
+	require.Len(t, mails, 3, "after its cooldown it mails again")
+	assert.Contains(t, parseMail(t, mails[2].Data).Text, "State: FIRING (repeat)")
+}
+
+func TestTenAlertsWithinGroupWaitArriveAsOneDigest(t *testing.T) {
+	srv := startTestSMTPServer(t, testUser, testPassword, serverOptions{})
+	cfg := newTestConfig(srv)
+	cfg.GroupWait = 500 * time.Millisecond
+	exp, _ := startMetricsExporter(t, cfg)
+
+	var alerts []testAlert
+	for i := range 10 {
+		a := firing(fmt.Sprintf("worker-%02d", i))
+		if i%2 == 1 {
+			a.name, a.severity = "slow_execution", "warning"
+		}
+		alerts = append(alerts, a)
+	}
+	consume(t, exp, alerts...)
+	srv.WaitMails(t, 1)
+	require.NoError(t, exp.Shutdown(context.Background())) // flushes anything still held
+
+	mails := srv.Mails()
+	require.Len(t, mails, 1, "ten alerts within group_wait are one mail")
+	p := parseMail(t, mails[0].Data)
+	assert.Equal(t, "[CRITICAL] 10 alerts: worker_failure, slow_execution", p.Subject)
+	assert.Contains(t, p.Text, "10 alerts (10 firing, 0 resolved)")
+	for i := range 10 {
+		assert.Contains(t, p.Text, fmt.Sprintf("worker.name: worker-%02d", i))
+		assert.Contains(t, p.HTML, fmt.Sprintf("<td>worker-%02d</td>", i))
+	}
+}
+
+func TestTemporaryReplyIsRetried(t *testing.T) {
+	for _, groupWait := range []time.Duration{0, 50 * time.Millisecond} {
+		t.Run("group_wait="+groupWait.String(), func(t *testing.T) {
+			srv := startTestSMTPServer(t, testUser, testPassword, serverOptions{})
+			srv.Script(scriptedReply{stage: "data", err: &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Local error in processing, try again"}})
+			cfg := newTestConfig(srv)
+			cfg.GroupWait = groupWait
+			exp, logs := startMetricsExporter(t, cfg)
+
+			consume(t, exp, firing("order-worker"))
+			srv.WaitMails(t, 1)
+
+			assert.Equal(t, 2, srv.Attempts(), "451, then 250 on the retry")
+			assert.Len(t, srv.Mails(), 1)
+			assert.Zero(t, logs.FilterLevelExact(zapcore.ErrorLevel).Len())
+		})
+	}
+}
+
+func TestPermanentReplyIsNotRetried(t *testing.T) {
+	for _, groupWait := range []time.Duration{0, 50 * time.Millisecond} {
+		t.Run("group_wait="+groupWait.String(), func(t *testing.T) {
+			srv := startTestSMTPServer(t, testUser, testPassword, serverOptions{})
+			srv.Script(scriptedReply{stage: "rcpt", err: &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "Mailbox unavailable"}})
+			cfg := newTestConfig(srv)
+			cfg.GroupWait = groupWait
+			exp, logs := startMetricsExporter(t, cfg)
+
+			consume(t, exp, firing("order-worker"))
+			require.NoError(t, exp.Shutdown(context.Background())) // waits for a digest's delivery
+
+			assert.Equal(t, 1, srv.Attempts(), "a 5xx reply is not retried")
+			assert.Empty(t, srv.Mails())
+			errs := logs.FilterLevelExact(zapcore.ErrorLevel).All()
+			require.Len(t, errs, 1, "logged once")
+			logged := fmt.Sprint(errs[0].ContextMap())
+			assert.Contains(t, logged, "refused the mail with 550")
+			assert.Contains(t, logged, "5.1.1 Mailbox unavailable", "with the server's text")
+		})
+	}
+}
+
+func TestAuthLoginAndImplicitTLS(t *testing.T) {
+	t.Run("login", func(t *testing.T) {
+		srv := startTestSMTPServer(t, testUser, testPassword, serverOptions{mechanisms: []string{sasl.Login}})
+		exp, _ := startMetricsExporter(t, newTestConfig(srv))
+		consume(t, exp, firing("order-worker"))
+		mails := srv.Mails()
+		require.Len(t, mails, 1)
+		assert.Equal(t, testUser, mails[0].AuthUser)
+	})
+	t.Run("implicit", func(t *testing.T) {
+		srv := startTestSMTPServer(t, testUser, testPassword, serverOptions{implicit: true})
+		cfg := newTestConfig(srv)
+		cfg.TLS = TLSImplicit
+		exp, _ := startMetricsExporter(t, cfg)
+		consume(t, exp, firing("order-worker"))
+		mails := srv.Mails()
+		require.Len(t, mails, 1)
+		assert.True(t, mails[0].TLS)
+	})
+}
+
+func TestUntrustedCertificateIsRetriedNotSent(t *testing.T) {
+	srv := startTestSMTPServer(t, testUser, testPassword, serverOptions{})
+	cfg := newTestConfig(srv)
+	cfg.CAFile = "" // the system roots do not trust the test's self-signed certificate
+	cfg.BackOffConfig.MaxElapsedTime = 100 * time.Millisecond
+	exp, logs := startMetricsExporter(t, cfg)
+
+	err := exp.ConsumeMetrics(context.Background(), alertMetrics(firing("order-worker")))
+	require.Error(t, err, "a TLS failure is retried until retry_on_failure gives up, then returned")
+	assert.Contains(t, err.Error(), "certificate")
+	assert.Zero(t, srv.Attempts(), "nothing was sent over the unverified connection")
+	assert.Empty(t, logs.FilterMessageSnippet("refused").All(), "not treated as a permanent refusal")
+}
+
+func TestPasswordAppearsInNoLogOrError(t *testing.T) {
+	// A server whose refusal echoes the credentials it got, as some do in their error text.
+	echo := func(user, password string) *smtp.SMTPError {
+		blob := base64.StdEncoding.EncodeToString([]byte("\x00" + user + "\x00" + password))
+		return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "bad credentials " + password + " " + blob}
+	}
+	tempEcho := func(user, password string) *smtp.SMTPError {
+		e := echo(user, password)
+		e.Code, e.EnhancedCode = 454, smtp.EnhancedCode{4, 7, 0}
+		return e
+	}
+	for name, authError := range map[string]func(string, string) *smtp.SMTPError{"permanent": echo, "temporary": tempEcho} {
+		t.Run(name, func(t *testing.T) {
+			srv := startTestSMTPServer(t, testUser, "another password", serverOptions{authError: authError})
+			cfg := newTestConfig(srv)
+			cfg.BackOffConfig.MaxElapsedTime = 50 * time.Millisecond
+			exp, logs := startMetricsExporter(t, cfg)
+
+			err := exp.ConsumeMetrics(context.Background(), alertMetrics(firing("order-worker")))
+			if err != nil {
+				for _, secret := range secretForms(cfg) {
+					assert.NotContains(t, err.Error(), secret)
+				}
+				assert.Contains(t, err.Error(), "[REDACTED]")
+			}
+			require.NotZero(t, logs.Len()+len(fmt.Sprint(err)), "the failure was reported somewhere")
+			assert.Empty(t, srv.Mails())
+			// assertNoSecretInLogs runs at cleanup over every captured line, debug included.
+			var all strings.Builder
+			for _, e := range logs.All() {
+				all.WriteString(e.Message + fmt.Sprint(e.ContextMap()))
+			}
+			if name == "permanent" {
+				assert.Contains(t, all.String(), "[REDACTED]", "the refusal is logged, redacted")
+			}
+		})
+	}
+}
+
+func TestLogRecordAlertIsMailed(t *testing.T) {
+	srv := startTestSMTPServer(t, testUser, testPassword, serverOptions{})
+	cfg := newTestConfig(srv)
+	set, logs := observedSettings()
+	exp, err := NewFactory().CreateLogs(context.Background(), set, cfg)
+	require.NoError(t, err)
+	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() {
+		require.NoError(t, exp.Shutdown(context.Background()))
+		assertNoSecretInLogs(t, logs, cfg)
+	})
+
+	ld := plog.NewLogs()
+	lrs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+	info := lrs.AppendEmpty()
+	info.SetSeverityNumber(plog.SeverityNumberInfo)
+	info.Body().SetStr("below min_severity")
+	rec := lrs.AppendEmpty()
+	rec.SetSeverityNumber(plog.SeverityNumberError)
+	rec.SetTimestamp(pcommon.NewTimestampFromTime(alertTime))
+	rec.Body().SetStr("Worker order-worker crashed")
+	rec.Attributes().PutStr("alertname", "worker_crash")
+	rec.Attributes().PutStr("worker.name", "order-worker")
+	require.NoError(t, exp.ConsumeLogs(context.Background(), ld))
+
+	mails := srv.Mails()
+	require.Len(t, mails, 1)
+	assert.Equal(t, "[ERROR] worker_crash", parseMail(t, mails[0].Data).Subject)
+}
+
+func TestEmptyRecipientsDisableWithOneWarning(t *testing.T) {
+	for name, mutate := range map[string]func(*Config){
+		"no to":       func(c *Config) { c.To = nil },
+		"no endpoint": func(c *Config) { c.Endpoint = "" },
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := createDefaultConfig().(*Config)
+			cfg.Endpoint, cfg.From, cfg.To = "127.0.0.1:1", "alerts@example.com", []string{"oncall@example.com"}
+			mutate(cfg)
+			require.NoError(t, cfg.Validate())
+			set, logs := observedSettings()
+			exp, err := NewFactory().CreateMetrics(context.Background(), set, cfg)
+			require.NoError(t, err)
+			require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
+			require.NoError(t, exp.ConsumeMetrics(context.Background(), alertMetrics(firing("order-worker"))))
+			require.NoError(t, exp.Shutdown(context.Background()))
+			warnings := logs.FilterLevelExact(zapcore.WarnLevel).All()
+			require.Len(t, warnings, 1)
+			assert.Contains(t, warnings[0].Message, "notifications disabled")
+		})
+	}
+}

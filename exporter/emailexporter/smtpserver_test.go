@@ -1,0 +1,293 @@
+package emailexporter
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"io"
+	"log"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+	"github.com/stretchr/testify/require"
+)
+
+// testSMTPServer is a real SMTP server (go-smtp) on loopback that enforces what a submission
+// server does: STARTTLS before AUTH (no AUTH on a clear connection), AUTH before MAIL, and
+// TLS for the whole transaction. Replies can be scripted per stage to test error handling.
+type testSMTPServer struct {
+	Addr   string
+	CAFile string // PEM of the self-signed certificate, for the exporter's ca_file
+
+	user, password string
+	mechanisms     []string
+
+	mu       sync.Mutex
+	mails    []receivedMail
+	script   []scriptedReply // consumed in order, one per transaction
+	attempts int             // MAIL commands seen
+	authOK   int
+	authBad  int
+	arrived  chan struct{}
+
+	srv *smtp.Server
+}
+
+// receivedMail is one accepted transaction.
+type receivedMail struct {
+	From     string
+	To       []string
+	Data     []byte
+	TLS      bool
+	AuthUser string
+}
+
+// scriptedReply refuses one transaction at a stage ("rcpt" or "data") with err; nil accepts.
+type scriptedReply struct {
+	stage string
+	err   *smtp.SMTPError
+}
+
+type serverOptions struct {
+	mechanisms []string // AUTH mechanisms advertised; default PLAIN and LOGIN
+	implicit   bool     // TLS from the first byte instead of STARTTLS
+	authError  func(user, password string) *smtp.SMTPError
+}
+
+func startTestSMTPServer(t *testing.T, user, password string, opts serverOptions) *testSMTPServer {
+	t.Helper()
+	cert, caPEM := selfSignedCert(t)
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	require.NoError(t, os.WriteFile(caFile, caPEM, 0o600))
+
+	s := &testSMTPServer{
+		CAFile:     caFile,
+		user:       user,
+		password:   password,
+		mechanisms: opts.mechanisms,
+		arrived:    make(chan struct{}, 1000),
+	}
+	if len(s.mechanisms) == 0 {
+		s.mechanisms = []string{sasl.Plain, sasl.Login}
+	}
+	authError := opts.authError
+	if authError == nil {
+		authError = func(string, string) *smtp.SMTPError { return smtp.ErrAuthFailed }
+	}
+
+	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		return &testSession{server: s, conn: c, authError: authError}, nil
+	}))
+	srv.Domain = "localhost"
+	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	srv.AllowInsecureAuth = false
+	srv.MaxMessageBytes = 1 << 20
+	srv.ReadTimeout = 10 * time.Second
+	srv.WriteTimeout = 10 * time.Second
+	srv.ErrorLog = log.New(io.Discard, "", 0) // it may log after the test ended
+	s.srv = srv
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	if opts.implicit {
+		ln = tls.NewListener(ln, srv.TLSConfig)
+	}
+	s.Addr = ln.Addr().String()
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return s
+}
+
+// Script queues replies for the next transactions, in order.
+func (s *testSMTPServer) Script(replies ...scriptedReply) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.script = append(s.script, replies...)
+}
+
+// Mails returns the accepted transactions so far.
+func (s *testSMTPServer) Mails() []receivedMail {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]receivedMail(nil), s.mails...)
+}
+
+// Attempts is the number of transactions begun (MAIL FROM accepted or refused).
+func (s *testSMTPServer) Attempts() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.attempts
+}
+
+// WaitMails waits until n transactions were accepted, up to a generous bound.
+func (s *testSMTPServer) WaitMails(t *testing.T, n int) []receivedMail {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		if mails := s.Mails(); len(mails) >= n {
+			return mails
+		}
+		select {
+		case <-s.arrived:
+		case <-deadline:
+			t.Fatalf("waited for %d mails, got %d", n, len(s.Mails()))
+		}
+	}
+}
+
+func (s *testSMTPServer) nextReply(stage string) *smtp.SMTPError {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.script) == 0 || s.script[0].stage != stage {
+		return nil
+	}
+	r := s.script[0]
+	s.script = s.script[1:]
+	return r.err
+}
+
+type testSession struct {
+	server    *testSMTPServer
+	conn      *smtp.Conn
+	authError func(user, password string) *smtp.SMTPError
+	authUser  string
+	from      string
+	to        []string
+}
+
+func (ss *testSession) AuthMechanisms() []string { return ss.server.mechanisms }
+
+func (ss *testSession) Auth(mech string) (sasl.Server, error) {
+	check := func(user, password string) error {
+		ss.server.mu.Lock()
+		defer ss.server.mu.Unlock()
+		if user != ss.server.user || password != ss.server.password {
+			ss.server.authBad++
+			return ss.authError(user, password)
+		}
+		ss.server.authOK++
+		ss.authUser = user
+		return nil
+	}
+	switch mech {
+	case sasl.Plain:
+		return sasl.NewPlainServer(func(_, user, password string) error { return check(user, password) }), nil
+	case sasl.Login:
+		return &loginServer{check: check}, nil
+	}
+	return nil, smtp.ErrAuthUnknownMechanism
+}
+
+func (ss *testSession) Mail(from string, _ *smtp.MailOptions) error {
+	ss.server.mu.Lock()
+	ss.server.attempts++
+	ss.server.mu.Unlock()
+	if _, ok := ss.conn.TLSConnectionState(); !ok {
+		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Must issue a STARTTLS command first"}
+	}
+	if ss.authUser == "" {
+		return smtp.ErrAuthRequired
+	}
+	ss.from = from
+	return nil
+}
+
+func (ss *testSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if err := ss.server.nextReply("rcpt"); err != nil {
+		return err
+	}
+	ss.to = append(ss.to, to)
+	return nil
+}
+
+func (ss *testSession) Data(r io.Reader) error {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	if err := ss.server.nextReply("data"); err != nil {
+		return err
+	}
+	_, isTLS := ss.conn.TLSConnectionState()
+	ss.server.mu.Lock()
+	ss.server.mails = append(ss.server.mails, receivedMail{From: ss.from, To: ss.to, Data: data, TLS: isTLS, AuthUser: ss.authUser})
+	ss.server.mu.Unlock()
+	ss.server.arrived <- struct{}{}
+	return nil
+}
+
+func (ss *testSession) Reset() { ss.from, ss.to = "", nil }
+
+func (ss *testSession) Logout() error { return nil }
+
+// loginServer is the server side of AUTH LOGIN (draft-murchison-sasl-login), which go-sasl
+// only implements as a client.
+type loginServer struct {
+	check    func(user, password string) error
+	step     int
+	username string
+}
+
+func (l *loginServer) Next(response []byte) ([]byte, bool, error) {
+	switch l.step {
+	case 0:
+		l.step = 1
+		if len(response) == 0 {
+			return []byte("Username:"), false, nil
+		}
+		l.username = string(response)
+		l.step = 2
+		return []byte("Password:"), false, nil
+	case 1:
+		l.username = string(response)
+		l.step = 2
+		return []byte("Password:"), false, nil
+	case 2:
+		l.step = 3
+		if err := l.check(l.username, string(response)); err != nil {
+			return nil, true, err
+		}
+		return nil, true, nil
+	}
+	return nil, true, errors.New("unexpected AUTH LOGIN step")
+}
+
+// selfSignedCert makes a certificate for 127.0.0.1 and localhost, returned with its PEM.
+func selfSignedCert(t *testing.T) (tls.Certificate, []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(time.Now().UnixNano()),
+		Subject:               pkix.Name{CommonName: "test smtp server"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		DNSNames:              []string{"localhost"},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	require.NoError(t, err)
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	require.NoError(t, err)
+	return cert, certPEM
+}
