@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
+	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configtls"
 )
 
@@ -14,8 +17,20 @@ import (
 type Config struct {
 	// Redis is the framework's event bus, tapped with PSUBSCRIBE.
 	Redis RedisConfig `mapstructure:"redis"`
+	// HTTP is the optional push endpoint (POST /v1/events); off unless configured.
+	HTTP configoptional.Optional[confighttp.ServerConfig] `mapstructure:"http"`
+	// Transactions bounds the state kept per open workflow run.
+	Transactions TransactionsConfig `mapstructure:"transactions"`
 	// Metrics controls the receiver's own event, worker and workflow metrics.
 	Metrics MetricsConfig `mapstructure:"metrics"`
+	// Logs controls the log record emitted per event.
+	Logs LogsConfig `mapstructure:"logs"`
+	// Sampling keeps a fraction of successful transactions' traces and logs.
+	Sampling SamplingConfig `mapstructure:"sampling"`
+	// Redact lists the payload keys whose values never leave the receiver.
+	Redact RedactConfig `mapstructure:"redact"`
+	// Payload caps what is attached of each event's payload.
+	Payload PayloadConfig `mapstructure:"payload"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -35,6 +50,22 @@ type RedisConfig struct {
 	ChannelPrefix string `mapstructure:"channel_prefix"`
 	// Reconcile scans saga:* keys after each (re)connect to catch up on what a gap missed.
 	Reconcile bool `mapstructure:"reconcile"`
+	// QueueSize is how many raw messages may wait for decoding before new ones are dropped.
+	QueueSize int `mapstructure:"queue_size"`
+
+	_ struct{}
+}
+
+// TransactionsConfig bounds the per-transaction state.
+type TransactionsConfig struct {
+	// MaxOpen is the number of open transactions kept; past it the oldest is flushed (incomplete) and counted.
+	MaxOpen int `mapstructure:"max_open"`
+	// MaxSpansPerTransaction caps the spans built for one transaction (the guide's max_traces_per_transaction).
+	MaxSpansPerTransaction int `mapstructure:"max_spans_per_transaction"`
+	// Retention is how long a transaction may stay open before it is flushed marked incomplete.
+	Retention time.Duration `mapstructure:"retention"`
+	// StepTimeoutGrace is added to a command's timeout_seconds before the receiver ends the step as timed out.
+	StepTimeoutGrace time.Duration `mapstructure:"step_timeout_grace"`
 
 	_ struct{}
 }
@@ -43,6 +74,40 @@ type RedisConfig struct {
 type MetricsConfig struct {
 	// Interval between two emissions of the cumulative metrics.
 	Interval time.Duration `mapstructure:"interval"`
+
+	_ struct{}
+}
+
+// LogsConfig controls the per-event log records.
+type LogsConfig struct {
+	// Enabled emits one log record per event when the receiver is in a logs pipeline.
+	Enabled bool `mapstructure:"enabled"`
+
+	_ struct{}
+}
+
+// SamplingConfig is the guide's SamplingEventMonitor.
+type SamplingConfig struct {
+	// Rate is the fraction (0..1) of successful transactions whose traces and logs are kept.
+	Rate float64 `mapstructure:"rate"`
+
+	_ struct{}
+}
+
+// RedactConfig names sensitive payload keys.
+type RedactConfig struct {
+	// Keys are matched case-insensitively as substrings of payload keys at any depth.
+	Keys []string `mapstructure:"keys"`
+
+	_ struct{}
+}
+
+// PayloadConfig caps attached payloads.
+type PayloadConfig struct {
+	// MaxSize is the largest payload, in bytes of JSON, attached to a log record; larger ones are truncated.
+	MaxSize int `mapstructure:"max_size"`
+	// TrackPayloadSize records each payload's original size as multiagents.payload.size.
+	TrackPayloadSize bool `mapstructure:"track_payload_size"`
 
 	_ struct{}
 }
@@ -61,8 +126,37 @@ func (cfg *Config) Validate() error {
 	if cfg.Redis.ChannelPrefix == "" {
 		errs = append(errs, errors.New("redis.channel_prefix: must not be empty"))
 	}
+	if cfg.Redis.QueueSize <= 0 {
+		errs = append(errs, fmt.Errorf("redis.queue_size: must be positive, got %d", cfg.Redis.QueueSize))
+	}
+	if cfg.HTTP.HasValue() && cfg.HTTP.Get().NetAddr.Endpoint == "" {
+		errs = append(errs, errors.New("http.endpoint: must not be empty when http is enabled"))
+	}
+	if cfg.Transactions.MaxOpen <= 0 {
+		errs = append(errs, fmt.Errorf("transactions.max_open: must be positive, got %d", cfg.Transactions.MaxOpen))
+	}
+	if cfg.Transactions.MaxSpansPerTransaction <= 0 {
+		errs = append(errs, fmt.Errorf("transactions.max_spans_per_transaction: must be positive, got %d", cfg.Transactions.MaxSpansPerTransaction))
+	}
+	if cfg.Transactions.Retention <= 0 {
+		errs = append(errs, fmt.Errorf("transactions.retention: must be positive, got %s", cfg.Transactions.Retention))
+	}
+	if cfg.Transactions.StepTimeoutGrace < 0 {
+		errs = append(errs, fmt.Errorf("transactions.step_timeout_grace: must be >= 0, got %s", cfg.Transactions.StepTimeoutGrace))
+	}
 	if cfg.Metrics.Interval <= 0 {
 		errs = append(errs, fmt.Errorf("metrics.interval: must be positive, got %s", cfg.Metrics.Interval))
+	}
+	if cfg.Sampling.Rate < 0 || cfg.Sampling.Rate > 1 || cfg.Sampling.Rate != cfg.Sampling.Rate {
+		errs = append(errs, fmt.Errorf("sampling.rate: must be within [0, 1], got %v", cfg.Sampling.Rate))
+	}
+	for i, k := range cfg.Redact.Keys {
+		if strings.TrimSpace(k) == "" {
+			errs = append(errs, fmt.Errorf("redact.keys[%d]: must not be empty (it would match every key)", i))
+		}
+	}
+	if cfg.Payload.MaxSize <= 0 {
+		errs = append(errs, fmt.Errorf("payload.max_size: must be positive, got %d", cfg.Payload.MaxSize))
 	}
 	return errors.Join(errs...)
 }

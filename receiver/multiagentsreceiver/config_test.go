@@ -8,11 +8,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 
 	"github.com/otelcol-multiagents/otelcol-multiagents/receiver/multiagentsreceiver/internal/metadata"
 )
+
+func TestConfigStruct(t *testing.T) {
+	require.NoError(t, componenttest.CheckConfigStruct(createDefaultConfig()))
+}
 
 func TestLoadConfig(t *testing.T) {
 	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
@@ -27,6 +32,18 @@ func TestLoadConfig(t *testing.T) {
 			id: component.NewID(metadata.Type),
 			check: func(t *testing.T, cfg *Config) {
 				assert.Equal(t, createDefaultConfig(), cfg)
+				assert.False(t, cfg.HTTP.HasValue(), "http is off by default")
+				assert.Equal(t, "localhost:6379", cfg.Redis.Endpoint)
+				assert.Equal(t, "multiagent:", cfg.Redis.ChannelPrefix)
+				assert.True(t, cfg.Redis.Reconcile)
+				assert.Equal(t, 10000, cfg.Transactions.MaxOpen)
+				assert.Equal(t, 1000, cfg.Transactions.MaxSpansPerTransaction)
+				assert.Equal(t, 24*time.Hour, cfg.Transactions.Retention)
+				assert.Equal(t, 10*time.Second, cfg.Metrics.Interval)
+				assert.True(t, cfg.Logs.Enabled)
+				assert.Equal(t, 1.0, cfg.Sampling.Rate)
+				assert.Equal(t, []string{"password", "token", "api_key", "secret", "credit_card", "ssn", "authorization"}, cfg.Redact.Keys)
+				assert.True(t, cfg.Payload.TrackPayloadSize)
 			},
 		},
 		{
@@ -37,13 +54,42 @@ func TestLoadConfig(t *testing.T) {
 				assert.Equal(t, 2, cfg.Redis.DB)
 				assert.Equal(t, "test_multiagent:", cfg.Redis.ChannelPrefix)
 				assert.False(t, cfg.Redis.Reconcile)
+				assert.Equal(t, 1000, cfg.Redis.QueueSize)
+				require.True(t, cfg.HTTP.HasValue())
+				assert.Equal(t, "0.0.0.0:4321", cfg.HTTP.Get().NetAddr.Endpoint)
+				assert.Equal(t, int64(1048576), cfg.HTTP.Get().MaxRequestBodySize)
+				assert.Equal(t, 500, cfg.Transactions.MaxOpen)
+				assert.Equal(t, 50, cfg.Transactions.MaxSpansPerTransaction)
+				assert.Equal(t, 2*time.Hour, cfg.Transactions.Retention)
+				assert.Equal(t, 5*time.Second, cfg.Transactions.StepTimeoutGrace)
 				assert.Equal(t, 30*time.Second, cfg.Metrics.Interval)
+				assert.False(t, cfg.Logs.Enabled)
+				assert.Equal(t, 0.25, cfg.Sampling.Rate)
+				assert.Equal(t, []string{"password", "iban"}, cfg.Redact.Keys)
+				assert.Equal(t, 1024, cfg.Payload.MaxSize)
+				assert.False(t, cfg.Payload.TrackPayloadSize)
+			},
+		},
+		{
+			id: component.NewIDWithName(metadata.Type, "http_defaults"),
+			check: func(t *testing.T, cfg *Config) {
+				require.True(t, cfg.HTTP.HasValue(), "an empty http: section turns the endpoint on")
+				assert.Equal(t, "localhost:4320", cfg.HTTP.Get().NetAddr.Endpoint)
 			},
 		},
 		{id: component.NewIDWithName(metadata.Type, "bad_endpoint"), wantErr: "redis.endpoint"},
 		{id: component.NewIDWithName(metadata.Type, "bad_db"), wantErr: "redis.db"},
 		{id: component.NewIDWithName(metadata.Type, "empty_prefix"), wantErr: "redis.channel_prefix"},
+		{id: component.NewIDWithName(metadata.Type, "bad_queue_size"), wantErr: "redis.queue_size"},
+		{id: component.NewIDWithName(metadata.Type, "bad_http_endpoint"), wantErr: "http.endpoint"},
+		{id: component.NewIDWithName(metadata.Type, "bad_max_open"), wantErr: "transactions.max_open"},
+		{id: component.NewIDWithName(metadata.Type, "bad_max_spans"), wantErr: "transactions.max_spans_per_transaction"},
+		{id: component.NewIDWithName(metadata.Type, "bad_retention"), wantErr: "transactions.retention"},
+		{id: component.NewIDWithName(metadata.Type, "bad_grace"), wantErr: "transactions.step_timeout_grace"},
 		{id: component.NewIDWithName(metadata.Type, "bad_interval"), wantErr: "metrics.interval"},
+		{id: component.NewIDWithName(metadata.Type, "bad_sampling_rate"), wantErr: "sampling.rate"},
+		{id: component.NewIDWithName(metadata.Type, "bad_redact_key"), wantErr: "redact.keys[1]"},
+		{id: component.NewIDWithName(metadata.Type, "bad_payload_max_size"), wantErr: "payload.max_size"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {
@@ -60,4 +106,13 @@ func TestLoadConfig(t *testing.T) {
 			tt.check(t, cfg.(*Config))
 		})
 	}
+}
+
+func TestPasswordNeverPrinted(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Redis.Password = "hunter2"
+	cfg.Redis.Endpoint = "bad"
+	err := cfg.Validate()
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "hunter2")
 }

@@ -1,4 +1,5 @@
-// Package multiagentsreceiver taps the MultiAgents framework's Redis event bus.
+// Package multiagentsreceiver taps the MultiAgents framework's Redis event bus (and an
+// optional HTTP push endpoint) and turns its events into traces, metrics and logs.
 package multiagentsreceiver
 
 import (
@@ -6,6 +7,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configtls"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/receiver"
@@ -14,10 +17,20 @@ import (
 )
 
 const (
-	defaultEndpoint        = "localhost:6379"
-	defaultChannelPrefix   = "multiagent:"
-	defaultMetricsInterval = 10 * time.Second
+	defaultEndpoint               = "localhost:6379"
+	defaultChannelPrefix          = "multiagent:"
+	defaultQueueSize              = 65536
+	defaultHTTPEndpoint           = "localhost:4320"
+	defaultMaxOpen                = 10000
+	defaultMaxSpansPerTransaction = 1000
+	defaultRetention              = 24 * time.Hour
+	defaultStepTimeoutGrace       = 30 * time.Second
+	defaultMetricsInterval        = 10 * time.Second
+	defaultPayloadMaxSize         = 4096
 )
+
+// defaultRedactKeys are the guide's sensitive keys plus secret and authorization.
+var defaultRedactKeys = []string{"password", "token", "api_key", "secret", "credit_card", "ssn", "authorization"}
 
 // NewFactory returns the factory of the multiagents receiver.
 func NewFactory() receiver.Factory {
@@ -31,26 +44,63 @@ func NewFactory() receiver.Factory {
 }
 
 func createDefaultConfig() component.Config {
+	httpCfg := confighttp.NewDefaultServerConfig()
+	httpCfg.NetAddr.Endpoint = defaultHTTPEndpoint
 	return &Config{
 		Redis: RedisConfig{
 			Endpoint:      defaultEndpoint,
 			ChannelPrefix: defaultChannelPrefix,
 			Reconcile:     true,
+			QueueSize:     defaultQueueSize,
 			// Plain TCP unless tls is configured, like Redis itself.
 			TLS: configtls.ClientConfig{Insecure: true},
 		},
-		Metrics: MetricsConfig{Interval: defaultMetricsInterval},
+		// Off unless the user writes an http: section; then these are its defaults.
+		HTTP: configoptional.Default(httpCfg),
+		Transactions: TransactionsConfig{
+			MaxOpen:                defaultMaxOpen,
+			MaxSpansPerTransaction: defaultMaxSpansPerTransaction,
+			Retention:              defaultRetention,
+			StepTimeoutGrace:       defaultStepTimeoutGrace,
+		},
+		Metrics:  MetricsConfig{Interval: defaultMetricsInterval},
+		Logs:     LogsConfig{Enabled: true},
+		Sampling: SamplingConfig{Rate: 1.0},
+		Redact:   RedactConfig{Keys: append([]string(nil), defaultRedactKeys...)},
+		Payload:  PayloadConfig{MaxSize: defaultPayloadMaxSize, TrackPayloadSize: true},
 	}
 }
 
-func createTraces(_ context.Context, _ receiver.Settings, _ component.Config, _ consumer.Traces) (receiver.Traces, error) {
-	return &busReceiver{}, nil
+func loadShared(set receiver.Settings, cfg component.Config) (*sharedReceiver, error) {
+	rCfg := cfg.(*Config)
+	return receivers.loadOrStore(rCfg, func() (*multiAgentsReceiver, error) {
+		return newReceiver(rCfg, set)
+	})
 }
 
-func createMetrics(_ context.Context, _ receiver.Settings, _ component.Config, _ consumer.Metrics) (receiver.Metrics, error) {
-	return &busReceiver{}, nil
+func createTraces(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Traces) (receiver.Traces, error) {
+	r, err := loadShared(set, cfg)
+	if err != nil {
+		return nil, err
+	}
+	r.inner.registerTraces(next)
+	return r, nil
 }
 
-func createLogs(_ context.Context, _ receiver.Settings, _ component.Config, _ consumer.Logs) (receiver.Logs, error) {
-	return &busReceiver{}, nil
+func createMetrics(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Metrics) (receiver.Metrics, error) {
+	r, err := loadShared(set, cfg)
+	if err != nil {
+		return nil, err
+	}
+	r.inner.registerMetrics(next)
+	return r, nil
+}
+
+func createLogs(_ context.Context, set receiver.Settings, cfg component.Config, next consumer.Logs) (receiver.Logs, error) {
+	r, err := loadShared(set, cfg)
+	if err != nil {
+		return nil, err
+	}
+	r.inner.registerLogs(next)
+	return r, nil
 }

@@ -2,13 +2,274 @@ package multiagentsreceiver
 
 import (
 	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/collector/receiver/receiverhelper"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/receiver/multiagentsreceiver/internal/metadata"
 )
 
-// busReceiver is a placeholder at this stage: it starts and stops cleanly and emits nothing.
-type busReceiver struct{}
+const (
+	// maxBatchEvents bounds how many queued events go into one pipeline call.
+	maxBatchEvents = 1024
+	dataFormat     = "json"
+)
 
-func (*busReceiver) Start(context.Context, component.Host) error { return nil }
+// rawMessage is one message as read from Redis, not yet decoded.
+type rawMessage struct {
+	channel string
+	body    []byte
+}
 
-func (*busReceiver) Shutdown(context.Context) error { return nil }
+// multiAgentsReceiver is the one instance behind every pipeline that names the same
+// multiagents configuration (see shared.go).
+type multiAgentsReceiver struct {
+	cfg       *Config
+	settings  receiver.Settings
+	logger    *zap.Logger
+	telemetry *metadata.TelemetryBuilder
+	obsRedis  *receiverhelper.ObsReport
+	obsHTTP   *receiverhelper.ObsReport
+
+	nextTraces  consumer.Traces
+	nextMetrics consumer.Metrics
+	nextLogs    consumer.Logs
+
+	// Timing knobs; tests shorten them and replace the clock.
+	now              func() time.Time
+	sweepInterval    time.Duration
+	reconnectInitial time.Duration
+	reconnectMax     time.Duration
+	healthInterval   time.Duration
+
+	asm        *assembler
+	hostStats  *hostSampler
+	queue      chan rawMessage
+	cancel     context.CancelFunc
+	wg         sync.WaitGroup
+	httpServer *http.Server
+	tap        *redisTap
+}
+
+func newReceiver(cfg *Config, set receiver.Settings) (*multiAgentsReceiver, error) {
+	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	obsRedis, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
+		ReceiverID: set.ID, Transport: "redis", LongLivedCtx: true, ReceiverCreateSettings: set,
+	})
+	if err != nil {
+		return nil, err
+	}
+	obsHTTP, err := receiverhelper.NewObsReport(receiverhelper.ObsReportSettings{
+		ReceiverID: set.ID, Transport: "http", ReceiverCreateSettings: set,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &multiAgentsReceiver{
+		cfg:              cfg,
+		settings:         set,
+		logger:           set.Logger,
+		telemetry:        tb,
+		obsRedis:         obsRedis,
+		obsHTTP:          obsHTTP,
+		now:              time.Now,
+		sweepInterval:    time.Second,
+		reconnectInitial: 250 * time.Millisecond,
+		reconnectMax:     30 * time.Second,
+		healthInterval:   15 * time.Second,
+	}, nil
+}
+
+func (r *multiAgentsReceiver) registerTraces(next consumer.Traces)   { r.nextTraces = next }
+func (r *multiAgentsReceiver) registerMetrics(next consumer.Metrics) { r.nextMetrics = next }
+func (r *multiAgentsReceiver) registerLogs(next consumer.Logs)       { r.nextLogs = next }
+
+// Start never waits for Redis: the tap connects, and reconnects, in the background.
+func (r *multiAgentsReceiver) Start(ctx context.Context, host component.Host) error {
+	emitLogs := r.cfg.Logs.Enabled && r.nextLogs != nil
+	r.asm = newAssembler(r.cfg, r.logger, r.telemetry, r.now, emitLogs)
+	r.hostStats = newHostSampler()
+	r.queue = make(chan rawMessage, r.cfg.Redis.QueueSize)
+	runCtx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+
+	if r.cfg.HTTP.HasValue() {
+		if err := r.startHTTP(ctx, host); err != nil {
+			cancel()
+			return err
+		}
+	}
+	r.tap = newRedisTap(r, host)
+	r.wg.Add(4)
+	go r.processLoop(runCtx)
+	go r.sweepLoop(runCtx)
+	go r.metricsLoop(runCtx)
+	go r.tap.run(runCtx)
+	return nil
+}
+
+// Shutdown stops reading, processes what was already queued, and emits the metrics one last time.
+func (r *multiAgentsReceiver) Shutdown(ctx context.Context) error {
+	if r.cancel == nil {
+		return nil // never started
+	}
+	var errs error
+	if r.httpServer != nil {
+		errs = errors.Join(errs, r.httpServer.Shutdown(ctx))
+	}
+	r.cancel()
+	r.wg.Wait()
+	r.emitMetrics(ctx)
+	return errs
+}
+
+func (r *multiAgentsReceiver) processLoop(ctx context.Context) {
+	defer r.wg.Done()
+	for {
+		var m rawMessage
+		select {
+		case m = <-r.queue:
+		case <-ctx.Done():
+			r.drainQueue()
+			return
+		}
+		b := newOutputBatch()
+		r.handleRaw(m, b)
+	batch:
+		for n := 1; n < maxBatchEvents; n++ {
+			select {
+			case m = <-r.queue:
+				r.handleRaw(m, b)
+			default:
+				break batch
+			}
+		}
+		_ = r.flush(context.Background(), b, r.obsRedis)
+	}
+}
+
+// drainQueue processes what the tap had queued before shutdown.
+func (r *multiAgentsReceiver) drainQueue() {
+	b := newOutputBatch()
+	for {
+		select {
+		case m := <-r.queue:
+			r.handleRaw(m, b)
+		default:
+			_ = r.flush(context.Background(), b, r.obsRedis)
+			return
+		}
+	}
+}
+
+func (r *multiAgentsReceiver) handleRaw(m rawMessage, b *outputBatch) {
+	ev, err := decodeEvent(m.body)
+	if err != nil {
+		r.countRejected(err, "redis", m.channel)
+		return
+	}
+	r.asm.apply(ev, m.channel, b)
+}
+
+// countRejected counts a rejected event by reason and says why; the body is never logged,
+// it may hold exactly what redaction exists for.
+func (r *multiAgentsReceiver) countRejected(err error, transport, origin string) string {
+	reason := reasonInvalidJSON
+	var de *decodeError
+	if errors.As(err, &de) {
+		reason = de.reason
+	}
+	r.telemetry.MultiagentsDecodeErrors.Add(context.Background(), 1,
+		metric.WithAttributes(attribute.String("reason", reason), attribute.String("transport", transport)))
+	r.logger.Warn("Rejected a MultiAgents event",
+		zap.String("reason", reason), zap.String("detail", err.Error()), zap.String("origin", origin))
+	return reason
+}
+
+// flush hands a batch to the pipelines. Data a pipeline refuses from Redis is lost (the bus
+// does not replay); obsreport counts it as refused. The HTTP path returns the error.
+func (r *multiAgentsReceiver) flush(ctx context.Context, b *outputBatch, obs *receiverhelper.ObsReport) error {
+	var errs error
+	if n := b.spans.Len(); n > 0 && r.nextTraces != nil {
+		opCtx := obs.StartTracesOp(ctx)
+		err := r.nextTraces.ConsumeTraces(opCtx, b.traces)
+		obs.EndTracesOp(opCtx, dataFormat, n, err)
+		errs = errors.Join(errs, err)
+	}
+	if n := b.records.Len(); n > 0 && r.nextLogs != nil {
+		opCtx := obs.StartLogsOp(ctx)
+		err := r.nextLogs.ConsumeLogs(opCtx, b.logs)
+		obs.EndLogsOp(opCtx, dataFormat, n, err)
+		errs = errors.Join(errs, err)
+	}
+	return errs
+}
+
+func (r *multiAgentsReceiver) sweepLoop(ctx context.Context) {
+	defer r.wg.Done()
+	t := time.NewTicker(r.sweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			r.sweepNow()
+		}
+	}
+}
+
+// sweepNow runs the timers once (tests call it after moving their clock).
+func (r *multiAgentsReceiver) sweepNow() {
+	b := newOutputBatch()
+	r.asm.sweep(b)
+	if !b.empty() {
+		_ = r.flush(context.Background(), b, r.obsRedis)
+	}
+}
+
+func (r *multiAgentsReceiver) metricsLoop(ctx context.Context) {
+	defer r.wg.Done()
+	t := time.NewTicker(r.cfg.Metrics.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			r.emitMetrics(ctx)
+		}
+	}
+}
+
+func (r *multiAgentsReceiver) emitMetrics(ctx context.Context) {
+	if r.nextMetrics == nil {
+		return
+	}
+	md := r.asm.buildMetrics(r.hostStats.sample())
+	opCtx := r.obsRedis.StartMetricsOp(context.WithoutCancel(ctx))
+	err := r.nextMetrics.ConsumeMetrics(opCtx, md)
+	r.obsRedis.EndMetricsOp(opCtx, dataFormat, md.DataPointCount(), err)
+	if err != nil {
+		r.logger.Warn("The metrics pipeline refused the MultiAgents metrics; the next emission carries the cumulative values again", zap.Error(err))
+	}
+}
+
+func (a *assembler) buildMetrics(host hostUtilisation) pmetric.Metrics {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.metrics.build(a.now(), len(a.open), host)
+}

@@ -1,0 +1,664 @@
+package multiagentsreceiver
+
+import (
+	"container/list"
+	"context"
+	"encoding/binary"
+	"strings"
+	"sync"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/receiver/multiagentsreceiver/internal/metadata"
+)
+
+// Span and attribute names: the trace contract in docs/architecture.md.
+const (
+	attrTransactionID     = "workflow.transaction_id"
+	attrWorkflowStatus    = "workflow.status"
+	attrStep              = "workflow.step"
+	attrCommandID         = "multiagents.command_id"
+	attrOriginalCommandID = "multiagents.original_command_id"
+	attrCompensationType  = "multiagents.compensation_type"
+	attrReconstructed     = "multiagents.reconstructed"
+	attrIncomplete        = "multiagents.incomplete"
+	attrEvicted           = "multiagents.evicted"
+	attrTimedOut          = "multiagents.timed_out"
+	attrErrorType         = "error.type"
+
+	// Workflow terminal statuses (the framework's saga states, plus what the receiver decides).
+	workflowCompleted   = "completed"
+	workflowFailed      = "failed"
+	workflowCompensated = "compensated"
+	workflowCancelled   = "cancelled"
+	workflowIncomplete  = "incomplete"
+
+	// defaultCommandTimeout is the framework's default timeout_seconds.
+	defaultCommandTimeout = 300 * time.Second
+	// cancelLinger is how long a "compensated" workflow waits for the "Workflow cancelled"
+	// status event that follows it when the workflow was cancelled rather than failed.
+	cancelLinger = 2 * time.Second
+	// maxNotesPerTransaction bounds the span events kept for a root span.
+	maxNotesPerTransaction = 64
+	// recentCapacity bounds the memory of ended commands and transactions.
+	recentCapacity = 1 << 16
+)
+
+// Tags in the recent-commands set.
+const (
+	endedByResult uint8 = iota + 1
+	endedByTimeout
+)
+
+// transaction is the state kept for one open workflow run. It holds no payloads: those
+// go straight into log records. See benchmarks/multiagentsreceiver.md for its size.
+type transaction struct {
+	id         string
+	workflowID string
+	traceID    pcommon.TraceID
+
+	start      time.Time // event clock: first event, or the "running" status when seen
+	startKnown bool      // the start status event was seen (so durations are real)
+	lastEvent  time.Time // event clock
+	openedAt   time.Time // receiver clock, for retention
+
+	steps    []openStep
+	notes    []rootNote
+	children int // child spans built or reserved, against max_spans_per_transaction
+
+	// failed means the transaction is always kept by sampling: a step failed or timed
+	// out, a compensation ran, or the workflow ended in anything but completed.
+	failed        bool
+	sampled       bool
+	reconstructed bool
+
+	// pendingStatus is set when "compensated" arrived; the workflow ends at lingerUntil
+	// unless "cancelled" follows first.
+	pendingStatus string
+	pendingAt     time.Time
+	lingerUntil   time.Time
+
+	// held keeps the output of a transaction that sampling would drop if it succeeds.
+	held *outputBatch
+	elem *list.Element
+}
+
+type openStep struct {
+	commandID  string
+	workerType string
+	step       string
+	start      time.Time     // event clock
+	timeout    time.Duration // timeout_seconds + grace
+	deadline   time.Time     // receiver clock
+}
+
+// rootNote becomes a span event on the root span.
+type rootNote struct {
+	name    string
+	ts      time.Time
+	status  string
+	message string
+}
+
+// assembler turns decoded events into spans, log records and metric updates. One lock
+// guards all of its state; the Redis path, the HTTP path and the sweeper share it.
+type assembler struct {
+	cfg         *Config
+	logger      *zap.Logger
+	telemetry   *metadata.TelemetryBuilder
+	renderer    *payloadRenderer
+	now         func() time.Time
+	emitLogs    bool
+	sampleBound uint64 // a trace id whose first 8 bytes are below this is sampled
+
+	mu       sync.Mutex
+	open     map[string]*transaction
+	order    *list.List // open transactions, oldest first
+	commands *recentSet // ended command ids
+	ended    *recentSet // ended transaction ids
+	metrics  *workflowMetrics
+}
+
+func newAssembler(cfg *Config, logger *zap.Logger, tb *metadata.TelemetryBuilder, now func() time.Time, emitLogs bool) *assembler {
+	a := &assembler{
+		cfg:       cfg,
+		logger:    logger,
+		telemetry: tb,
+		renderer:  newPayloadRenderer(cfg.Redact.Keys, cfg.Payload.MaxSize),
+		now:       now,
+		emitLogs:  emitLogs,
+		open:      map[string]*transaction{},
+		order:     list.New(),
+		commands:  newRecentSet(recentCapacity),
+		ended:     newRecentSet(recentCapacity),
+		metrics:   newWorkflowMetrics(now()),
+	}
+	switch rate := cfg.Sampling.Rate; {
+	case rate >= 1:
+		a.sampleBound = ^uint64(0)
+	case rate > 0:
+		a.sampleBound = uint64(rate * float64(^uint64(0)))
+	}
+	return a
+}
+
+func (a *assembler) count(c metric.Int64Counter, n int64, attrs ...attribute.KeyValue) {
+	c.Add(context.Background(), n, metric.WithAttributes(attrs...))
+}
+
+// apply processes one decoded event; channel is the Redis channel or "" for HTTP pushes.
+func (a *assembler) apply(ev *event, channel string, b *outputBatch) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := a.now()
+	if ev.timestamp.IsZero() {
+		ev.timestamp = now
+	}
+	if ev.kind == kindCustom {
+		a.custom(ev, b)
+		return
+	}
+	a.metrics.event(ev.kind.metricName(), eventSucceeded(ev))
+
+	if _, ended := a.ended.get(hashKey(spanRoleRoot, ev.transactionID)); ended {
+		a.afterEnd(ev, b)
+		return
+	}
+	tx := a.transaction(ev.transactionID, ev.timestamp, now, b)
+	if ev.timestamp.After(tx.lastEvent) {
+		tx.lastEvent = ev.timestamp
+	}
+	if tx.workflowID == "" && ev.kind != kindResult && ev.source != "" {
+		// Orchestrator events carry the workflow id as their source.
+		tx.workflowID = ev.source
+	}
+	switch ev.kind {
+	case kindCommand:
+		a.command(tx, ev, channel, now, b)
+	case kindResult:
+		a.result(tx, ev, b)
+	case kindError:
+		a.errorEvent(tx, ev, b)
+	case kindCompensation:
+		a.compensation(tx, ev, b)
+	case kindStatus:
+		a.status(tx, ev, now, b)
+	}
+}
+
+func eventSucceeded(ev *event) bool {
+	switch ev.kind {
+	case kindResult:
+		return ev.success
+	case kindError:
+		return false
+	case kindStatus:
+		return !isFailureStatus(ev.status) && !isCancel(ev)
+	}
+	return true
+}
+
+func isFailureStatus(s string) bool {
+	return s == workflowFailed || s == workflowCompensated || s == workflowCancelled || s == "compensating"
+}
+
+func isCancel(ev *event) bool {
+	return ev.status == workflowCancelled || strings.Contains(strings.ToLower(ev.message), "cancel")
+}
+
+// transaction returns the open transaction, creating it (and evicting the oldest past
+// max_open) when this is its first event.
+func (a *assembler) transaction(id string, ts, now time.Time, b *outputBatch) *transaction {
+	if tx, ok := a.open[id]; ok {
+		return tx
+	}
+	for len(a.open) >= a.cfg.Transactions.MaxOpen {
+		oldest := a.order.Front().Value.(*transaction)
+		a.count(a.telemetry.MultiagentsEvictedTransactions, 1, attribute.String("reason", "max_open"))
+		a.finalize(oldest, workflowIncomplete, oldest.lastEvent, "max_open", b)
+	}
+	tx := &transaction{id: id, traceID: traceIDFor(id), start: ts, lastEvent: ts, openedAt: now}
+	tx.sampled = binary.BigEndian.Uint64(tx.traceID[:8]) < a.sampleBound || a.sampleBound == ^uint64(0)
+	tx.elem = a.order.PushBack(tx)
+	a.open[id] = tx
+	return tx
+}
+
+// sinkFor is where a transaction's output goes: straight out, or held until sampling can
+// decide, for a transaction that is not sampled and has not failed yet.
+func (a *assembler) sinkFor(tx *transaction, b *outputBatch) *outputBatch {
+	if tx == nil || tx.sampled || tx.failed {
+		return b
+	}
+	if tx.held == nil {
+		tx.held = newOutputBatch()
+	}
+	return tx.held
+}
+
+// markFailed makes the transaction always kept and releases what sampling held back.
+func (a *assembler) markFailed(tx *transaction, b *outputBatch) {
+	tx.failed = true
+	if tx.held != nil {
+		tx.held.moveTo(b)
+		tx.held = nil
+	}
+}
+
+func (a *assembler) reserveSpan(tx *transaction) bool {
+	if tx.children >= a.cfg.Transactions.MaxSpansPerTransaction {
+		a.count(a.telemetry.MultiagentsDroppedSpans, 1)
+		return false
+	}
+	tx.children++
+	return true
+}
+
+func (a *assembler) command(tx *transaction, ev *event, channel string, now time.Time, b *outputBatch) {
+	worker := ev.workerType
+	if worker == "" {
+		if kind, name := channelKind(channel, a.cfg.Redis.ChannelPrefix); kind == "command" {
+			worker = name
+		}
+	}
+	if worker == "" {
+		worker = "unknown"
+	}
+	step := stepName(ev.correlationID, tx.id, false)
+	if step == "" {
+		step = worker
+	}
+	a.logEvent(a.sinkFor(tx, b), ev, tx.traceID, spanIDFor(spanRoleStep, ev.id), func(attrs pcommon.Map) {
+		attrs.PutStr(attrWorkerName, worker)
+		attrs.PutStr(attrStep, step)
+		attrs.PutStr(attrCommandID, ev.id)
+	})
+	if a.findStep(tx, ev.id) >= 0 {
+		return // the same command published twice: one step
+	}
+	if _, done := a.commands.get(hashKey(spanRoleStep, ev.id)); done {
+		return
+	}
+	if !a.reserveSpan(tx) {
+		return
+	}
+	timeout := defaultCommandTimeout
+	if ev.timeoutSeconds >= 0 {
+		timeout = time.Duration(ev.timeoutSeconds * float64(time.Second))
+	}
+	timeout += a.cfg.Transactions.StepTimeoutGrace
+	tx.steps = append(tx.steps, openStep{
+		commandID:  ev.id,
+		workerType: worker,
+		step:       step,
+		start:      ev.timestamp,
+		timeout:    timeout,
+		deadline:   now.Add(timeout),
+	})
+}
+
+func (a *assembler) findStep(tx *transaction, commandID string) int {
+	for i := range tx.steps {
+		if tx.steps[i].commandID == commandID {
+			return i
+		}
+	}
+	return -1
+}
+
+func (a *assembler) removeStep(tx *transaction, i int) openStep {
+	s := tx.steps[i]
+	tx.steps = append(tx.steps[:i], tx.steps[i+1:]...)
+	if len(tx.steps) == 0 {
+		tx.steps = nil // release the backing array of a long-lived transaction
+	}
+	return s
+}
+
+func (a *assembler) result(tx *transaction, ev *event, b *outputBatch) {
+	i := a.findStep(tx, ev.commandID)
+	if i < 0 {
+		if tag, done := a.commands.get(hashKey(spanRoleStep, ev.commandID)); done {
+			a.countDuplicate(tag)
+			return
+		}
+		// A result whose command was not seen (published during a gap, or a compensation's
+		// own result): it still counts as an execution of its worker.
+		if !ev.success {
+			a.markFailed(tx, b)
+		}
+		a.metrics.workerExecution(workerOrUnknown(ev.source), ev.success, 0, false)
+		a.logEvent(a.sinkFor(tx, b), ev, tx.traceID, spanIDFor(spanRoleStep, ev.commandID), func(attrs pcommon.Map) {
+			attrs.PutStr(attrWorkerName, workerOrUnknown(ev.source))
+			attrs.PutStr(attrCommandID, ev.commandID)
+		})
+		return
+	}
+	step := a.removeStep(tx, i)
+	a.commands.add(hashKey(spanRoleStep, step.commandID), endedByResult)
+	if !ev.success {
+		a.markFailed(tx, b)
+	}
+	dst := a.sinkFor(tx, b)
+	span := a.stepSpan(dst, tx, step, ev.timestamp)
+	if !ev.success {
+		msg := ev.errorMessage
+		if msg == "" {
+			msg = "step failed"
+		}
+		span.Status().SetCode(ptrace.StatusCodeError)
+		span.Status().SetMessage(a.renderer.capString(msg))
+		if et := errorType(ev.errorDetails); et != "" {
+			span.Attributes().PutStr(attrErrorType, et)
+		}
+	}
+	d := ev.timestamp.Sub(step.start)
+	a.metrics.workerExecution(step.workerType, ev.success, d, true)
+	a.metrics.eventDurationSeconds(kindCommand.metricName(), d)
+	a.logEvent(dst, ev, tx.traceID, span.SpanID(), func(attrs pcommon.Map) {
+		attrs.PutStr(attrWorkerName, step.workerType)
+		attrs.PutStr(attrStep, step.step)
+		attrs.PutStr(attrCommandID, step.commandID)
+	})
+}
+
+func (a *assembler) countDuplicate(tag uint8) {
+	kind := "duplicate"
+	if tag == endedByTimeout {
+		kind = "late"
+	}
+	a.count(a.telemetry.MultiagentsDuplicateResults, 1, attribute.String("kind", kind))
+}
+
+func workerOrUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+// stepSpan builds the span of one step, ended at end.
+func (a *assembler) stepSpan(dst *outputBatch, tx *transaction, s openStep, end time.Time) ptrace.Span {
+	span := dst.spans.AppendEmpty()
+	span.SetTraceID(tx.traceID)
+	span.SetSpanID(spanIDFor(spanRoleStep, s.commandID))
+	span.SetParentSpanID(spanIDFor(spanRoleRoot, tx.id))
+	span.SetName("worker." + s.workerType)
+	span.SetKind(ptrace.SpanKindInternal)
+	span.SetStartTimestamp(pcommon.NewTimestampFromTime(s.start))
+	if end.Before(s.start) {
+		end = s.start // publisher clocks differ; never a negative span
+	}
+	span.SetEndTimestamp(pcommon.NewTimestampFromTime(end))
+	attrs := span.Attributes()
+	attrs.PutStr(attrWorkerName, s.workerType)
+	attrs.PutStr(attrTransactionID, tx.id)
+	attrs.PutStr(attrStep, s.step)
+	attrs.PutStr(attrCommandID, s.commandID)
+	if tx.reconstructed {
+		attrs.PutBool(attrReconstructed, true)
+	}
+	return span
+}
+
+func (a *assembler) errorEvent(tx *transaction, ev *event, b *outputBatch) {
+	a.markFailed(tx, b)
+	spanID := spanIDFor(spanRoleRoot, tx.id)
+	if i := a.findStep(tx, ev.commandID); ev.commandID != "" && i >= 0 {
+		step := a.removeStep(tx, i)
+		a.commands.add(hashKey(spanRoleStep, step.commandID), endedByResult)
+		span := a.stepSpan(b, tx, step, ev.timestamp)
+		span.Status().SetCode(ptrace.StatusCodeError)
+		span.Status().SetMessage(a.renderer.capString(ev.errorMessage))
+		spanID = span.SpanID()
+		d := ev.timestamp.Sub(step.start)
+		a.metrics.workerExecution(step.workerType, false, d, true)
+		a.metrics.eventDurationSeconds(kindCommand.metricName(), d)
+	} else if len(tx.notes) < maxNotesPerTransaction {
+		tx.notes = append(tx.notes, rootNote{name: "error", ts: ev.timestamp, message: a.renderer.capString(ev.errorMessage)})
+	}
+	a.logEvent(b, ev, tx.traceID, spanID, nil)
+}
+
+func (a *assembler) compensation(tx *transaction, ev *event, b *outputBatch) {
+	a.markFailed(tx, b)
+	spanID := spanIDFor(spanRoleCompensation, ev.id)
+	step := stepName(ev.correlationID, tx.id, true)
+	if a.reserveSpan(tx) {
+		span := b.spans.AppendEmpty()
+		span.SetTraceID(tx.traceID)
+		span.SetSpanID(spanID)
+		span.SetParentSpanID(spanIDFor(spanRoleRoot, tx.id))
+		name := ev.compensationType
+		if name == "" {
+			name = step
+		}
+		span.SetName("compensation." + workerOrUnknown(name))
+		span.SetKind(ptrace.SpanKindInternal)
+		// The framework reports no end of a compensation: the span marks the moment it was ordered.
+		ts := pcommon.NewTimestampFromTime(ev.timestamp)
+		span.SetStartTimestamp(ts)
+		span.SetEndTimestamp(ts)
+		attrs := span.Attributes()
+		attrs.PutStr(attrTransactionID, tx.id)
+		attrs.PutStr(attrStep, step)
+		attrs.PutStr(attrCommandID, ev.id)
+		attrs.PutStr(attrOriginalCommandID, ev.originalCommandID)
+		attrs.PutStr(attrCompensationType, ev.compensationType)
+		if ev.originalCommandID != "" {
+			link := span.Links().AppendEmpty()
+			link.SetTraceID(tx.traceID)
+			link.SetSpanID(spanIDFor(spanRoleStep, ev.originalCommandID))
+			link.Attributes().PutStr("link.type", "compensates")
+		}
+	}
+	a.logEvent(b, ev, tx.traceID, spanID, func(attrs pcommon.Map) {
+		attrs.PutStr(attrStep, step)
+		attrs.PutStr(attrOriginalCommandID, ev.originalCommandID)
+		attrs.PutStr(attrCompensationType, ev.compensationType)
+	})
+}
+
+func (a *assembler) status(tx *transaction, ev *event, now time.Time, b *outputBatch) {
+	if len(tx.notes) < maxNotesPerTransaction {
+		tx.notes = append(tx.notes, rootNote{name: "status", ts: ev.timestamp, status: ev.status, message: ev.message})
+	}
+	if isFailureStatus(ev.status) || isCancel(ev) {
+		a.markFailed(tx, b)
+	}
+	a.logEvent(a.sinkFor(tx, b), ev, tx.traceID, spanIDFor(spanRoleRoot, tx.id), func(attrs pcommon.Map) {
+		attrs.PutStr(attrWorkflowStatus, ev.status)
+	})
+	switch {
+	case isCancel(ev):
+		a.finalize(tx, workflowCancelled, ev.timestamp, "", b)
+	case ev.status == workflowCompleted:
+		a.finalize(tx, workflowCompleted, ev.timestamp, "", b)
+	case ev.status == workflowFailed:
+		a.finalize(tx, workflowFailed, ev.timestamp, "", b)
+	case ev.status == workflowCompensated:
+		tx.pendingStatus = workflowCompensated
+		tx.pendingAt = ev.timestamp
+		tx.lingerUntil = now.Add(cancelLinger)
+	case ev.status == "running" || ev.status == "pending":
+		if !tx.startKnown {
+			tx.startKnown = true
+			tx.start = ev.timestamp
+		}
+	}
+}
+
+// custom handles the guide's custom business events: a log record in the transaction's trace.
+func (a *assembler) custom(ev *event, b *outputBatch) {
+	var traceID pcommon.TraceID
+	var spanID pcommon.SpanID
+	dst := b
+	if ev.transactionID != "" {
+		traceID = traceIDFor(ev.transactionID)
+		spanID = spanIDFor(spanRoleRoot, ev.transactionID)
+		dst = a.sinkFor(a.open[ev.transactionID], b)
+	}
+	a.logEvent(dst, ev, traceID, spanID, func(attrs pcommon.Map) {
+		attrs.PutStr("multiagents.event_name", ev.eventName)
+	})
+}
+
+// afterEnd handles an event for a transaction that has already ended: it is logged and
+// counted, and a result whose step already ended counts as a duplicate.
+func (a *assembler) afterEnd(ev *event, b *outputBatch) {
+	traceID := traceIDFor(ev.transactionID)
+	spanID := spanIDFor(spanRoleRoot, ev.transactionID)
+	if ev.kind == kindResult {
+		if tag, done := a.commands.get(hashKey(spanRoleStep, ev.commandID)); done {
+			a.countDuplicate(tag)
+			return
+		}
+		a.metrics.workerExecution(workerOrUnknown(ev.source), ev.success, 0, false)
+		spanID = spanIDFor(spanRoleStep, ev.commandID)
+	}
+	a.logEvent(b, ev, traceID, spanID, nil)
+}
+
+// finalize ends the transaction: open steps are closed, the root span is built, workflow
+// metrics are counted, and sampling decides whether the held output goes out.
+// evictedBy is "" for a normal end, or the reason the receiver flushed it early.
+func (a *assembler) finalize(tx *transaction, status string, end time.Time, evictedBy string, b *outputBatch) {
+	if end.Before(tx.start) {
+		end = tx.start
+	}
+	keep := tx.sampled || tx.failed || status != workflowCompleted
+	dst := b
+	if !keep {
+		if tx.held == nil {
+			tx.held = newOutputBatch()
+		}
+		dst = tx.held // built, then dropped with it
+	}
+	for _, s := range tx.steps {
+		span := a.stepSpan(dst, tx, s, end)
+		span.Status().SetCode(ptrace.StatusCodeError)
+		span.Status().SetMessage("workflow ended before the step's result (" + status + ")")
+		a.commands.add(hashKey(spanRoleStep, s.commandID), endedByResult)
+	}
+	tx.steps = nil
+
+	wf := workerOrUnknown(tx.workflowID)
+	root := dst.spans.AppendEmpty()
+	root.SetTraceID(tx.traceID)
+	root.SetSpanID(spanIDFor(spanRoleRoot, tx.id))
+	root.SetName("workflow." + wf)
+	root.SetKind(ptrace.SpanKindInternal)
+	root.SetStartTimestamp(pcommon.NewTimestampFromTime(tx.start))
+	root.SetEndTimestamp(pcommon.NewTimestampFromTime(end))
+	attrs := root.Attributes()
+	attrs.PutStr(attrWorkflowID, wf)
+	attrs.PutStr(attrTransactionID, tx.id)
+	attrs.PutStr(attrWorkflowStatus, status)
+	if tx.reconstructed {
+		attrs.PutBool(attrReconstructed, true)
+	}
+	if status == workflowIncomplete {
+		attrs.PutBool(attrIncomplete, true)
+		if evictedBy != "" {
+			attrs.PutStr(attrEvicted, evictedBy)
+		}
+	}
+	if status != workflowCompleted {
+		root.Status().SetCode(ptrace.StatusCodeError)
+		root.Status().SetMessage("workflow " + status)
+	}
+	for _, n := range tx.notes {
+		se := root.Events().AppendEmpty()
+		se.SetName(n.name)
+		se.SetTimestamp(pcommon.NewTimestampFromTime(n.ts))
+		if n.status != "" {
+			se.Attributes().PutStr(attrWorkflowStatus, n.status)
+		}
+		if n.message != "" {
+			se.Attributes().PutStr("message", n.message)
+		}
+	}
+
+	d := end.Sub(tx.start)
+	a.metrics.workflowEnded(wf, status, d, tx.startKnown)
+	if tx.startKnown {
+		a.metrics.eventDurationSeconds(kindStatus.metricName(), d)
+	}
+	if keep && tx.held != nil {
+		tx.held.moveTo(b)
+	}
+	tx.held = nil
+	a.order.Remove(tx.elem)
+	delete(a.open, tx.id)
+	a.ended.add(hashKey(spanRoleRoot, tx.id), 1)
+}
+
+// sweep runs the receiver's timers: steps past their timeout, compensated workflows past
+// the cancel linger, and transactions past retention.
+func (a *assembler) sweep(b *outputBatch) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := a.now()
+	retention := a.cfg.Transactions.Retention
+	for e := a.order.Front(); e != nil; {
+		tx := e.Value.(*transaction)
+		e = e.Next()
+		if !tx.openedAt.Add(retention).After(now) {
+			a.count(a.telemetry.MultiagentsEvictedTransactions, 1, attribute.String("reason", "retention"))
+			a.finalize(tx, workflowIncomplete, tx.lastEvent, "retention", b)
+			continue
+		}
+		if tx.pendingStatus != "" && !tx.lingerUntil.After(now) {
+			a.finalize(tx, tx.pendingStatus, tx.pendingAt, "", b)
+			continue
+		}
+		for i := 0; i < len(tx.steps); {
+			if tx.steps[i].deadline.After(now) {
+				i++
+				continue
+			}
+			a.timeOut(tx, a.removeStep(tx, i), b)
+		}
+	}
+}
+
+func (a *assembler) timeOut(tx *transaction, s openStep, b *outputBatch) {
+	a.markFailed(tx, b)
+	a.commands.add(hashKey(spanRoleStep, s.commandID), endedByTimeout)
+	a.count(a.telemetry.MultiagentsTimedOutSteps, 1)
+	end := s.start.Add(s.timeout)
+	span := a.stepSpan(b, tx, s, end)
+	span.Status().SetCode(ptrace.StatusCodeError)
+	span.Status().SetMessage("timed out")
+	span.Attributes().PutBool(attrTimedOut, true)
+	a.metrics.workerExecution(s.workerType, false, 0, false)
+	if a.emitLogs {
+		lr := b.records.AppendEmpty()
+		lr.SetTimestamp(pcommon.NewTimestampFromTime(end))
+		lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(a.now()))
+		lr.SetSeverityNumber(severityError)
+		lr.SetSeverityText("ERROR")
+		lr.SetEventName("multiagents.step.timeout")
+		lr.SetTraceID(tx.traceID)
+		lr.SetSpanID(span.SpanID())
+		lr.Body().SetStr("step " + s.step + " on worker " + s.workerType + " got no result within timeout_seconds plus step_timeout_grace (" + s.timeout.String() + ")")
+		attrs := lr.Attributes()
+		attrs.PutStr(attrTransactionID, tx.id)
+		attrs.PutStr(attrWorkerName, s.workerType)
+		attrs.PutStr(attrStep, s.step)
+		attrs.PutStr(attrCommandID, s.commandID)
+		attrs.PutBool(attrTimedOut, true)
+	}
+}
+
+// openCount is the multiagents.active_workflows gauge.
+func (a *assembler) openCount() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.open)
+}

@@ -1,0 +1,296 @@
+package multiagentsreceiver
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+)
+
+// eventKind is the framework's event "type".
+type eventKind uint8
+
+const (
+	kindCommand eventKind = iota + 1
+	kindResult
+	kindError
+	kindCompensation
+	kindStatus
+	kindCustom
+)
+
+// metricName is the guide's event_type label value (Python class name).
+func (k eventKind) metricName() string {
+	switch k {
+	case kindCommand:
+		return "CommandEvent"
+	case kindResult:
+		return "ResultEvent"
+	case kindError:
+		return "ErrorEvent"
+	case kindCompensation:
+		return "CompensationEvent"
+	case kindStatus:
+		return "StatusEvent"
+	case kindCustom:
+		return "CustomEvent"
+	}
+	return "UnknownEvent"
+}
+
+func parseKind(s string) (eventKind, bool) {
+	switch s {
+	case "command":
+		return kindCommand, true
+	case "result":
+		return kindResult, true
+	case "error":
+		return kindError, true
+	case "compensation":
+		return kindCompensation, true
+	case "status":
+		return kindStatus, true
+	case "custom":
+		return kindCustom, true
+	}
+	return 0, false
+}
+
+// Reasons an event is rejected; each is a value of the decode_errors counter's reason attribute.
+const (
+	reasonInvalidJSON          = "invalid_json"
+	reasonNotObject            = "not_an_object"
+	reasonWrongType            = "wrong_field_type"
+	reasonMissingType          = "missing_type"
+	reasonUnknownType          = "unknown_type"
+	reasonMissingTransactionID = "missing_transaction_id"
+	reasonMissingCommandID     = "missing_command_id"
+	reasonMissingEventName     = "missing_event_name"
+	reasonBadTimestamp         = "bad_timestamp"
+)
+
+// decodeError is a rejected event with the reason it was counted under.
+type decodeError struct {
+	reason string
+	detail string
+}
+
+func (e *decodeError) Error() string {
+	if e.detail == "" {
+		return e.reason
+	}
+	return e.reason + ": " + e.detail
+}
+
+// event is one decoded framework (or custom business) event.
+type event struct {
+	kind          eventKind
+	id            string
+	transactionID string
+	correlationID string
+	source        string
+	// timestamp is the publisher's clock; zero when the event carried none.
+	timestamp time.Time
+	payload   json.RawMessage
+
+	// command
+	workerType     string
+	timeoutSeconds float64 // -1 when absent or null
+	// result
+	commandID    string
+	success      bool
+	errorMessage string
+	errorDetails json.RawMessage
+	// error
+	errorCode json.RawMessage
+	// compensation
+	originalCommandID string
+	compensationType  string
+	// status
+	status  string
+	message string
+	// custom
+	eventName string
+}
+
+// wireEvent mirrors what the framework publishes. Pointers tell absent from zero.
+type wireEvent struct {
+	ID       *string `json:"id"`
+	Type     *string `json:"type"`
+	Metadata *struct {
+		TransactionID *string `json:"transaction_id"`
+		CorrelationID *string `json:"correlation_id"`
+		Timestamp     *string `json:"timestamp"`
+		Source        *string `json:"source"`
+	} `json:"metadata"`
+	Payload json.RawMessage `json:"payload"`
+
+	WorkerType        *string         `json:"worker_type"`
+	TimeoutSeconds    *float64        `json:"timeout_seconds"`
+	CommandID         *string         `json:"command_id"`
+	Success           *bool           `json:"success"`
+	ErrorMessage      *string         `json:"error_message"`
+	ErrorDetails      json.RawMessage `json:"error_details"`
+	ErrorCode         json.RawMessage `json:"error_code"`
+	OriginalCommandID *string         `json:"original_command_id"`
+	CompensationType  *string         `json:"compensation_type"`
+	Status            *string         `json:"status"`
+	Message           *string         `json:"message"`
+
+	// The guide's custom business events carry these at top level.
+	EventName     *string         `json:"event_name"`
+	TransactionID *string         `json:"transaction_id"`
+	CorrelationID *string         `json:"correlation_id"`
+	Timestamp     *string         `json:"timestamp"`
+	Data          json.RawMessage `json:"data"`
+}
+
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// decodeEvent decodes one JSON event. It never panics; a rejected event returns a
+// *decodeError whose reason is one of the reason* constants.
+func decodeEvent(body []byte) (*event, error) {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 || body[0] != '{' {
+		if len(body) > 0 && (body[0] == '[' || body[0] == '"' || body[0] == 't' || body[0] == 'f' || body[0] == 'n' || body[0] == '-' || (body[0] >= '0' && body[0] <= '9')) && json.Valid(body) {
+			return nil, &decodeError{reason: reasonNotObject}
+		}
+		return nil, &decodeError{reason: reasonInvalidJSON}
+	}
+	body = sanitizeNonFinite(body)
+	var w wireEvent
+	if err := json.Unmarshal(body, &w); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return nil, &decodeError{reason: reasonWrongType, detail: typeErr.Field + " is " + typeErr.Value}
+		}
+		return nil, &decodeError{reason: reasonInvalidJSON, detail: err.Error()}
+	}
+	if w.Type == nil || *w.Type == "" {
+		return nil, &decodeError{reason: reasonMissingType}
+	}
+	kind, ok := parseKind(*w.Type)
+	if !ok {
+		return nil, &decodeError{reason: reasonUnknownType, detail: truncateForLog(*w.Type)}
+	}
+	ev := &event{kind: kind, id: str(w.ID), timeoutSeconds: -1}
+	rawTimestamp := ""
+	if kind == kindCustom {
+		ev.eventName = str(w.EventName)
+		if ev.eventName == "" {
+			return nil, &decodeError{reason: reasonMissingEventName}
+		}
+		ev.transactionID = str(w.TransactionID)
+		ev.correlationID = str(w.CorrelationID)
+		rawTimestamp = str(w.Timestamp)
+		ev.payload = nullToEmpty(w.Data)
+		if w.Metadata != nil && ev.transactionID == "" {
+			ev.transactionID = str(w.Metadata.TransactionID)
+		}
+	} else {
+		if w.Metadata == nil || str(w.Metadata.TransactionID) == "" {
+			return nil, &decodeError{reason: reasonMissingTransactionID}
+		}
+		ev.transactionID = *w.Metadata.TransactionID
+		ev.correlationID = str(w.Metadata.CorrelationID)
+		ev.source = str(w.Metadata.Source)
+		rawTimestamp = str(w.Metadata.Timestamp)
+		ev.payload = nullToEmpty(w.Payload)
+	}
+	if rawTimestamp != "" {
+		ts, err := parseTimestamp(rawTimestamp)
+		if err != nil {
+			return nil, &decodeError{reason: reasonBadTimestamp, detail: truncateForLog(rawTimestamp)}
+		}
+		ev.timestamp = ts
+	}
+	switch kind {
+	case kindCommand:
+		ev.workerType = str(w.WorkerType)
+		if w.TimeoutSeconds != nil && *w.TimeoutSeconds >= 0 {
+			ev.timeoutSeconds = *w.TimeoutSeconds
+		}
+	case kindResult:
+		ev.commandID = str(w.CommandID)
+		if ev.commandID == "" {
+			return nil, &decodeError{reason: reasonMissingCommandID}
+		}
+		ev.success = w.Success != nil && *w.Success
+		ev.errorMessage = str(w.ErrorMessage)
+		ev.errorDetails = nullToEmpty(w.ErrorDetails)
+	case kindError:
+		ev.commandID = str(w.CommandID)
+		ev.errorMessage = str(w.ErrorMessage)
+		ev.errorDetails = nullToEmpty(w.ErrorDetails)
+		ev.errorCode = nullToEmpty(w.ErrorCode)
+	case kindCompensation:
+		ev.originalCommandID = str(w.OriginalCommandID)
+		ev.compensationType = str(w.CompensationType)
+	case kindStatus:
+		ev.status = str(w.Status)
+		ev.message = str(w.Message)
+	}
+	return ev, nil
+}
+
+func nullToEmpty(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	return raw
+}
+
+// parseTimestamp reads the framework's naive UTC ISO-8601 timestamps, with or without a
+// fractional second, and also accepts explicit offsets (RFC 3339).
+func parseTimestamp(s string) (time.Time, error) {
+	// The fractional part is optional in this layout: Python omits it when it is zero.
+	if t, err := time.Parse("2006-01-02T15:04:05.999999999", s); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), nil
+	}
+	// Python's isoformat(sep=" ") and naive offsets like +00:00 without fraction.
+	if t, err := time.Parse("2006-01-02 15:04:05.999999999", s); err == nil {
+		return t.UTC(), nil
+	}
+	return time.Time{}, errors.New("unrecognised timestamp")
+}
+
+// truncateForLog keeps reject details short; they come from untrusted input.
+func truncateForLog(s string) string {
+	const limit = 64
+	if len(s) <= limit {
+		return s
+	}
+	return strings.ToValidUTF8(s[:limit], "") + "…"
+}
+
+// stepName returns the step part of a correlation id "<tx>.<step>" or "<tx>.comp.<step>",
+// or "" when the id does not have that shape.
+func stepName(correlationID, transactionID string, compensation bool) string {
+	rest, ok := strings.CutPrefix(correlationID, transactionID+".")
+	if !ok || rest == "" {
+		return ""
+	}
+	if compensation {
+		if s, ok := strings.CutPrefix(rest, "comp."); ok {
+			return s
+		}
+	}
+	return rest
+}
+
+// channelKind splits a channel name "<prefix><kind>.<name>" on the FIRST dot after the
+// prefix; worker types may contain dots themselves. It reports the kind word and the name.
+func channelKind(channel, prefix string) (kind, name string) {
+	rest := strings.TrimPrefix(channel, prefix)
+	kind, name, _ = strings.Cut(rest, ".")
+	return kind, name
+}

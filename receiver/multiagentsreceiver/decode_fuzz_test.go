@@ -1,0 +1,67 @@
+package multiagentsreceiver
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+)
+
+// FuzzDecodeEvent feeds arbitrary bytes to the decoder: it must never panic, must either
+// return an event or a *decodeError with a known reason, and an accepted event always has
+// a type and a transaction id (except custom events, which need an event name).
+func FuzzDecodeEvent(f *testing.F) {
+	seeds := []string{
+		sampleCommand,
+		`{"type":"result","metadata":{"transaction_id":"t1","timestamp":"2025-08-05T00:46:10"},"payload":{"score":NaN,"x":-Infinity},"command_id":"c1","success":false,"error_message":"boom","error_details":{"error_type":"WorkerException"}}`,
+		`{"type":"status","metadata":{"transaction_id":"t1","correlation_id":"t1","timestamp":"2025-08-05T00:46:10.412233","source":"wf"},"payload":{"workflow_id":"wf","current_step":null,"step_results":{}},"status":"running","progress":null,"message":"Workflow started"}`,
+		`{"type":"compensation","metadata":{"transaction_id":"t1","correlation_id":"t1.comp.check_inventory"},"original_command_id":"c0","compensation_type":"release_inventory"}`,
+		`{"type":"custom","event_name":"order_completed","transaction_id":"TX-789","data":{"password":"x"}}`,
+		`{"type":"command","metadata":{"transaction_id":"t\u00e9"},"worker_type":"a.b","timeout_seconds":null}`,
+		`{"type":"error","metadata":{"transaction_id":"t"},"error_code":"E1","recoverable":true}`,
+		`{"type":`, `[]`, `"NaN"`, `NaN`, `{"a":"\"NaN\\"}`, ``,
+	}
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	known := map[string]bool{
+		reasonInvalidJSON: true, reasonNotObject: true, reasonWrongType: true, reasonMissingType: true,
+		reasonUnknownType: true, reasonMissingTransactionID: true, reasonMissingCommandID: true,
+		reasonMissingEventName: true, reasonBadTimestamp: true,
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		ev, err := decodeEvent(body)
+		if err != nil {
+			var de *decodeError
+			if !errors.As(err, &de) || !known[de.reason] {
+				t.Fatalf("unexpected error %v", err)
+			}
+			return
+		}
+		if ev.kind == 0 {
+			t.Fatal("accepted event without a kind")
+		}
+		if ev.kind != kindCustom && ev.transactionID == "" {
+			t.Fatal("accepted event without a transaction id")
+		}
+		if ev.kind == kindCustom && ev.eventName == "" {
+			t.Fatal("accepted custom event without a name")
+		}
+		if len(ev.payload) > 0 && !json.Valid(ev.payload) {
+			t.Fatalf("payload is not valid JSON after sanitising: %q", ev.payload)
+		}
+	})
+}
+
+// FuzzSanitizeNonFinite checks that sanitising never breaks a document that was valid
+// JSON, and that whatever it returns for Python-style JSON decodes.
+func FuzzSanitizeNonFinite(f *testing.F) {
+	for _, s := range []string{`{"a":NaN}`, `["NaN",Infinity]`, `{"a":"\\"}`, `{"x":-Infinity,"y":"-Infinity"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		out := sanitizeNonFinite(in)
+		if json.Valid(in) && string(out) != string(in) {
+			t.Fatalf("changed valid JSON %q into %q", in, out)
+		}
+	})
+}

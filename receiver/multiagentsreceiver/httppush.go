@@ -1,0 +1,150 @@
+package multiagentsreceiver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componentstatus"
+	"go.uber.org/zap"
+)
+
+const (
+	eventsPath = "/v1/events"
+	// retryAfterSeconds is what a pusher is told to wait when the pipeline refuses data.
+	retryAfterSeconds = 5
+	// maxReportedErrors bounds the per-event reasons echoed back in one response.
+	maxReportedErrors = 100
+)
+
+// pushResponse is the body of every /v1/events answer.
+type pushResponse struct {
+	Accepted int           `json:"accepted"`
+	Rejected int           `json:"rejected"`
+	Errors   []pushFailure `json:"errors,omitempty"`
+	Message  string        `json:"message,omitempty"`
+}
+
+type pushFailure struct {
+	Index  int    `json:"index"`
+	Reason string `json:"reason"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// startHTTP serves POST /v1/events through confighttp, so TLS, auth extensions,
+// decompression (gzip) and the body limit come from the standard server settings.
+func (r *multiAgentsReceiver) startHTTP(ctx context.Context, host component.Host) error {
+	cfg := r.cfg.HTTP.Get()
+	mux := http.NewServeMux()
+	mux.HandleFunc(eventsPath, r.handleEvents)
+	ln, err := cfg.ToListener(ctx)
+	if err != nil {
+		return fmt.Errorf("http: cannot listen on %q: %w", cfg.NetAddr.Endpoint, err)
+	}
+	srv, err := cfg.ToServer(ctx, host.GetExtensions(), r.settings.TelemetrySettings, mux)
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("http: %w", err)
+	}
+	r.httpServer = srv
+	r.logger.Info("Accepting MultiAgents events over HTTP", zap.String("endpoint", ln.Addr().String()), zap.String("path", eventsPath))
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			componentstatus.ReportStatus(host, componentstatus.NewFatalErrorEvent(err))
+		}
+	}()
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, status int, body pushResponse) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+func (r *multiAgentsReceiver) handleEvents(w http.ResponseWriter, req *http.Request) {
+	if req.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeJSON(w, http.StatusMethodNotAllowed, pushResponse{Message: "use POST"})
+		return
+	}
+	limit := r.cfg.HTTP.Get().MaxRequestBodySize
+	// The limit also applies after decompression: a small gzip body may inflate hugely.
+	body, err := io.ReadAll(io.LimitReader(req.Body, limit+1))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge) || int64(len(body)) > limit:
+		writeJSON(w, http.StatusRequestEntityTooLarge, pushResponse{Message: fmt.Sprintf("body exceeds %d bytes", limit)})
+		return
+	case err != nil:
+		writeJSON(w, http.StatusBadRequest, pushResponse{Message: "cannot read body: " + err.Error()})
+		return
+	}
+
+	items := splitEvents(body)
+	resp := pushResponse{}
+	b := newOutputBatch()
+	for i, item := range items {
+		ev, err := decodeEvent(item)
+		if err != nil {
+			reason := r.countRejected(err, "http", req.RemoteAddr)
+			resp.Rejected++
+			if len(resp.Errors) < maxReportedErrors {
+				resp.Errors = append(resp.Errors, pushFailure{Index: i, Reason: reason, Detail: err.Error()})
+			}
+			continue
+		}
+		r.asm.apply(ev, "", b)
+		resp.Accepted++
+	}
+	if resp.Accepted == 0 {
+		if len(items) == 0 {
+			resp.Message = "no events in body"
+		}
+		writeJSON(w, http.StatusBadRequest, resp)
+		return
+	}
+	if err := r.flush(req.Context(), b, r.obsHTTP); err != nil {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
+		resp.Message = "the pipeline refused the data; retry later"
+		writeJSON(w, http.StatusServiceUnavailable, resp)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// splitEvents accepts one JSON object, a JSON array of objects, or NDJSON (one object per
+// line). Elements are returned raw; each is decoded, and may be rejected, on its own.
+func splitEvents(body []byte) [][]byte {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 {
+		return nil
+	}
+	if body[0] == '[' {
+		var arr []json.RawMessage
+		if err := json.Unmarshal(sanitizeNonFinite(body), &arr); err == nil {
+			items := make([][]byte, len(arr))
+			for i := range arr {
+				items[i] = arr[i]
+			}
+			return items
+		}
+		return [][]byte{body} // rejected as a whole, with the decoder's reason
+	}
+	if json.Valid(sanitizeNonFinite(body)) {
+		return [][]byte{body}
+	}
+	var items [][]byte
+	for _, line := range bytes.Split(body, []byte("\n")) {
+		if line = bytes.TrimSpace(line); len(line) > 0 {
+			items = append(items, line)
+		}
+	}
+	return items
+}

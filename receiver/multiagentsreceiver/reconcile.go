@@ -1,0 +1,203 @@
+package multiagentsreceiver
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.uber.org/zap"
+)
+
+const (
+	sagaKeyPattern = "saga:*"
+	sagaScanBatch  = 200
+	// reconcileSkew widens the gap window: the orchestrator stamps updated_at with its own clock.
+	reconcileSkew = time.Minute
+)
+
+// sagaState is the orchestrator's saga:<transaction_id> key (see the wire-format doc).
+type sagaState struct {
+	TransactionID    string     `json:"transaction_id"`
+	WorkflowID       string     `json:"workflow_id"`
+	State            string     `json:"state"`
+	ExecutionHistory []sagaStep `json:"execution_history"`
+	CreatedAt        string     `json:"created_at"`
+	UpdatedAt        string     `json:"updated_at"`
+}
+
+type sagaStep struct {
+	StepName    string          `json:"step_name"`
+	Status      string          `json:"status"`
+	StartedAt   *string         `json:"started_at"`
+	CompletedAt *string         `json:"completed_at"`
+	Error       json.RawMessage `json:"error"`
+	CommandID   *string         `json:"command_id"`
+}
+
+// reconcile scans saga:* after a (re)connect. Open workflows the receiver does not know
+// are opened (marked reconstructed); workflows that ended are brought to their end. Those
+// unknown to the receiver that ended during the gap (since, widened by reconcileSkew) are
+// rebuilt whole. since is zero on the first connection: then only open ones are rebuilt,
+// so that a collector start does not replay a week of history.
+func (r *multiAgentsReceiver) reconcile(ctx context.Context, client *redis.Client, since time.Time) {
+	var cursor uint64
+	rebuilt, scanned := 0, 0
+	for {
+		keys, next, err := client.Scan(ctx, cursor, sagaKeyPattern, sagaScanBatch).Result()
+		if err != nil {
+			if ctx.Err() == nil {
+				r.logger.Warn("Reconciliation from saga:* stopped early", zap.Error(err), zap.Int("rebuilt", rebuilt))
+			}
+			return
+		}
+		if len(keys) > 0 {
+			values, err := client.MGet(ctx, keys...).Result()
+			if err != nil {
+				if ctx.Err() == nil {
+					r.logger.Warn("Reconciliation from saga:* stopped early", zap.Error(err), zap.Int("rebuilt", rebuilt))
+				}
+				return
+			}
+			b := newOutputBatch()
+			for i, v := range values {
+				s, ok := v.(string)
+				if !ok {
+					continue // expired between SCAN and MGET
+				}
+				scanned++
+				var saga sagaState
+				if err := json.Unmarshal(sanitizeNonFinite([]byte(s)), &saga); err != nil {
+					r.logger.Debug("Skipping an unreadable saga key", zap.String("key", keys[i]), zap.Error(err))
+					continue
+				}
+				if saga.TransactionID == "" {
+					saga.TransactionID = strings.TrimPrefix(keys[i], "saga:")
+				}
+				if r.asm.reconcileSaga(&saga, since, b) {
+					rebuilt++
+				}
+			}
+			_ = r.flush(ctx, b, r.obsRedis)
+		}
+		cursor = next
+		if cursor == 0 {
+			break
+		}
+	}
+	if rebuilt > 0 {
+		r.telemetry.MultiagentsReconciledTransactions.Add(ctx, int64(rebuilt))
+	}
+	r.logger.Info("Reconciled workflows from saga:* keys", zap.Int("sagas", scanned), zap.Int("reconciled", rebuilt))
+}
+
+func isTerminalSagaState(s string) bool {
+	switch s {
+	case workflowCompleted, workflowFailed, workflowCompensated, workflowCancelled:
+		return true
+	}
+	return false
+}
+
+// reconcileSaga applies one saga to the transaction store and reports whether it changed anything.
+func (a *assembler) reconcileSaga(s *sagaState, since time.Time, b *outputBatch) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, ended := a.ended.get(hashKey(spanRoleRoot, s.TransactionID)); ended {
+		return false
+	}
+	terminal := isTerminalSagaState(s.State)
+	created, _ := parseTimestamp(s.CreatedAt)
+	updated, _ := parseTimestamp(s.UpdatedAt)
+	now := a.now()
+	if created.IsZero() {
+		created = now
+	}
+	if updated.IsZero() {
+		updated = created
+	}
+	tx, known := a.open[s.TransactionID]
+	switch {
+	case known && !terminal:
+		return false // live events keep it up to date
+	case !known && terminal && (since.IsZero() || updated.Before(since.Add(-reconcileSkew))):
+		return false // ended before the gap: seen live, or before this collector ran
+	}
+	if !known {
+		tx = a.transaction(s.TransactionID, created, now, b)
+		tx.reconstructed = true
+		tx.startKnown = true
+		tx.workflowID = s.WorkflowID
+	}
+	if tx.workflowID == "" {
+		tx.workflowID = s.WorkflowID
+	}
+	for i, h := range s.ExecutionHistory {
+		a.reconcileStep(tx, s, i, h, now, b)
+	}
+	if terminal {
+		if s.State != workflowCompleted {
+			a.markFailed(tx, b)
+		}
+		a.finalize(tx, s.State, updated, "", b)
+	}
+	return true
+}
+
+func (a *assembler) reconcileStep(tx *transaction, s *sagaState, i int, h sagaStep, now time.Time, b *outputBatch) {
+	commandID := str(h.CommandID)
+	if commandID == "" {
+		commandID = s.TransactionID + "." + h.StepName + "#" + strconv.Itoa(i)
+	}
+	if a.findStep(tx, commandID) >= 0 && h.Status != workflowCompleted && h.Status != workflowFailed {
+		return // still running, already tracked
+	}
+	if _, done := a.commands.get(hashKey(spanRoleStep, commandID)); done {
+		return // its span went out live
+	}
+	started, _ := parseTimestamp(str(h.StartedAt))
+	completed, _ := parseTimestamp(str(h.CompletedAt))
+	worker := workerOrUnknown(h.StepName)
+	step := openStep{commandID: commandID, workerType: worker, step: worker, start: started}
+	if step.start.IsZero() {
+		step.start = tx.start
+	}
+	if i := a.findStep(tx, commandID); i >= 0 {
+		step = a.removeStep(tx, i)
+	}
+	switch h.Status {
+	case workflowCompleted, workflowFailed:
+		if !a.reserveSpan(tx) {
+			return
+		}
+		if completed.IsZero() {
+			completed = step.start
+		}
+		ok := h.Status == workflowCompleted
+		if !ok {
+			a.markFailed(tx, b)
+		}
+		a.commands.add(hashKey(spanRoleStep, commandID), endedByResult)
+		span := a.stepSpan(a.sinkFor(tx, b), tx, step, completed)
+		if !ok {
+			span.Status().SetCode(ptrace.StatusCodeError)
+			msg := strings.Trim(string(h.Error), `"`)
+			if msg == "" || msg == "null" {
+				msg = "step failed"
+			}
+			span.Status().SetMessage(a.renderer.capString(msg))
+		}
+		a.metrics.workerExecution(worker, ok, completed.Sub(step.start), true)
+	case "running", "pending", "in_progress":
+		if !a.reserveSpan(tx) {
+			return
+		}
+		timeout := defaultCommandTimeout + a.cfg.Transactions.StepTimeoutGrace
+		step.timeout = timeout
+		step.deadline = now.Add(timeout)
+		tx.steps = append(tx.steps, step)
+	}
+}
