@@ -449,6 +449,11 @@ func TestPasswordAppearsInNoLogOrError(t *testing.T) {
 			exp, logs := startMetricsExporter(t, cfg)
 
 			err := exp.ConsumeMetrics(context.Background(), alertMetrics(firing("order-worker")))
+			if name == "temporary" {
+				require.Error(t, err, "retried until max_elapsed_time, then returned")
+			} else {
+				require.NoError(t, err, "a permanent refusal is logged by the core, not returned")
+			}
 			if err != nil {
 				for _, secret := range secretForms(cfg) {
 					assert.NotContains(t, err.Error(), secret)
