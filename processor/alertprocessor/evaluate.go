@@ -8,6 +8,7 @@ import (
 // groupAcc gathers one group's series during an evaluation.
 type groupAcc struct {
 	seq    uint64
+	key    string
 	labels []string
 
 	// Per-series values combined by the rule's aggregate.
@@ -41,17 +42,29 @@ func (g *groupAcc) add(v float64) {
 func (r *compiledRule) beginEvaluation() {
 	r.evalSeq++
 	r.activeSeries = 0
+	clear(r.touched)
+	r.touched = r.touched[:0]
 }
 
-func (r *compiledRule) group(m *membership) *groupAcc {
-	g := r.groups[m.groupKey]
-	if g == nil {
-		g = &groupAcc{}
-		r.groups[m.groupKey] = g
+// dropUntouchedGroups forgets the groups no live series belongs to any more.
+func (r *compiledRule) dropUntouchedGroups() {
+	if len(r.groups) == len(r.touched) {
+		return
 	}
+	for key, g := range r.groups {
+		if g.seq != r.evalSeq {
+			delete(r.groups, key)
+		}
+	}
+}
+
+// touch readies the group of a membership for this evaluation.
+func (r *compiledRule) touch(m *membership) *groupAcc {
+	g := m.group
 	if g.seq != r.evalSeq {
 		buckets := g.buckets[:0]
-		*g = groupAcc{seq: r.evalSeq, labels: m.labels, buckets: buckets}
+		*g = groupAcc{seq: r.evalSeq, key: m.groupKey, labels: m.labels, buckets: buckets}
+		r.touched = append(r.touched, g)
 	}
 	return g
 }
@@ -65,10 +78,11 @@ func (r *compiledRule) accumulate(s *series, m *membership, now time.Time) strin
 		}
 		return ""
 	}
+	// Touched first, so that a group with a live series is never dropped from r.groups.
+	g := r.touch(m)
 	if err := checkFunctionFits(r.function, s.kind); err != nil {
 		return err.Error()
 	}
-	g := r.group(m)
 	var base *totals
 	if r.function != fnValue {
 		base = s.totalsAt(now.Add(-r.cfg.Window))
@@ -126,7 +140,7 @@ func (r *compiledRule) result(g *groupAcc) (float64, bool) {
 		case fnAvg:
 			v, ok = g.histSum/g.histCount, g.histCount > 0
 		case fnQuantile:
-			v, ok = bucketQuantile(r.cfg.Quantile, g.bounds, g.buckets)
+			v, ok = bucketQuantile(r.cfg.Quantile, g.bounds, g.buckets, g.histCount)
 		}
 		switch {
 		case !ok:
@@ -157,11 +171,7 @@ func (r *compiledRule) result(g *groupAcc) (float64, bool) {
 // Prometheus's histogram_quantile does: linearly inside the bucket holding the rank, the
 // first bucket starting at 0 (when its bound is positive), and the overflow bucket reported
 // as the highest finite bound.
-func bucketQuantile(q float64, bounds, counts []float64) (float64, bool) {
-	var total float64
-	for _, c := range counts {
-		total += c
-	}
+func bucketQuantile(q float64, bounds, counts []float64, total float64) (float64, bool) {
 	if total <= 0 || len(bounds) == 0 || len(counts) != len(bounds)+1 {
 		return 0, false
 	}

@@ -187,7 +187,11 @@ func TestBucketQuantile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := bucketQuantile(tt.q, bounds, tt.counts)
+			var total float64
+			for _, c := range tt.counts {
+				total += c
+			}
+			got, ok := bucketQuantile(tt.q, bounds, tt.counts, total)
 			assert.Equal(t, tt.ok, ok)
 			assert.InDelta(t, tt.want, got, 1e-12)
 		})

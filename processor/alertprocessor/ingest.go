@@ -99,7 +99,7 @@ func (p *alertProcessor) ingestMetric(store *metricStore, m pmetric.Metric, reso
 			if s == nil {
 				continue
 			}
-			s.observeHistogram(now, dp.Count(), dp.Sum(), dp.BucketCounts().AsRaw(), dp.ExplicitBounds().AsRaw(),
+			s.observeHistogram(now, dp.Count(), dp.Sum(), dp.BucketCounts(), dp.ExplicitBounds(),
 				cumulative, dp.StartTimestamp(), p.startedAfterUs(dp.StartTimestamp()))
 			s.record(now, store.window)
 		}

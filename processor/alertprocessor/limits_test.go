@@ -62,8 +62,8 @@ func TestSnapshotsPerSeriesAreBounded(t *testing.T) {
 	store := h.proc.alerts.stores["multiagents.events"]
 	require.Len(t, store.series, 1)
 	for _, s := range store.series {
-		assert.LessOrEqual(t, len(s.snaps), maxSnapshots)
-		assert.GreaterOrEqual(t, len(s.snaps), snapshotsPerWindow/2, "enough history to find the window start")
+		assert.LessOrEqual(t, s.snaps.len(), maxSnapshots)
+		assert.GreaterOrEqual(t, s.snaps.len(), snapshotsPerWindow/2, "enough history to find the window start")
 	}
 	// Within the spacing of the window start: 1 event per 37 ms over 60 s.
 	assert.InDelta(t, 60.0/0.037, valueOf(t, h.evaluate(), "inc", nil), 60.0/snapshotsPerWindow/0.037+1)

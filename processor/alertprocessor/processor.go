@@ -167,15 +167,14 @@ func (p *alertProcessor) evaluate(now time.Time) (pmetric.Metrics, bool) {
 			holds := r.activeSeries == 0 && startedFor >= r.cfg.Window
 			p.steps.observe(r, "", nil, float64(r.activeSeries), holds, now)
 		} else {
-			for key, g := range r.groups {
-				if g.seq != r.evalSeq {
-					delete(r.groups, key) // no series of this group any more
-					continue
-				}
+			for _, g := range r.touched {
 				if v, ok := r.result(g); ok {
-					p.steps.observe(r, key, g.labels, v, r.holds(v), now)
+					if holds := r.holds(v); holds || len(r.instances) > 0 {
+						p.steps.observe(r, g.key, g.labels, v, holds, now)
+					}
 				}
 			}
+			r.dropUntouchedGroups()
 		}
 		p.steps.finish(r, now, p.cfg.ResolvedRetention)
 	}

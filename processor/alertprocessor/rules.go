@@ -31,6 +31,7 @@ type compiledRule struct {
 	// Per-evaluation scratch: the groups seen in this evaluation and, for absent rules,
 	// how many selected series were active.
 	groups       map[string]*groupAcc
+	touched      []*groupAcc // the groups with a series in this evaluation
 	evalSeq      uint64
 	activeSeries int
 
@@ -118,6 +119,13 @@ func (r *compiledRule) membership(point, resource pcommon.Map) (membership, bool
 			m.labels[i] = lookupLabel(point, resource, key)
 		}
 		m.groupKey = strings.Join(m.labels, "\xff")
+	}
+	if !r.absent {
+		m.group = r.groups[m.groupKey]
+		if m.group == nil {
+			m.group = &groupAcc{}
+			r.groups[m.groupKey] = m.group
+		}
 	}
 	return m, true
 }

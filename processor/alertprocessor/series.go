@@ -3,19 +3,9 @@ package alertprocessor
 import (
 	"hash/maphash"
 	"math"
-	"slices"
-	"sort"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
-)
-
-// Snapshots of a series' running totals are kept about window/snapshotsPerWindow apart over
-// the longest window a rule reads it with, and never more than maxSnapshots of them: a
-// window's start is then found to within that spacing, and memory per series is fixed.
-const (
-	snapshotsPerWindow = 32
-	maxSnapshots       = 2*snapshotsPerWindow + 8
 )
 
 // totals are a series' running totals since the processor first saw it, made monotonic
@@ -33,11 +23,6 @@ func (t *totals) copyFrom(o *totals) {
 	t.buckets = append(t.buckets[:0], o.buckets...)
 }
 
-type snapshot struct {
-	at time.Time
-	totals
-}
-
 // series is one input time series (metric name + resource and point attributes) and what the
 // rules need of it.
 type series struct {
@@ -47,7 +32,7 @@ type series struct {
 	lastValue   float64   // the last point's value (gauges and sums)
 
 	cur   totals
-	snaps []snapshot
+	snaps snapshotRing
 
 	// Last raw cumulative values, to turn cumulative points into increments.
 	haveRaw    bool
@@ -65,6 +50,7 @@ type membership struct {
 	rule     *compiledRule
 	groupKey string
 	labels   []string // group label values, in the rule's group_by order
+	group    *groupAcc
 }
 
 func newSeries(kind metricType, now time.Time) *series {
@@ -76,8 +62,11 @@ func newSeries(kind metricType, now time.Time) *series {
 // startSnapshots records the zero totals as of just before the first point, so that a
 // window reaching back before the series existed counts everything the series added.
 func (s *series) startSnapshots(now time.Time) {
-	s.snaps = append(s.snaps[:0], snapshot{at: now.Add(-time.Nanosecond)})
-	s.snaps[0].buckets = make([]float64, len(s.cur.buckets))
+	s.snaps.clear()
+	first := s.snaps.push()
+	first.at = now.UnixNano() - 1
+	first.sum, first.count = 0, 0
+	first.buckets = append(first.buckets[:0], make([]float64, len(s.cur.buckets))...)
 }
 
 // observeGauge applies a gauge point (or a non-monotonic sum's).
@@ -115,11 +104,11 @@ func (s *series) observeCounter(now time.Time, v float64, cumulative bool, start
 
 // observeHistogram applies a histogram point; a change of bucket bounds restarts the series.
 // The caller has checked that len(counts) == len(bounds)+1.
-func (s *series) observeHistogram(now time.Time, count uint64, sum float64, counts []uint64, bounds []float64, cumulative bool, start pcommon.Timestamp, countFirst bool) {
+func (s *series) observeHistogram(now time.Time, count uint64, sum float64, counts pcommon.UInt64Slice, bounds pcommon.Float64Slice, cumulative bool, start pcommon.Timestamp, countFirst bool) {
 	s.lastSeen = now
-	if !sameBounds(s.bounds, bounds) {
-		s.bounds = append(s.bounds[:0], bounds...)
-		s.cur = totals{buckets: make([]float64, len(counts))}
+	if !boundsEqual(s.bounds, bounds) {
+		s.bounds = append(s.bounds[:0], bounds.AsRaw()...)
+		s.cur = totals{buckets: make([]float64, counts.Len())}
 		s.haveRaw = false
 		s.startSnapshots(now)
 	}
@@ -128,7 +117,7 @@ func (s *series) observeHistogram(now time.Time, count uint64, sum float64, coun
 	reset := false
 	if cumulative && s.haveRaw {
 		reset = c < s.rawCount || (start != 0 && s.rawStart != 0 && start != s.rawStart)
-		for i, n := range counts {
+		for i, n := range counts.All() {
 			if float64(n) < s.rawBuckets[i] {
 				reset = true
 			}
@@ -139,14 +128,14 @@ func (s *series) observeHistogram(now time.Time, count uint64, sum float64, coun
 	case !cumulative || reset || (first && countFirst):
 		s.cur.count += c
 		s.cur.sum += sum
-		for i, n := range counts {
+		for i, n := range counts.All() {
 			s.cur.buckets[i] += float64(n)
 		}
 		added = count > 0
 	case !first:
 		s.cur.count += c - s.rawCount
 		s.cur.sum += sum - s.rawSum
-		for i, n := range counts {
+		for i, n := range counts.All() {
 			s.cur.buckets[i] += float64(n) - s.rawBuckets[i]
 		}
 		added = c != s.rawCount
@@ -154,13 +143,26 @@ func (s *series) observeHistogram(now time.Time, count uint64, sum float64, coun
 	if cumulative {
 		s.haveRaw, s.rawStart, s.rawCount, s.rawSum = true, start, c, sum
 		s.rawBuckets = s.rawBuckets[:0]
-		for _, n := range counts {
+		for _, n := range counts.All() {
 			s.rawBuckets = append(s.rawBuckets, float64(n))
 		}
 	}
 	if added {
 		s.lastChanged = now
 	}
+}
+
+// boundsEqual compares a series' bounds with a point's.
+func boundsEqual(a []float64, b pcommon.Float64Slice) bool {
+	if len(a) != b.Len() || a == nil {
+		return false
+	}
+	for i, v := range b.All() {
+		if a[i] != v {
+			return false
+		}
+	}
+	return true
 }
 
 func sameBounds(a, b []float64) bool {
@@ -183,56 +185,36 @@ func (s *series) record(now time.Time, window time.Duration) {
 	if window <= 0 {
 		return
 	}
-	cutoff := now.Add(-window)
+	ns := now.UnixNano()
+	cutoff := ns - int64(window)
 	drop := 0
-	for drop+1 < len(s.snaps) && !s.snaps[drop+1].at.After(cutoff) {
+	for drop+1 < s.snaps.len() && s.snaps.at(drop+1).at <= cutoff {
 		drop++
 	}
 	if drop > 0 {
-		s.dropOldest(drop)
+		s.snaps.dropOldest(drop)
 	}
-	n := len(s.snaps)
-	if n >= 2 && now.Sub(s.snaps[n-2].at) < window/snapshotsPerWindow {
-		s.snaps[n-1].at = now
-		s.snaps[n-1].copyFrom(&s.cur)
-		return
-	}
-	if n == maxSnapshots {
-		s.dropOldest(1)
-		n--
-	}
-	if n < cap(s.snaps) {
-		s.snaps = s.snaps[:n+1] // re-uses a dropped snapshot's bucket array
+	n := s.snaps.len()
+	var slot *snapshot
+	if n >= 2 && ns-s.snaps.at(n-2).at < int64(window/snapshotsPerWindow) {
+		slot = s.snaps.at(n - 1)
 	} else {
-		s.snaps = append(s.snaps, snapshot{})
+		slot = s.snaps.push()
 	}
-	s.snaps[n].at = now
-	s.snaps[n].copyFrom(&s.cur)
-}
-
-// dropOldest removes the k oldest snapshots, rotating them past the end of the slice so their
-// bucket arrays are re-used rather than shared or reallocated.
-func (s *series) dropOldest(k int) {
-	all := s.snaps
-	slices.Reverse(all[:k])
-	slices.Reverse(all[k:])
-	slices.Reverse(all)
-	s.snaps = all[:len(all)-k]
+	slot.at = ns
+	slot.copyFrom(&s.cur)
 }
 
 // totalsAt returns the totals as they were at time t (to within the snapshot spacing).
 func (s *series) totalsAt(t time.Time) *totals {
-	if !s.lastSeen.After(t) {
+	if !s.lastSeen.After(t) || s.snaps.len() == 0 {
 		return &s.cur
 	}
-	i := sort.Search(len(s.snaps), func(i int) bool { return s.snaps[i].at.After(t) })
+	i := s.snaps.search(t.UnixNano())
 	if i == 0 {
-		if len(s.snaps) == 0 {
-			return &s.cur
-		}
-		return &s.snaps[0].totals // the series started after t
+		return &s.snaps.at(0).totals // the series started after t
 	}
-	return &s.snaps[i-1].totals
+	return &s.snaps.at(i - 1).totals
 }
 
 // activeWithin says whether the series showed activity in the last window: a point for a

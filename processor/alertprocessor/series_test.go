@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 )
 
 // With points sparser than the snapshot spacing, a window's increase is exact; this also
@@ -36,7 +37,7 @@ func TestWindowTotalsMatchBruteForce(t *testing.T) {
 		for _, c := range cum {
 			n += c
 		}
-		s.observeHistogram(now, n, float64(n), cum, bounds, true, 0, true)
+		s.observeHistogram(now, n, float64(n), rawCounts(cum), rawBounds(bounds), true, 0, true)
 		s.record(now, window)
 		history = append(history, point{now, inc})
 		if i%500 == 499 {
@@ -55,6 +56,18 @@ func TestWindowTotalsMatchBruteForce(t *testing.T) {
 		for j := range want {
 			require.Equal(t, want[j], s.cur.buckets[j]-base.buckets[j], "point %d bucket %d", i, j)
 		}
-		require.LessOrEqual(t, len(s.snaps), maxSnapshots)
+		require.LessOrEqual(t, s.snaps.len(), maxSnapshots)
 	}
+}
+
+func rawCounts(c []uint64) pcommon.UInt64Slice {
+	s := pcommon.NewUInt64Slice()
+	s.FromRaw(c)
+	return s
+}
+
+func rawBounds(b []float64) pcommon.Float64Slice {
+	s := pcommon.NewFloat64Slice()
+	s.FromRaw(b)
+	return s
 }

@@ -1,0 +1,173 @@
+package alertprocessor
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/processor/processortest"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/processor/alertprocessor/internal/metadata"
+)
+
+// The benchmark's load: 10 000 series in the contract shapes.
+const (
+	benchWorkers   = 1000 // error_rate (1 000) + health 3 states (3 000) + executions success/error (2 000)
+	benchWorkflows = 2000 // workflow.duration histograms (2 000) + workflows counter (2 000)
+	benchSeries    = benchWorkers*6 + benchWorkflows*2
+)
+
+// benchRules are 50 rules over those series, every function and aggregate represented.
+func benchRules(n int) []Rule {
+	var rules []Rule
+	for i := 0; len(rules) < n; i++ {
+		switch i % 5 {
+		case 0:
+			rules = append(rules, Rule{Name: fmt.Sprint("error_rate_", i), Metric: "multiagents.worker.error_rate",
+				GroupBy: []string{"worker.name"}, Condition: fmt.Sprintf("> %g", 0.9+float64(i)/1000), For: time.Minute,
+				Severity: "warning", Description: "{{ worker.name }}"})
+		case 1:
+			rules = append(rules, Rule{Name: fmt.Sprint("failed_", i), Metric: "multiagents.worker.health",
+				Match: map[string]string{"state": "failed"}, GroupBy: []string{"worker.name"}, Condition: "== 1", Severity: "error"})
+		case 2:
+			rules = append(rules, Rule{Name: fmt.Sprint("error_spike_", i), Metric: "multiagents.worker.executions",
+				Match: map[string]string{"status": "=~err.*"}, Function: fnIncrease, Window: 5 * time.Minute, Aggregate: aggSum,
+				Condition: "> 1000", Severity: "error"})
+		case 3:
+			rules = append(rules, Rule{Name: fmt.Sprint("slow_workflow_", i), Metric: "multiagents.workflow.duration",
+				GroupBy: []string{"workflow.id"}, Function: fnQuantile, Quantile: 0.95, Window: 5 * time.Minute,
+				Condition: "> 30", Severity: "warning", Description: "{{ workflow.id }}"})
+		case 4:
+			rules = append(rules, Rule{Name: fmt.Sprint("workflow_rate_", i), Metric: "multiagents.workflows",
+				GroupBy: []string{"status"}, Function: fnRate, Window: 5 * time.Minute, Aggregate: aggSum,
+				Condition: "> 1000", Severity: "info"})
+		}
+	}
+	return rules
+}
+
+// benchBatches are successive snapshots of the 10 000 series, counters growing from batch
+// to batch, as the receiver and worker_health would send them.
+func benchBatches(count int) []pmetric.Metrics {
+	start := testEpoch.Add(time.Second)
+	bounds := durationBounds
+	out := make([]pmetric.Metrics, count)
+	for b := range out {
+		mb := newMetrics()
+		for w := range benchWorkers {
+			name := fmt.Sprint("worker_", w)
+			rate := 0.01
+			if w%97 == 0 {
+				rate = 0.95 // about 1% of workers alert
+			}
+			mb.gauge("multiagents.worker.error_rate", "1", rate, "worker.name", name)
+			for _, st := range []string{"healthy", "degraded", "failed"} {
+				v := 0.0
+				if (st == "failed") == (w%101 == 0) && (st == "healthy" || w%101 == 0) {
+					v = 1
+				}
+				mb.gauge("multiagents.worker.health", "{state}", v, "worker.name", name, "state", st)
+			}
+			mb.counter("multiagents.worker.executions", "{execution}", int64(b*10), start, "worker.name", name, "status", "success")
+			mb.counter("multiagents.worker.executions", "{execution}", int64(b), start, "worker.name", name, "status", "error")
+		}
+		for wf := range benchWorkflows {
+			id := fmt.Sprint("workflow_", wf)
+			counts := make([]uint64, len(bounds)+1)
+			counts[3] = uint64(b * 5)
+			if wf%89 == 0 {
+				counts[12] = uint64(b * 5) // slow ones
+			}
+			mb.histogram("multiagents.workflow.duration", bounds, counts, float64(b)*3, start, "workflow.id", id)
+			mb.counter("multiagents.workflows", "{workflow}", int64(b*3), start, "workflow.id", id, "status", "completed")
+		}
+		out[b] = mb.build()
+	}
+	return out
+}
+
+func newBenchProcessor(b *testing.B, rules int, clock *fakeClock) *metricsProcessor {
+	b.Helper()
+	cfg := configWith(benchRules(rules)...)
+	if err := cfg.Validate(); err != nil {
+		b.Fatal(err)
+	}
+	p, err := newMetricsProcessor(context.Background(), processortest.NewNopSettings(metadata.Type), cfg, consumertest.NewNop(), clock.Now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return p
+}
+
+// BenchmarkProcessor measures one batch of 10 000 points (one per series) followed by one
+// evaluation of every rule, i.e. an evaluation per batch: the worst case, since in service
+// evaluation runs once per evaluation_interval whatever the point rate. ns/point is ns/op
+// divided by the batch size.
+func BenchmarkProcessor(b *testing.B) {
+	batches := benchBatches(16)
+	for _, rules := range []int{0, 10, 50} {
+		b.Run(fmt.Sprintf("rules=%d/series=%d", rules, benchSeries), func(b *testing.B) {
+			clock := &fakeClock{t: testEpoch}
+			p := newBenchProcessor(b, rules, clock)
+			ctx := context.Background()
+			// Warm up: every series known, windows filled.
+			for i := range 24 {
+				clock.Advance(15 * time.Second)
+				_ = p.ConsumeMetrics(ctx, batches[i%len(batches)])
+				p.alerts.evaluateAndEmit(ctx)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				clock.Advance(15 * time.Second)
+				_ = p.ConsumeMetrics(ctx, batches[i%len(batches)])
+				p.alerts.evaluateAndEmit(ctx)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/benchSeries, "ns/point")
+		})
+	}
+}
+
+// BenchmarkIngest is the per-point cost alone (the part that scales with the point rate).
+func BenchmarkIngest(b *testing.B) {
+	batches := benchBatches(16)
+	for _, rules := range []int{0, 50} {
+		b.Run(fmt.Sprintf("rules=%d/series=%d", rules, benchSeries), func(b *testing.B) {
+			clock := &fakeClock{t: testEpoch}
+			p := newBenchProcessor(b, rules, clock)
+			ctx := context.Background()
+			for i := range 24 {
+				clock.Advance(15 * time.Second)
+				_ = p.ConsumeMetrics(ctx, batches[i%len(batches)])
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				clock.Advance(15 * time.Second)
+				_ = p.ConsumeMetrics(ctx, batches[i%len(batches)])
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/benchSeries, "ns/point")
+		})
+	}
+}
+
+// BenchmarkEvaluate is one evaluation of 50 rules over the 10 000 series (once per interval).
+func BenchmarkEvaluate(b *testing.B) {
+	batches := benchBatches(16)
+	clock := &fakeClock{t: testEpoch}
+	p := newBenchProcessor(b, 50, clock)
+	ctx := context.Background()
+	for i := range 24 {
+		clock.Advance(15 * time.Second)
+		_ = p.ConsumeMetrics(ctx, batches[i%len(batches)])
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		clock.Advance(time.Second) // no series goes stale
+		p.alerts.evaluateAndEmit(ctx)
+	}
+}
