@@ -123,7 +123,7 @@ func benchmarkConsume(b *testing.B, cfg *Config, md pmetric.Metrics) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	p.tracker.countFrom = pcommon.Timestamp(t0.UnixNano())
+	p.tracker.startedAt = pcommon.Timestamp(t0.UnixNano())
 	ctx := context.Background()
 	points := md.DataPointCount()
 	// Warm up: every series seen once, so the loop measures steady state.
@@ -166,7 +166,7 @@ func BenchmarkEvaluate1kWorkers(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	p.tracker.countFrom = pcommon.Timestamp(t0.UnixNano())
+	p.tracker.startedAt = pcommon.Timestamp(t0.UnixNano())
 	md := receiverBatch(benchWorkers, cumulative)
 	_, _ = p.processMetrics(context.Background(), md)
 	advance(md)

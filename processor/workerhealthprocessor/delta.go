@@ -10,6 +10,8 @@ import (
 type stream struct {
 	worker  *worker
 	isError bool // executions streams: whether this series counts errors
+	// countFrom: the first cumulative point counts in full when the series started at or after it.
+	countFrom pcommon.Timestamp
 
 	primed bool
 	start  pcommon.Timestamp
@@ -23,6 +25,8 @@ type stream struct {
 	buckets []uint64
 }
 
+const maxTimestamp = pcommon.Timestamp(^uint64(0))
+
 // increaseOutcome tells the caller what a point meant besides its increase.
 type increaseOutcome uint8
 
@@ -35,7 +39,7 @@ const (
 
 // firstCountable says whether the whole value of a series' first cumulative point happened
 // while we were watching: it did when the series started after countFrom (the processor's
-// start or its last eviction). Otherwise the first point is only a baseline.
+// start, or later for a series that comes back after its worker was forgotten). Otherwise the first point is only a baseline.
 func firstCountable(start pcommon.Timestamp, countFrom pcommon.Timestamp) bool {
 	return start != 0 && start >= countFrom
 }
@@ -43,13 +47,13 @@ func firstCountable(start pcommon.Timestamp, countFrom pcommon.Timestamp) bool {
 // sumIncrease turns a counter point into the number of executions it adds.
 // Delta points are increases already. Cumulative points are compared with the previous point;
 // a drop in value or a new start time is a reset, after which the new value is the increase.
-func (s *stream) sumIncrease(temporality pmetric.AggregationTemporality, start, ts pcommon.Timestamp, v float64, countFrom pcommon.Timestamp) (float64, increaseOutcome) {
+func (s *stream) sumIncrease(temporality pmetric.AggregationTemporality, start, ts pcommon.Timestamp, v float64) (float64, increaseOutcome) {
 	if temporality == pmetric.AggregationTemporalityDelta {
 		return v, pointCounted
 	}
 	if !s.primed {
 		s.primed, s.start, s.last, s.value = true, start, ts, v
-		if firstCountable(start, countFrom) {
+		if firstCountable(start, s.countFrom) {
 			return v, pointCounted
 		}
 		return 0, pointBaseline
@@ -69,7 +73,7 @@ func (s *stream) sumIncrease(temporality pmetric.AggregationTemporality, start, 
 // histogramIncrease turns a histogram point into the count, sum and per-bucket counts it adds,
 // written into incBuckets (len(dp buckets)). Resets are detected as for counters, and also when
 // any bucket drops or the bucket layout changes.
-func (s *stream) histogramIncrease(temporality pmetric.AggregationTemporality, dp pmetric.HistogramDataPoint, countFrom pcommon.Timestamp, incBuckets []uint64) (incCount uint64, incSum float64, outcome increaseOutcome) {
+func (s *stream) histogramIncrease(temporality pmetric.AggregationTemporality, dp pmetric.HistogramDataPoint, incBuckets []uint64) (incCount uint64, incSum float64, outcome increaseOutcome) {
 	counts := dp.BucketCounts()
 	if temporality == pmetric.AggregationTemporalityDelta {
 		for i := range counts.Len() {
@@ -89,7 +93,7 @@ func (s *stream) histogramIncrease(temporality pmetric.AggregationTemporality, d
 		return dp.Count(), dp.Sum(), o
 	}
 	if !s.primed {
-		if firstCountable(start, countFrom) {
+		if firstCountable(start, s.countFrom) {
 			return whole(pointCounted)
 		}
 		remember()

@@ -29,7 +29,7 @@ func testConfig() *Config {
 
 func newTestTracker(cfg *Config) *tracker {
 	tr := newTracker(cfg)
-	tr.countFrom = pcommon.Timestamp(t0.UnixNano())
+	tr.startedAt = pcommon.Timestamp(t0.UnixNano())
 	return tr
 }
 

@@ -142,7 +142,7 @@ func (t *tracker) ingestExecutions(r route, base uint64, m pmetric.Metric, nowNs
 		if st == nil {
 			continue
 		}
-		inc, outcome := st.sumIncrease(temporality, dp.StartTimestamp(), dp.Timestamp(), v, t.countFrom)
+		inc, outcome := st.sumIncrease(temporality, dp.StartTimestamp(), dp.Timestamp(), v)
 		t.noteOutcome(outcome)
 		if inc > 0 {
 			st.worker.addExecutions(nowNs, inc, st.isError)
@@ -191,7 +191,7 @@ func (t *tracker) ingestDurations(r route, base uint64, m pmetric.Metric, nowNs 
 			t.incBuckets = make([]uint64, nBuckets)
 		}
 		inc := t.incBuckets[:nBuckets]
-		count, sum, outcome := st.histogramIncrease(temporality, dp, t.countFrom, inc)
+		count, sum, outcome := st.histogramIncrease(temporality, dp, inc)
 		t.noteOutcome(outcome)
 		if count == 0 {
 			continue
@@ -253,7 +253,10 @@ func (t *tracker) streamFor(r route, base uint64, attrs pcommon.Map, nowNs int64
 		t.forget(evicted, nowNs)
 		t.stats.evictedMax++
 	}
-	st := &stream{worker: w, isError: isError}
+	st := &stream{worker: w, isError: isError, countFrom: t.countFrom()}
+	if t.forgotten.take(key) {
+		st.countFrom = maxTimestamp // seen before its worker was forgotten: its first point is a baseline
+	}
 	t.streams[key] = st
 	w.streams = append(w.streams, key)
 	return st

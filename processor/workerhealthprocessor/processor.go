@@ -65,7 +65,7 @@ func newWorkerHealthProcessor(set processor.Settings, cfg *Config, next consumer
 // as a baseline rather than counted, since their history predates this processor.
 func (p *workerHealthProcessor) start(_ context.Context, _ component.Host) error {
 	p.mu.Lock()
-	p.tracker.countFrom = pcommon.Timestamp(p.clock.Now().UnixNano())
+	p.tracker.startedAt = pcommon.Timestamp(p.clock.Now().UnixNano())
 	p.mu.Unlock()
 
 	ctx, cancel := context.WithCancel(context.Background())

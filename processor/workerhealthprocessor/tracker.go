@@ -13,11 +13,12 @@ type tracker struct {
 	routes  map[string]route
 	workers *workerTable
 	streams map[uint64]*stream
-	// countFrom: a cumulative series first seen with a start time at or after this had all of its
-	// value happen while we were watching, so its first point counts in full. It is the
-	// processor's start, moved forward on every eviction so a forgotten series that comes back
-	// is not counted twice.
-	countFrom pcommon.Timestamp
+	// startedAt is the processor's start: a cumulative series first seen with a start time at or
+	// after it had all of its value happen while we were watching, so its first point counts in
+	// full; an older one is a baseline.
+	startedAt pcommon.Timestamp
+	// forgotten holds the series of evicted workers, whose first point on return is a baseline.
+	forgotten *tombstones
 
 	stats ingestStats
 
@@ -35,6 +36,8 @@ func newTracker(cfg *Config) *tracker {
 		routes:  buildRoutes(cfg.Inputs),
 		workers: newWorkerTable(cfg),
 		streams: map[uint64]*stream{},
+		// A worker has a few series (two statuses and a histogram per input, more per span kind).
+		forgotten: newTombstones(8 * cfg.MaxWorkers),
 	}
 }
 
@@ -42,9 +45,14 @@ func newTracker(cfg *Config) *tracker {
 func (t *tracker) forget(w *worker, nowNs int64) {
 	for _, key := range w.streams {
 		delete(t.streams, key)
+		t.forgotten.add(key, pcommon.Timestamp(nowNs))
 	}
 	w.streams = nil
-	t.countFrom = pcommon.Timestamp(nowNs)
+}
+
+// countFrom is the start time from which a new series' first point counts in full.
+func (t *tracker) countFrom() pcommon.Timestamp {
+	return max(t.startedAt, t.forgotten.watermark)
 }
 
 // drainStats returns and clears the counts gathered since the last call.

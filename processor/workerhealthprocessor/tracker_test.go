@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 )
 
@@ -302,6 +303,25 @@ func TestMaxWorkersEvictsLeastRecentlySeen(t *testing.T) {
 	feed(60*time.Second, "b", 6)
 	assert.Equal(t, 1.0, counts(t, tr, "b", t0.Add(60*time.Second)).successes)
 	assert.LessOrEqual(t, tr.workers.len(), 2)
+
+	// A worker never seen before still counts in full, though its series started before the evictions.
+	feed(70*time.Second, "d", 4)
+	assert.Equal(t, 4.0, counts(t, tr, "d", t0.Add(70*time.Second)).successes)
+}
+
+func TestTombstonesAreBounded(t *testing.T) {
+	ts := newTombstones(2)
+	ts.add(1, 100)
+	ts.add(2, 200)
+	ts.add(3, 300) // pushes out key 1, evicted at 100
+	assert.Equal(t, pcommon.Timestamp(100), ts.watermark, "series started before the lost tombstone are baselines")
+	assert.False(t, ts.take(1))
+	assert.True(t, ts.take(2))
+	assert.False(t, ts.take(2), "taken once")
+	ts.add(3, 400) // key 3 again, in a new slot
+	ts.add(5, 500) // overwrites the slot of the old 3 without dropping the new one
+	assert.True(t, ts.take(3))
+	assert.Len(t, ts.slotOf, 1)
 }
 
 func TestWorkerTTLForgetsSilentWorkers(t *testing.T) {
@@ -345,4 +365,27 @@ func streamKeyOf(t *testing.T, tr *tracker, worker string) uint64 {
 	sm := rm.ScopeMetrics().At(0)
 	base := hashAttributes(rm.Resource().Attributes())*31 + xxhashString(sm.Scope().Name())
 	return streamKey(tr.routes[execName].id, base, hashAttributes(sm.Metrics().At(0).Sum().DataPoints().At(0).Attributes()))
+}
+
+// After a collector restart the processor starts empty: the receiver's counters restart with it
+// (start time after the processor's start) and count in full; an outside source that kept
+// counting through the restart is only a baseline, so its history is not taken as new executions.
+func TestCollectorRestart(t *testing.T) {
+	restartAt := t0.Add(time.Hour)
+	cfg := testConfig()
+	tr := newTracker(cfg)
+	tr.startedAt = pcommon.NewTimestampFromTime(restartAt)
+
+	md := pmetric.NewMetrics()
+	addExecutions(md, cumulative, restartAt.Add(time.Second), restartAt.Add(10*time.Second), "bus_worker", "success", 7)
+	addExecutions(md, cumulative, t0, restartAt.Add(10*time.Second), "otlp_worker", "success", 5000)
+	tr.ingest(md, restartAt.Add(10*time.Second).UnixNano())
+	md = pmetric.NewMetrics()
+	addExecutions(md, cumulative, restartAt.Add(time.Second), restartAt.Add(20*time.Second), "bus_worker", "success", 9)
+	addExecutions(md, cumulative, t0, restartAt.Add(20*time.Second), "otlp_worker", "success", 5003)
+	tr.ingest(md, restartAt.Add(20*time.Second).UnixNano())
+
+	at := restartAt.Add(20 * time.Second)
+	assert.Equal(t, 9.0, counts(t, tr, "bus_worker", at).successes)
+	assert.Equal(t, 3.0, counts(t, tr, "otlp_worker", at).successes)
 }
