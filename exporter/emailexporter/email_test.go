@@ -20,6 +20,7 @@ import (
 	"github.com/emersion/go-smtp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configoptional"
@@ -35,6 +36,7 @@ import (
 
 	"github.com/otelcol-multiagents/otelcol-multiagents/exporter/emailexporter/internal/metadata"
 	"github.com/otelcol-multiagents/otelcol-multiagents/internal/notify"
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/notify/notifytest"
 )
 
 const (
@@ -212,6 +214,16 @@ func parseMail(t *testing.T, raw []byte) parsedMail {
 	return p
 }
 
+// subjects lists the decoded subjects of mails, for readable assertions.
+func subjects(t *testing.T, mails []receivedMail) []string {
+	t.Helper()
+	out := make([]string, len(mails))
+	for i, m := range mails {
+		out[i] = parseMail(t, m.Data).Subject
+	}
+	return out
+}
+
 func TestFiringAlertDeliversOneMailToEveryRecipient(t *testing.T) {
 	srv := startTestSMTPServer(t, testUser, testPassword, serverOptions{})
 	exp, _ := startMetricsExporter(t, newTestConfig(srv))
@@ -219,7 +231,7 @@ func TestFiringAlertDeliversOneMailToEveryRecipient(t *testing.T) {
 	consume(t, exp, firing("order-worker"))
 
 	mails := srv.Mails()
-	require.Len(t, mails, 1, "one mail, addressed to every recipient in one transaction")
+	require.Len(t, subjects(t, mails), 1, "one mail, addressed to every recipient in one transaction")
 	m := mails[0]
 	assert.Equal(t, "alerts@example.com", m.From)
 	assert.ElementsMatch(t, []string{"oncall@example.com", "ops@example.com"}, m.To)
@@ -271,7 +283,7 @@ func TestNonASCIISubjectIsEncoded(t *testing.T) {
 	consume(t, exp, a)
 
 	mails := srv.Mails()
-	require.Len(t, mails, 1)
+	require.Len(t, subjects(t, mails), 1)
 	rawSubject := regexp.MustCompile(`(?m)^Subject: (.*(\r?\n[ \t].*)*)`).FindSubmatch(mails[0].Data)
 	require.NotNil(t, rawSubject)
 	assert.Contains(t, string(rawSubject[1]), "=?UTF-8?", "non-ASCII header is RFC 2047 encoded")
@@ -292,7 +304,7 @@ func TestResolveDeliversOneResolvedMail(t *testing.T) {
 	consume(t, exp, resolved("order-worker")) // written again by the processor: no second resolve
 
 	mails := srv.Mails()
-	require.Len(t, mails, 2)
+	require.Len(t, subjects(t, mails), 2)
 	p := parseMail(t, mails[1].Data)
 	assert.Equal(t, "[CRITICAL] worker_failure (resolved)", p.Subject)
 	assert.Contains(t, p.Text, "State: RESOLVED")
@@ -301,27 +313,34 @@ func TestResolveDeliversOneResolvedMail(t *testing.T) {
 }
 
 func TestCooldownHolds(t *testing.T) {
+	fake := notifytest.NewClock(alertTime)
+	clock = fake.Now
+	t.Cleanup(func() { clock = time.Now })
 	srv := startTestSMTPServer(t, testUser, testPassword, serverOptions{})
 	exp, _ := startMetricsExporter(t, newTestConfig(srv))
 
-	long := firing("order-worker")
-	long.cooldown = "1h"
-	for range 3 {
-		consume(t, exp, long)
-	}
-	require.Len(t, srv.Mails(), 1, "still firing within its cooldown: one mail")
+	withCooldown := firing("order-worker")
+	withCooldown.cooldown = "15m"
+	consume(t, exp, withCooldown)
+	fake.Advance(14 * time.Minute)
+	consume(t, exp, withCooldown)
+	require.Len(t, subjects(t, srv.Mails()), 1, "still firing within its cooldown: one mail")
 
-	short := firing("payment-worker")
-	short.cooldown = "300ms"
-	consume(t, exp, short)
-	consume(t, exp, short)
-	require.Len(t, srv.Mails(), 2, "a new instance mails once")
-
-	time.Sleep(400 * time.Millisecond) // let the 300ms cooldown pass
-	consume(t, exp, short)
+	fake.Advance(time.Minute)
+	consume(t, exp, withCooldown)
 	mails := srv.Mails()
-	require.Len(t, mails, 3, "after its cooldown it mails again")
-	assert.Contains(t, parseMail(t, mails[2].Data).Text, "State: FIRING (repeat)")
+	require.Len(t, subjects(t, mails), 2, "after its cooldown it mails again")
+	assert.Contains(t, parseMail(t, mails[1].Data).Text, "State: FIRING (repeat)")
+
+	// Without a cooldown of its own, repeat_interval (4h) applies.
+	plain := firing("payment-worker")
+	consume(t, exp, plain)
+	fake.Advance(3 * time.Hour)
+	consume(t, exp, plain)
+	require.Len(t, subjects(t, srv.Mails()), 3)
+	fake.Advance(time.Hour)
+	consume(t, exp, plain)
+	require.Len(t, subjects(t, srv.Mails()), 4)
 }
 
 func TestTenAlertsWithinGroupWaitArriveAsOneDigest(t *testing.T) {
@@ -343,7 +362,7 @@ func TestTenAlertsWithinGroupWaitArriveAsOneDigest(t *testing.T) {
 	require.NoError(t, exp.Shutdown(context.Background())) // flushes anything still held
 
 	mails := srv.Mails()
-	require.Len(t, mails, 1, "ten alerts within group_wait are one mail")
+	require.Len(t, subjects(t, mails), 1, "ten alerts within group_wait are one mail")
 	p := parseMail(t, mails[0].Data)
 	assert.Equal(t, "[CRITICAL] 10 alerts: worker_failure, slow_execution", p.Subject)
 	assert.Contains(t, p.Text, "10 alerts (10 firing, 0 resolved)")
@@ -366,7 +385,7 @@ func TestTemporaryReplyIsRetried(t *testing.T) {
 			srv.WaitMails(t, 1)
 
 			assert.Equal(t, 2, srv.Attempts(), "451, then 250 on the retry")
-			assert.Len(t, srv.Mails(), 1)
+			assert.Len(t, subjects(t, srv.Mails()), 1)
 			assert.Zero(t, logs.FilterLevelExact(zapcore.ErrorLevel).Len())
 		})
 	}
@@ -401,7 +420,7 @@ func TestAuthLoginAndImplicitTLS(t *testing.T) {
 		exp, _ := startMetricsExporter(t, newTestConfig(srv))
 		consume(t, exp, firing("order-worker"))
 		mails := srv.Mails()
-		require.Len(t, mails, 1)
+		require.Len(t, subjects(t, mails), 1)
 		assert.Equal(t, testUser, mails[0].AuthUser)
 	})
 	t.Run("implicit", func(t *testing.T) {
@@ -411,7 +430,7 @@ func TestAuthLoginAndImplicitTLS(t *testing.T) {
 		exp, _ := startMetricsExporter(t, cfg)
 		consume(t, exp, firing("order-worker"))
 		mails := srv.Mails()
-		require.Len(t, mails, 1)
+		require.Len(t, subjects(t, mails), 1)
 		assert.True(t, mails[0].TLS)
 	})
 }
@@ -500,7 +519,7 @@ func TestLogRecordAlertIsMailed(t *testing.T) {
 	require.NoError(t, exp.ConsumeLogs(context.Background(), ld))
 
 	mails := srv.Mails()
-	require.Len(t, mails, 1)
+	require.Len(t, subjects(t, mails), 1)
 	assert.Equal(t, "[ERROR] worker_crash", parseMail(t, mails[0].Data).Subject)
 }
 
@@ -525,4 +544,45 @@ func TestEmptyRecipientsDisableWithOneWarning(t *testing.T) {
 			assert.Contains(t, warnings[0].Message, "notifications disabled")
 		})
 	}
+}
+
+func TestRestartWithFileStorageSendsOneResolveAndNoDuplicate(t *testing.T) {
+	srv := startTestSMTPServer(t, testUser, testPassword, serverOptions{})
+	dir := t.TempDir()
+	cfg := newTestConfig(srv)
+	storageID := notifytest.FileStorageID
+	cfg.Storage = &storageID
+
+	run := func(alerts ...testAlert) {
+		host, stopStorage := notifytest.StartFileStorage(t, dir)
+		set, logs := observedSettings()
+		set.ID = component.NewIDWithName(metadata.Type, "restart") // the same exporter across runs
+		exp, err := NewFactory().CreateMetrics(context.Background(), set, cfg)
+		require.NoError(t, err)
+		require.NoError(t, exp.Start(context.Background(), host))
+		consume(t, exp, alerts...)
+		require.NoError(t, exp.Shutdown(context.Background()))
+		stopStorage()
+		assertNoSecretInLogs(t, logs, cfg)
+	}
+	run(firing("order-worker"))
+	// The collector restarts; the processor still writes the alert as firing, then resolves it.
+	run(firing("order-worker"), resolved("order-worker"))
+
+	assert.Equal(t, []string{"[CRITICAL] worker_failure", "[CRITICAL] worker_failure (resolved)"}, subjects(t, srv.Mails()),
+		"no duplicate trigger after the restart, and the resolve is not lost")
+}
+
+func TestThroughTheSendingQueue(t *testing.T) {
+	srv := startTestSMTPServer(t, testUser, testPassword, serverOptions{})
+	srv.Script(scriptedReply{stage: "data", err: &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "Service shutting down"}})
+	cfg := newTestConfig(srv)
+	cfg.QueueConfig = createDefaultConfig().(*Config).QueueConfig // the default: queued, one consumer
+	exp, _ := startMetricsExporter(t, cfg)
+
+	consume(t, exp, firing("order-worker"))
+	consume(t, exp, resolved("order-worker"))
+	srv.WaitMails(t, 2)
+	assert.Equal(t, []string{"[CRITICAL] worker_failure", "[CRITICAL] worker_failure (resolved)"}, subjects(t, srv.Mails()),
+		"order kept through the retry")
 }

@@ -24,6 +24,9 @@ const (
 	defaultRateLimit = 10
 )
 
+// clock is the notifier's time source for cooldowns; tests replace it to step through them.
+var clock = time.Now
+
 // NewFactory returns the factory of the email exporter.
 func NewFactory() exporter.Factory {
 	return exporter.NewFactory(
@@ -95,6 +98,7 @@ func newEmailNotifier(set exporter.Settings, c *Config, signal string) (*emailNo
 		Secrets:      secretsOf(c),
 		Signal:       signal,
 		Meter:        meter,
+		Now:          clock,
 	})
 	if err != nil {
 		return nil, err
