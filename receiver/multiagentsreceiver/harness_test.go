@@ -20,6 +20,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.uber.org/zap"
 
 	"github.com/otelcol-multiagents/otelcol-multiagents/internal/testredis"
 	"github.com/otelcol-multiagents/otelcol-multiagents/receiver/multiagentsreceiver/internal/metadata"
@@ -79,13 +80,20 @@ type harness struct {
 	logs      *consumertest.LogsSink
 }
 
-type harnessOption func(*Config, *multiAgentsReceiver)
+// harnessOption adjusts the configuration, receiver or host before Start.
+type harnessOption func(h *harness)
 
 func startHarness(t *testing.T, opts ...harnessOption) *harness {
 	t.Helper()
+	return startHarnessOn(t, testredis.Start(t), zap.NewNop(), true, opts...)
+}
+
+// startHarnessOn starts the receiver against srv; wait says whether to wait for its subscription.
+func startHarnessOn(t *testing.T, srv *testredis.Server, logger *zap.Logger, wait bool, opts ...harnessOption) *harness {
+	t.Helper()
 	h := &harness{
 		t:         t,
-		redis:     testredis.Start(t),
+		redis:     srv,
 		clock:     &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)},
 		host:      &statusHost{},
 		telemetry: componenttest.NewTelemetry(),
@@ -102,6 +110,7 @@ func startHarness(t *testing.T, opts ...harnessOption) *harness {
 
 	set := receivertest.NewNopSettings(metadata.Type)
 	set.TelemetrySettings = h.telemetry.NewTelemetrySettings()
+	set.Logger = logger
 	f := NewFactory()
 	tr, err := f.CreateTraces(context.Background(), set, cfg, h.traces)
 	require.NoError(t, err)
@@ -118,7 +127,7 @@ func startHarness(t *testing.T, opts ...harnessOption) *harness {
 	h.recv.reconnectInitial = 50 * time.Millisecond
 	h.recv.reconnectMax = 200 * time.Millisecond
 	for _, o := range opts {
-		o(cfg, h.recv)
+		o(h)
 	}
 	require.NoError(t, tr.Start(context.Background(), h.host))
 	require.NoError(t, mr.Start(context.Background(), h.host))
@@ -128,7 +137,9 @@ func startHarness(t *testing.T, opts ...harnessOption) *harness {
 		require.NoError(t, mr.Shutdown(context.Background()))
 		require.NoError(t, lr.Shutdown(context.Background()))
 	})
-	h.waitSubscribed()
+	if wait {
+		h.waitSubscribed()
+	}
 	return h
 }
 

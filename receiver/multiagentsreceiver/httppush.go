@@ -53,6 +53,7 @@ func (r *multiAgentsReceiver) startHTTP(ctx context.Context, host component.Host
 		return fmt.Errorf("http: %w", err)
 	}
 	r.httpServer = srv
+	r.httpAddr = ln.Addr().String()
 	r.logger.Info("Accepting MultiAgents events over HTTP", zap.String("endpoint", ln.Addr().String()), zap.String("path", eventsPath))
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -58,6 +58,7 @@ type multiAgentsReceiver struct {
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 	httpServer *http.Server
+	httpAddr   string // where the push endpoint listens, once started
 	tap        *redisTap
 }
 

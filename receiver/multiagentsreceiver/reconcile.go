@@ -135,6 +135,10 @@ func (a *assembler) reconcileSaga(s *sagaState, since time.Time, b *outputBatch)
 	if tx.workflowID == "" {
 		tx.workflowID = s.WorkflowID
 	}
+	if terminal {
+		// Its end (and the steps below) come from the saga, not from events.
+		tx.reconstructed = true
+	}
 	for i, h := range s.ExecutionHistory {
 		a.reconcileStep(tx, s, i, h, now, b)
 	}
