@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/otelcol-multiagents/otelcol-multiagents/exporter/emailexporter/smtptest"
 	"github.com/otelcol-multiagents/otelcol-multiagents/internal/notify"
 )
 
@@ -36,7 +37,7 @@ func BenchmarkCompose(b *testing.B) {
 // BenchmarkDeliverStorm delivers a storm of ten alerts through a real loopback SMTP server with
 // STARTTLS and AUTH PLAIN: as ten mails (group_wait: 0) and as one digest.
 func BenchmarkDeliverStorm(b *testing.B) {
-	srv := startTestSMTPServer(b, testUser, testPassword, serverOptions{})
+	srv := smtptest.Start(b, testUser, testPassword, smtptest.Options{})
 	cfg := newTestConfig(srv)
 	s, err := newSMTPSender(cfg)
 	require.NoError(b, err)

@@ -1,15 +1,9 @@
 package emailexporter
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
-	"io"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
-	"net/mail"
 	"regexp"
 	"strings"
 	"sync"
@@ -35,6 +29,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-multiagents/otelcol-multiagents/exporter/emailexporter/internal/metadata"
+	"github.com/otelcol-multiagents/otelcol-multiagents/exporter/emailexporter/smtptest"
 	"github.com/otelcol-multiagents/otelcol-multiagents/internal/notify"
 	"github.com/otelcol-multiagents/otelcol-multiagents/internal/notify/notifytest"
 )
@@ -92,7 +87,7 @@ func resolved(worker string) testAlert {
 
 // newTestConfig points the exporter at srv, sending synchronously (no queue, no group_wait) so
 // that each push has been answered by the server when ConsumeMetrics returns.
-func newTestConfig(srv *testSMTPServer) *Config {
+func newTestConfig(srv *smtptest.Server) *Config {
 	cfg := createDefaultConfig().(*Config)
 	cfg.Endpoint = srv.Addr
 	cfg.CAFile = srv.CAFile
@@ -167,78 +162,21 @@ func consume(t *testing.T, exp exporter.Metrics, alerts ...testAlert) {
 	require.NoError(t, exp.ConsumeMetrics(context.Background(), alertMetrics(alerts...)))
 }
 
-// parsedMail is a received mail, decoded.
-type parsedMail struct {
-	Header      mail.Header
-	Subject     string
-	ContentType string
-	Text, HTML  string
-}
-
-func parseMail(t *testing.T, raw []byte) parsedMail {
-	t.Helper()
-	msg, err := mail.ReadMessage(bytes.NewReader(raw))
-	require.NoError(t, err)
-	subject, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
-	require.NoError(t, err)
-	p := parsedMail{Header: msg.Header, Subject: subject}
-	mediaType, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	require.NoError(t, err)
-	p.ContentType = mediaType
-	require.Equal(t, "multipart/alternative", mediaType)
-	reader := multipart.NewReader(msg.Body, params["boundary"])
-	for {
-		part, err := reader.NextPart()
-		if err == io.EOF {
-			break
-		}
-		require.NoError(t, err)
-		var body io.Reader = part
-		if part.Header.Get("Content-Transfer-Encoding") == "quoted-printable" {
-			body = quotedprintable.NewReader(part)
-		}
-		data, err := io.ReadAll(body)
-		require.NoError(t, err)
-		partType, partParams, err := mime.ParseMediaType(part.Header.Get("Content-Type"))
-		require.NoError(t, err)
-		assert.Equal(t, "utf-8", strings.ToLower(partParams["charset"]))
-		switch partType {
-		case "text/plain":
-			p.Text = string(data)
-		case "text/html":
-			p.HTML = string(data)
-		default:
-			t.Fatalf("unexpected part %s", partType)
-		}
-	}
-	return p
-}
-
-// subjects lists the decoded subjects of mails, for readable assertions.
-func subjects(t *testing.T, mails []receivedMail) []string {
-	t.Helper()
-	out := make([]string, len(mails))
-	for i, m := range mails {
-		out[i] = parseMail(t, m.Data).Subject
-	}
-	return out
-}
-
 func TestFiringAlertDeliversOneMailToEveryRecipient(t *testing.T) {
-	srv := startTestSMTPServer(t, testUser, testPassword, serverOptions{})
+	srv := smtptest.Start(t, testUser, testPassword, smtptest.Options{})
 	exp, _ := startMetricsExporter(t, newTestConfig(srv))
 
 	consume(t, exp, firing("order-worker"))
 
 	mails := srv.Mails()
-	require.Len(t, subjects(t, mails), 1, "one mail, addressed to every recipient in one transaction")
+	require.Len(t, smtptest.Subjects(t, mails), 1, "one mail, addressed to every recipient in one transaction")
 	m := mails[0]
 	assert.Equal(t, "alerts@example.com", m.From)
 	assert.ElementsMatch(t, []string{"oncall@example.com", "ops@example.com"}, m.To)
 	assert.True(t, m.TLS, "sent after STARTTLS")
 	assert.Equal(t, testUser, m.AuthUser, "sent after AUTH")
 
-	p := parseMail(t, m.Data)
+	p := smtptest.Parse(t, m.Data)
 	assert.Equal(t, "[CRITICAL] worker_failure", p.Subject)
 	from, err := p.Header.AddressList("From")
 	require.NoError(t, err)
@@ -275,7 +213,7 @@ func TestFiringAlertDeliversOneMailToEveryRecipient(t *testing.T) {
 }
 
 func TestNonASCIISubjectIsEncoded(t *testing.T) {
-	srv := startTestSMTPServer(t, testUser, testPassword, serverOptions{})
+	srv := smtptest.Start(t, testUser, testPassword, smtptest.Options{})
 	exp, _ := startMetricsExporter(t, newTestConfig(srv))
 
 	a := firing("zähler-ワーカー")
@@ -283,20 +221,20 @@ func TestNonASCIISubjectIsEncoded(t *testing.T) {
 	consume(t, exp, a)
 
 	mails := srv.Mails()
-	require.Len(t, subjects(t, mails), 1)
+	require.Len(t, smtptest.Subjects(t, mails), 1)
 	rawSubject := regexp.MustCompile(`(?m)^Subject: (.*(\r?\n[ \t].*)*)`).FindSubmatch(mails[0].Data)
 	require.NotNil(t, rawSubject)
 	assert.Contains(t, string(rawSubject[1]), "=?UTF-8?", "non-ASCII header is RFC 2047 encoded")
 	for _, b := range rawSubject[1] {
 		require.Less(t, b, byte(0x80), "raw header bytes are ASCII")
 	}
-	p := parseMail(t, mails[0].Data)
+	p := smtptest.Parse(t, mails[0].Data)
 	assert.Equal(t, "[WARNING] Überlast", p.Subject)
 	assert.Contains(t, p.Text, "worker.name: zähler-ワーカー")
 }
 
 func TestResolveDeliversOneResolvedMail(t *testing.T) {
-	srv := startTestSMTPServer(t, testUser, testPassword, serverOptions{})
+	srv := smtptest.Start(t, testUser, testPassword, smtptest.Options{})
 	exp, _ := startMetricsExporter(t, newTestConfig(srv))
 
 	consume(t, exp, firing("order-worker"))
@@ -304,8 +242,8 @@ func TestResolveDeliversOneResolvedMail(t *testing.T) {
 	consume(t, exp, resolved("order-worker")) // written again by the processor: no second resolve
 
 	mails := srv.Mails()
-	require.Len(t, subjects(t, mails), 2)
-	p := parseMail(t, mails[1].Data)
+	require.Len(t, smtptest.Subjects(t, mails), 2)
+	p := smtptest.Parse(t, mails[1].Data)
 	assert.Equal(t, "[CRITICAL] worker_failure (resolved)", p.Subject)
 	assert.Contains(t, p.Text, "State: RESOLVED")
 	assert.Contains(t, p.Text, "Value: 0.1")
@@ -316,7 +254,7 @@ func TestCooldownHolds(t *testing.T) {
 	fake := notifytest.NewClock(alertTime)
 	clock = fake.Now
 	t.Cleanup(func() { clock = time.Now })
-	srv := startTestSMTPServer(t, testUser, testPassword, serverOptions{})
+	srv := smtptest.Start(t, testUser, testPassword, smtptest.Options{})
 	exp, _ := startMetricsExporter(t, newTestConfig(srv))
 
 	withCooldown := firing("order-worker")
@@ -324,27 +262,27 @@ func TestCooldownHolds(t *testing.T) {
 	consume(t, exp, withCooldown)
 	fake.Advance(14 * time.Minute)
 	consume(t, exp, withCooldown)
-	require.Len(t, subjects(t, srv.Mails()), 1, "still firing within its cooldown: one mail")
+	require.Len(t, smtptest.Subjects(t, srv.Mails()), 1, "still firing within its cooldown: one mail")
 
 	fake.Advance(time.Minute)
 	consume(t, exp, withCooldown)
 	mails := srv.Mails()
-	require.Len(t, subjects(t, mails), 2, "after its cooldown it mails again")
-	assert.Contains(t, parseMail(t, mails[1].Data).Text, "State: FIRING (repeat)")
+	require.Len(t, smtptest.Subjects(t, mails), 2, "after its cooldown it mails again")
+	assert.Contains(t, smtptest.Parse(t, mails[1].Data).Text, "State: FIRING (repeat)")
 
 	// Without a cooldown of its own, repeat_interval (4h) applies.
 	plain := firing("payment-worker")
 	consume(t, exp, plain)
 	fake.Advance(3 * time.Hour)
 	consume(t, exp, plain)
-	require.Len(t, subjects(t, srv.Mails()), 3)
+	require.Len(t, smtptest.Subjects(t, srv.Mails()), 3)
 	fake.Advance(time.Hour)
 	consume(t, exp, plain)
-	require.Len(t, subjects(t, srv.Mails()), 4)
+	require.Len(t, smtptest.Subjects(t, srv.Mails()), 4)
 }
 
 func TestTenAlertsWithinGroupWaitArriveAsOneDigest(t *testing.T) {
-	srv := startTestSMTPServer(t, testUser, testPassword, serverOptions{})
+	srv := smtptest.Start(t, testUser, testPassword, smtptest.Options{})
 	cfg := newTestConfig(srv)
 	cfg.GroupWait = 500 * time.Millisecond
 	exp, _ := startMetricsExporter(t, cfg)
@@ -362,8 +300,8 @@ func TestTenAlertsWithinGroupWaitArriveAsOneDigest(t *testing.T) {
 	require.NoError(t, exp.Shutdown(context.Background())) // flushes anything still held
 
 	mails := srv.Mails()
-	require.Len(t, subjects(t, mails), 1, "ten alerts within group_wait are one mail")
-	p := parseMail(t, mails[0].Data)
+	require.Len(t, smtptest.Subjects(t, mails), 1, "ten alerts within group_wait are one mail")
+	p := smtptest.Parse(t, mails[0].Data)
 	assert.Equal(t, "[CRITICAL] 10 alerts: worker_failure, slow_execution", p.Subject)
 	assert.Contains(t, p.Text, "10 alerts (10 firing, 0 resolved)")
 	for i := range 10 {
@@ -375,8 +313,8 @@ func TestTenAlertsWithinGroupWaitArriveAsOneDigest(t *testing.T) {
 func TestTemporaryReplyIsRetried(t *testing.T) {
 	for _, groupWait := range []time.Duration{0, 50 * time.Millisecond} {
 		t.Run("group_wait="+groupWait.String(), func(t *testing.T) {
-			srv := startTestSMTPServer(t, testUser, testPassword, serverOptions{})
-			srv.Script(scriptedReply{stage: "data", err: &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Local error in processing, try again"}})
+			srv := smtptest.Start(t, testUser, testPassword, smtptest.Options{})
+			srv.Script(smtptest.Reply{Stage: "data", Err: &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Local error in processing, try again"}})
 			cfg := newTestConfig(srv)
 			cfg.GroupWait = groupWait
 			exp, logs := startMetricsExporter(t, cfg)
@@ -385,7 +323,7 @@ func TestTemporaryReplyIsRetried(t *testing.T) {
 			srv.WaitMails(t, 1)
 
 			assert.Equal(t, 2, srv.Attempts(), "451, then 250 on the retry")
-			assert.Len(t, subjects(t, srv.Mails()), 1)
+			assert.Len(t, smtptest.Subjects(t, srv.Mails()), 1)
 			assert.Zero(t, logs.FilterLevelExact(zapcore.ErrorLevel).Len())
 		})
 	}
@@ -394,8 +332,8 @@ func TestTemporaryReplyIsRetried(t *testing.T) {
 func TestPermanentReplyIsNotRetried(t *testing.T) {
 	for _, groupWait := range []time.Duration{0, 50 * time.Millisecond} {
 		t.Run("group_wait="+groupWait.String(), func(t *testing.T) {
-			srv := startTestSMTPServer(t, testUser, testPassword, serverOptions{})
-			srv.Script(scriptedReply{stage: "rcpt", err: &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "Mailbox unavailable"}})
+			srv := smtptest.Start(t, testUser, testPassword, smtptest.Options{})
+			srv.Script(smtptest.Reply{Stage: "rcpt", Err: &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "Mailbox unavailable"}})
 			cfg := newTestConfig(srv)
 			cfg.GroupWait = groupWait
 			exp, logs := startMetricsExporter(t, cfg)
@@ -416,27 +354,27 @@ func TestPermanentReplyIsNotRetried(t *testing.T) {
 
 func TestAuthLoginAndImplicitTLS(t *testing.T) {
 	t.Run("login", func(t *testing.T) {
-		srv := startTestSMTPServer(t, testUser, testPassword, serverOptions{mechanisms: []string{sasl.Login}})
+		srv := smtptest.Start(t, testUser, testPassword, smtptest.Options{Mechanisms: []string{sasl.Login}})
 		exp, _ := startMetricsExporter(t, newTestConfig(srv))
 		consume(t, exp, firing("order-worker"))
 		mails := srv.Mails()
-		require.Len(t, subjects(t, mails), 1)
+		require.Len(t, smtptest.Subjects(t, mails), 1)
 		assert.Equal(t, testUser, mails[0].AuthUser)
 	})
 	t.Run("implicit", func(t *testing.T) {
-		srv := startTestSMTPServer(t, testUser, testPassword, serverOptions{implicit: true})
+		srv := smtptest.Start(t, testUser, testPassword, smtptest.Options{Implicit: true})
 		cfg := newTestConfig(srv)
 		cfg.TLS = TLSImplicit
 		exp, _ := startMetricsExporter(t, cfg)
 		consume(t, exp, firing("order-worker"))
 		mails := srv.Mails()
-		require.Len(t, subjects(t, mails), 1)
+		require.Len(t, smtptest.Subjects(t, mails), 1)
 		assert.True(t, mails[0].TLS)
 	})
 }
 
 func TestUntrustedCertificateIsRetriedNotSent(t *testing.T) {
-	srv := startTestSMTPServer(t, testUser, testPassword, serverOptions{})
+	srv := smtptest.Start(t, testUser, testPassword, smtptest.Options{})
 	cfg := newTestConfig(srv)
 	cfg.CAFile = "" // the system roots do not trust the test's self-signed certificate
 	cfg.BackOffConfig.MaxElapsedTime = 100 * time.Millisecond
@@ -462,7 +400,7 @@ func TestPasswordAppearsInNoLogOrError(t *testing.T) {
 	}
 	for name, authError := range map[string]func(string, string) *smtp.SMTPError{"permanent": echo, "temporary": tempEcho} {
 		t.Run(name, func(t *testing.T) {
-			srv := startTestSMTPServer(t, testUser, "another password", serverOptions{authError: authError})
+			srv := smtptest.Start(t, testUser, "another password", smtptest.Options{AuthError: authError})
 			cfg := newTestConfig(srv)
 			cfg.BackOffConfig.MaxElapsedTime = 50 * time.Millisecond
 			exp, logs := startMetricsExporter(t, cfg)
@@ -494,7 +432,7 @@ func TestPasswordAppearsInNoLogOrError(t *testing.T) {
 }
 
 func TestLogRecordAlertIsMailed(t *testing.T) {
-	srv := startTestSMTPServer(t, testUser, testPassword, serverOptions{})
+	srv := smtptest.Start(t, testUser, testPassword, smtptest.Options{})
 	cfg := newTestConfig(srv)
 	set, logs := observedSettings()
 	exp, err := NewFactory().CreateLogs(context.Background(), set, cfg)
@@ -519,8 +457,8 @@ func TestLogRecordAlertIsMailed(t *testing.T) {
 	require.NoError(t, exp.ConsumeLogs(context.Background(), ld))
 
 	mails := srv.Mails()
-	require.Len(t, subjects(t, mails), 1)
-	assert.Equal(t, "[ERROR] worker_crash", parseMail(t, mails[0].Data).Subject)
+	require.Len(t, smtptest.Subjects(t, mails), 1)
+	assert.Equal(t, "[ERROR] worker_crash", smtptest.Parse(t, mails[0].Data).Subject)
 }
 
 func TestEmptyRecipientsDisableWithOneWarning(t *testing.T) {
@@ -547,7 +485,7 @@ func TestEmptyRecipientsDisableWithOneWarning(t *testing.T) {
 }
 
 func TestRestartWithFileStorageSendsOneResolveAndNoDuplicate(t *testing.T) {
-	srv := startTestSMTPServer(t, testUser, testPassword, serverOptions{})
+	srv := smtptest.Start(t, testUser, testPassword, smtptest.Options{})
 	dir := t.TempDir()
 	cfg := newTestConfig(srv)
 	storageID := notifytest.FileStorageID
@@ -569,13 +507,13 @@ func TestRestartWithFileStorageSendsOneResolveAndNoDuplicate(t *testing.T) {
 	// The collector restarts; the processor still writes the alert as firing, then resolves it.
 	run(firing("order-worker"), resolved("order-worker"))
 
-	assert.Equal(t, []string{"[CRITICAL] worker_failure", "[CRITICAL] worker_failure (resolved)"}, subjects(t, srv.Mails()),
+	assert.Equal(t, []string{"[CRITICAL] worker_failure", "[CRITICAL] worker_failure (resolved)"}, smtptest.Subjects(t, srv.Mails()),
 		"no duplicate trigger after the restart, and the resolve is not lost")
 }
 
 func TestThroughTheSendingQueue(t *testing.T) {
-	srv := startTestSMTPServer(t, testUser, testPassword, serverOptions{})
-	srv.Script(scriptedReply{stage: "data", err: &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "Service shutting down"}})
+	srv := smtptest.Start(t, testUser, testPassword, smtptest.Options{})
+	srv.Script(smtptest.Reply{Stage: "data", Err: &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 4, 2}, Message: "Service shutting down"}})
 	cfg := newTestConfig(srv)
 	cfg.QueueConfig = createDefaultConfig().(*Config).QueueConfig // the default: queued, one consumer
 	exp, _ := startMetricsExporter(t, cfg)
@@ -583,6 +521,6 @@ func TestThroughTheSendingQueue(t *testing.T) {
 	consume(t, exp, firing("order-worker"))
 	consume(t, exp, resolved("order-worker"))
 	srv.WaitMails(t, 2)
-	assert.Equal(t, []string{"[CRITICAL] worker_failure", "[CRITICAL] worker_failure (resolved)"}, subjects(t, srv.Mails()),
+	assert.Equal(t, []string{"[CRITICAL] worker_failure", "[CRITICAL] worker_failure (resolved)"}, smtptest.Subjects(t, srv.Mails()),
 		"order kept through the retry")
 }

@@ -1,4 +1,8 @@
-package emailexporter
+// Package smtptest runs a real SMTP server (go-smtp) on loopback for tests: STARTTLS with a
+// self-signed certificate generated on the spot, AUTH PLAIN and LOGIN enforced, and replies that
+// a test can script per stage. The email exporter's tests use it, and an end-to-end test through
+// the built collector can too (point the exporter's ca_file at Server.CAFile).
+package smtptest
 
 import (
 	"crypto/ecdsa"
@@ -24,10 +28,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// testSMTPServer is a real SMTP server (go-smtp) on loopback that enforces what a submission
+// Server is a real SMTP server (go-smtp) on loopback that enforces what a submission
 // server does: STARTTLS before AUTH (no AUTH on a clear connection), AUTH before MAIL, and
 // TLS for the whole transaction. Replies can be scripted per stage to test error handling.
-type testSMTPServer struct {
+type Server struct {
 	Addr   string
 	CAFile string // PEM of the self-signed certificate, for the exporter's ca_file
 
@@ -35,9 +39,9 @@ type testSMTPServer struct {
 	mechanisms     []string
 
 	mu       sync.Mutex
-	mails    []receivedMail
-	script   []scriptedReply // consumed in order, one per transaction
-	attempts int             // MAIL commands seen
+	mails    []Mail
+	script   []Reply // consumed in order, one per transaction
+	attempts int     // MAIL commands seen
 	authOK   int
 	authBad  int
 	arrived  chan struct{}
@@ -45,8 +49,8 @@ type testSMTPServer struct {
 	srv *smtp.Server
 }
 
-// receivedMail is one accepted transaction.
-type receivedMail struct {
+// Mail is one accepted transaction.
+type Mail struct {
 	From     string
 	To       []string
 	Data     []byte
@@ -54,41 +58,45 @@ type receivedMail struct {
 	AuthUser string
 }
 
-// scriptedReply refuses one transaction at a stage ("rcpt" or "data") with err; nil accepts.
-type scriptedReply struct {
-	stage string
-	err   *smtp.SMTPError
+// Reply refuses one transaction at a stage ("rcpt" or "data") with err; nil accepts.
+type Reply struct {
+	// Stage is "rcpt" (the reply to the first RCPT TO) or "data" (the reply after the message).
+	Stage string
+	Err   *smtp.SMTPError
 }
 
-type serverOptions struct {
-	mechanisms []string // AUTH mechanisms advertised; default PLAIN and LOGIN
-	implicit   bool     // TLS from the first byte instead of STARTTLS
-	authError  func(user, password string) *smtp.SMTPError
+type Options struct {
+	// Mechanisms are the AUTH mechanisms advertised; default PLAIN and LOGIN.
+	Mechanisms []string
+	// Implicit speaks TLS from the first byte (SMTPS) instead of offering STARTTLS.
+	Implicit bool
+	// AuthError answers a failed login; default 535 5.7.8 Authentication failed.
+	AuthError func(user, password string) *smtp.SMTPError
 }
 
-func startTestSMTPServer(t testing.TB, user, password string, opts serverOptions) *testSMTPServer {
+func Start(t testing.TB, user, password string, opts Options) *Server {
 	t.Helper()
 	cert, caPEM := selfSignedCert(t)
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	require.NoError(t, os.WriteFile(caFile, caPEM, 0o600))
 
-	s := &testSMTPServer{
+	s := &Server{
 		CAFile:     caFile,
 		user:       user,
 		password:   password,
-		mechanisms: opts.mechanisms,
+		mechanisms: opts.Mechanisms,
 		arrived:    make(chan struct{}, 1000),
 	}
 	if len(s.mechanisms) == 0 {
 		s.mechanisms = []string{sasl.Plain, sasl.Login}
 	}
-	authError := opts.authError
+	authError := opts.AuthError
 	if authError == nil {
 		authError = func(string, string) *smtp.SMTPError { return smtp.ErrAuthFailed }
 	}
 
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
-		return &testSession{server: s, conn: c, authError: authError}, nil
+		return &session{server: s, conn: c, authError: authError}, nil
 	}))
 	srv.Domain = "localhost"
 	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
@@ -101,7 +109,7 @@ func startTestSMTPServer(t testing.TB, user, password string, opts serverOptions
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	if opts.implicit {
+	if opts.Implicit {
 		ln = tls.NewListener(ln, srv.TLSConfig)
 	}
 	s.Addr = ln.Addr().String()
@@ -111,28 +119,28 @@ func startTestSMTPServer(t testing.TB, user, password string, opts serverOptions
 }
 
 // Script queues replies for the next transactions, in order.
-func (s *testSMTPServer) Script(replies ...scriptedReply) {
+func (s *Server) Script(replies ...Reply) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.script = append(s.script, replies...)
 }
 
 // Mails returns the accepted transactions so far.
-func (s *testSMTPServer) Mails() []receivedMail {
+func (s *Server) Mails() []Mail {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]receivedMail(nil), s.mails...)
+	return append([]Mail(nil), s.mails...)
 }
 
 // Attempts is the number of transactions begun (MAIL FROM accepted or refused).
-func (s *testSMTPServer) Attempts() int {
+func (s *Server) Attempts() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.attempts
 }
 
 // WaitMails waits until n transactions were accepted, up to a generous bound.
-func (s *testSMTPServer) WaitMails(t *testing.T, n int) []receivedMail {
+func (s *Server) WaitMails(t testing.TB, n int) []Mail {
 	t.Helper()
 	deadline := time.After(20 * time.Second)
 	for {
@@ -147,19 +155,19 @@ func (s *testSMTPServer) WaitMails(t *testing.T, n int) []receivedMail {
 	}
 }
 
-func (s *testSMTPServer) nextReply(stage string) *smtp.SMTPError {
+func (s *Server) nextReply(stage string) *smtp.SMTPError {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.script) == 0 || s.script[0].stage != stage {
+	if len(s.script) == 0 || s.script[0].Stage != stage {
 		return nil
 	}
 	r := s.script[0]
 	s.script = s.script[1:]
-	return r.err
+	return r.Err
 }
 
-type testSession struct {
-	server    *testSMTPServer
+type session struct {
+	server    *Server
 	conn      *smtp.Conn
 	authError func(user, password string) *smtp.SMTPError
 	authUser  string
@@ -167,9 +175,9 @@ type testSession struct {
 	to        []string
 }
 
-func (ss *testSession) AuthMechanisms() []string { return ss.server.mechanisms }
+func (ss *session) AuthMechanisms() []string { return ss.server.mechanisms }
 
-func (ss *testSession) Auth(mech string) (sasl.Server, error) {
+func (ss *session) Auth(mech string) (sasl.Server, error) {
 	check := func(user, password string) error {
 		ss.server.mu.Lock()
 		defer ss.server.mu.Unlock()
@@ -190,7 +198,7 @@ func (ss *testSession) Auth(mech string) (sasl.Server, error) {
 	return nil, smtp.ErrAuthUnknownMechanism
 }
 
-func (ss *testSession) Mail(from string, _ *smtp.MailOptions) error {
+func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 	ss.server.mu.Lock()
 	ss.server.attempts++
 	ss.server.mu.Unlock()
@@ -198,13 +206,14 @@ func (ss *testSession) Mail(from string, _ *smtp.MailOptions) error {
 		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Must issue a STARTTLS command first"}
 	}
 	if ss.authUser == "" {
-		return smtp.ErrAuthRequired
+		// RFC 4954 §6: 530 5.7.0 for a transaction without the AUTH the server demands.
+		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Authentication required"}
 	}
 	ss.from = from
 	return nil
 }
 
-func (ss *testSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if err := ss.server.nextReply("rcpt"); err != nil {
 		return err
 	}
@@ -212,7 +221,7 @@ func (ss *testSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	return nil
 }
 
-func (ss *testSession) Data(r io.Reader) error {
+func (ss *session) Data(r io.Reader) error {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return err
@@ -222,7 +231,7 @@ func (ss *testSession) Data(r io.Reader) error {
 	}
 	_, isTLS := ss.conn.TLSConnectionState()
 	ss.server.mu.Lock()
-	ss.server.mails = append(ss.server.mails, receivedMail{From: ss.from, To: ss.to, Data: data, TLS: isTLS, AuthUser: ss.authUser})
+	ss.server.mails = append(ss.server.mails, Mail{From: ss.from, To: ss.to, Data: data, TLS: isTLS, AuthUser: ss.authUser})
 	ss.server.mu.Unlock()
 	select {
 	case ss.server.arrived <- struct{}{}:
@@ -231,9 +240,9 @@ func (ss *testSession) Data(r io.Reader) error {
 	return nil
 }
 
-func (ss *testSession) Reset() { ss.from, ss.to = "", nil }
+func (ss *session) Reset() { ss.from, ss.to = "", nil }
 
-func (ss *testSession) Logout() error { return nil }
+func (ss *session) Logout() error { return nil }
 
 // loginServer is the server side of AUTH LOGIN (draft-murchison-sasl-login), which go-sasl
 // only implements as a client.
