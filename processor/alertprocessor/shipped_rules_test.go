@@ -89,7 +89,7 @@ func (r *shippedRun) until(want string, limit int, send func(i int) *pmetric.Met
 
 func ptr(md pmetric.Metrics) *pmetric.Metrics { return &md }
 
-var durationBounds = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300}
+var durationBounds = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600} // the receiver's
 
 // histogramCounts puts n observations in the bucket whose upper bound is le.
 func histogramCounts(n uint64, le float64) []uint64 {
