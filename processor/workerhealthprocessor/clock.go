@@ -14,9 +14,13 @@ type ticker interface {
 	Stop()
 }
 
-type realClock struct{}
+// realClock reads wall time once and then advances it by the monotonic clock, so a wall-clock
+// step (NTP) cannot move executions into the wrong window slot or make time run backwards.
+type realClock struct{ base time.Time }
 
-func (realClock) Now() time.Time { return time.Now() }
+func newRealClock() realClock { return realClock{base: time.Now()} }
+
+func (c realClock) Now() time.Time { return c.base.Add(time.Since(c.base)).Round(0) }
 
 func (realClock) NewTicker(d time.Duration) ticker { return realTicker{time.NewTicker(d)} }
 

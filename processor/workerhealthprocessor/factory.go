@@ -42,7 +42,7 @@ func createDefaultConfig() component.Config {
 }
 
 func createMetrics(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Metrics) (processor.Metrics, error) {
-	return newMetricsProcessor(ctx, set, cfg.(*Config), next, realClock{})
+	return newMetricsProcessor(ctx, set, cfg.(*Config), next, newRealClock())
 }
 
 // newMetricsProcessor wires the processor into processorhelper; tests pass their own clock.
