@@ -38,6 +38,22 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(metadata.Type, "bad_endpoint"), wantErr: "endpoint"},
 		{id: component.NewIDWithName(metadata.Type, "bad_severity"), wantErr: "min_severity"},
 		{id: component.NewIDWithName(metadata.Type, "empty_source"), wantErr: "source"},
+		{
+			id: component.NewIDWithName(metadata.Type, "full"),
+			check: func(t *testing.T, cfg *Config) {
+				assert.Equal(t, "http://127.0.0.1:8089/v2/enqueue", cfg.Endpoint)
+				assert.Equal(t, "https://grafana.example.com/d/alerts", cfg.ClientURL)
+				assert.Equal(t, "error", cfg.MinSeverity, "pages error and critical by default")
+				assert.Equal(t, "multiagents-framework", cfg.Source)
+				require.NotNil(t, cfg.Storage)
+				assert.Equal(t, 5.0, cfg.RateLimit)
+			},
+		},
+		{id: component.NewIDWithName(metadata.Type, "bad_client_url"), wantErr: "client_url"},
+		{id: component.NewIDWithName(metadata.Type, "bad_rate_limit"), wantErr: "rate_limit"},
+		{id: component.NewIDWithName(metadata.Type, "bad_repeat_interval"), wantErr: "repeat_interval"},
+		{id: component.NewIDWithName(metadata.Type, "bad_max_tracked_alerts"), wantErr: "max_tracked_alerts"},
+		{id: component.NewIDWithName(metadata.Type, "negative_timeout"), wantErr: "timeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {
@@ -49,6 +65,7 @@ func TestLoadConfig(t *testing.T) {
 			if tt.wantErr != "" {
 				require.ErrorContains(t, err, tt.wantErr)
 				assert.NotContains(t, err.Error(), "tooshort", "the routing key is a secret")
+				assert.NotContains(t, err.Error(), "0123456789abcdef", "the routing key is a secret")
 				return
 			}
 			require.NoError(t, err)

@@ -40,6 +40,28 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(metadata.Type, "not_a_url"), wantErr: "webhook_url: not a valid URL"},
 		{id: component.NewIDWithName(metadata.Type, "bad_rate_limit"), wantErr: "rate_limit"},
 		{id: component.NewIDWithName(metadata.Type, "bad_repeat_interval"), wantErr: "repeat_interval"},
+		{
+			id: component.NewIDWithName(metadata.Type, "full"),
+			check: func(t *testing.T, cfg *Config) {
+				assert.Equal(t, "warning", cfg.MinSeverity)
+				assert.False(t, cfg.SendResolved)
+				assert.Equal(t, 0.5, cfg.RateLimit)
+				assert.Equal(t, 500, cfg.MaxTrackedAlerts)
+				require.NotNil(t, cfg.Storage)
+				assert.Equal(t, component.MustNewID("file_storage"), *cfg.Storage)
+				assert.Equal(t, "rule", cfg.LogAlerts.NameAttribute)
+				assert.Equal(t, []string{"worker.name", "workflow.id"}, cfg.LogAlerts.FingerprintAttributes)
+				assert.Equal(t, 10*time.Second, cfg.TimeoutConfig.Timeout)
+				assert.NotEmpty(t, cfg.TitleTemplate)
+			},
+		},
+		{id: component.NewIDWithName(metadata.Type, "bad_min_severity"), wantErr: `min_severity: "page" is not one of`},
+		{id: component.NewIDWithName(metadata.Type, "bad_title_template"), wantErr: "title_template:"},
+		{id: component.NewIDWithName(metadata.Type, "bad_text_template"), wantErr: "text_template:"},
+		{id: component.NewIDWithName(metadata.Type, "bad_max_tracked_alerts"), wantErr: "max_tracked_alerts"},
+		{id: component.NewIDWithName(metadata.Type, "empty_name_attribute"), wantErr: "log_alerts.name_attribute"},
+		{id: component.NewIDWithName(metadata.Type, "empty_fingerprint_attribute"), wantErr: "log_alerts.fingerprint_attributes[1]"},
+		{id: component.NewIDWithName(metadata.Type, "negative_timeout"), wantErr: "timeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {
@@ -51,6 +73,7 @@ func TestLoadConfig(t *testing.T) {
 			if tt.wantErr != "" {
 				require.ErrorContains(t, err, tt.wantErr)
 				assert.NotContains(t, err.Error(), "127.0.0.1:8080", "the webhook URL is a secret")
+				assert.NotContains(t, err.Error(), "XXXXXXXX", "the webhook URL is a secret")
 				return
 			}
 			require.NoError(t, err)

@@ -3,6 +3,7 @@ package slackexporter
 
 import (
 	"context"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configoptional"
@@ -16,6 +17,9 @@ import (
 
 // disabledMessage is logged once at start when no webhook is configured.
 const disabledMessage = "slack: webhook_url is empty; notifications disabled"
+
+// clock is the notifier's time source for cooldowns; tests replace it to step through them.
+var clock = time.Now
 
 // NewFactory returns the factory of the slack exporter.
 func NewFactory() exporter.Factory {
@@ -70,6 +74,7 @@ func newNotifier(set exporter.Settings, c *Config, signal string) (*notify.Notif
 		Secrets:      []string{string(c.WebhookURL)},
 		Signal:       signal,
 		Meter:        metadata.Meter(set.TelemetrySettings),
+		Now:          clock,
 	})
 }
 

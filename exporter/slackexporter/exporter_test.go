@@ -1,0 +1,346 @@
+package slackexporter
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+	"go.opentelemetry.io/collector/exporter/exportertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/exporter/slackexporter/internal/metadata"
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/notify"
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/notify/notifytest"
+)
+
+// newTestConfig points a default configuration at the local server, with a quick backoff so
+// that waits in the tests come from Retry-After and the rate limit, not from the backoff.
+func newTestConfig(url string) *Config {
+	cfg := createDefaultConfig().(*Config)
+	cfg.WebhookURL = configopaque.String(url)
+	cfg.InsecureAllowHTTP = true
+	cfg.BackOffConfig.InitialInterval = 20 * time.Millisecond
+	cfg.BackOffConfig.MaxInterval = 200 * time.Millisecond
+	cfg.BackOffConfig.RandomizationFactor = 0
+	cfg.BackOffConfig.MaxElapsedTime = time.Minute
+	return cfg
+}
+
+// startMetrics builds the metrics exporter through the factory with real exporterhelper
+// (queue and retry), starts it, and captures its logs at debug level.
+func startMetrics(t *testing.T, cfg *Config, host component.Host) (exporter.Metrics, *observer.ObservedLogs) {
+	t.Helper()
+	require.NoError(t, cfg.Validate())
+	logger, logs := notifytest.ObservedLogger()
+	set := exportertest.NewNopSettings(metadata.Type)
+	set.Logger = logger
+	exp, err := NewFactory().CreateMetrics(context.Background(), set, cfg)
+	require.NoError(t, err)
+	require.NoError(t, exp.Start(context.Background(), host))
+	return exp, logs
+}
+
+// sentinel is an alert pushed last: when it arrives, everything queued before it was handled,
+// since one queue consumer handles batches in order.
+func sentinel(i int) notifytest.Point {
+	return notifytest.Firing(fmt.Sprintf("sentinel-%d", i), "info", "sentinel")
+}
+
+func isSentinel(m slackMessage) bool { return m.field("worker.name") == "sentinel" }
+
+func realAlerts(msgs []slackMessage) []slackMessage {
+	var out []slackMessage
+	for _, m := range msgs {
+		if !isSentinel(m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func TestSlackAcceptanceLifecycle(t *testing.T) {
+	srv := newSlackServer(t)
+	fake := notifytest.NewClock(time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC))
+	clock = fake.Now
+	t.Cleanup(func() { clock = time.Now })
+	cfg := newTestConfig(srv.url())
+	cfg.Channel, cfg.Username, cfg.IconEmoji = "#alerts", "multiagents", ":rotating_light:"
+	exp, logs := startMetrics(t, cfg, componenttest.NewNopHost())
+	ctx := context.Background()
+	sentinels := 0
+	push := func(points ...notifytest.Point) {
+		require.NoError(t, exp.ConsumeMetrics(ctx, notifytest.AlertMetrics(points...)))
+	}
+	settle := func() {
+		sentinels++
+		push(sentinel(sentinels))
+		want := sentinels
+		notifytest.Eventually(t, 30*time.Second, func() bool {
+			n := 0
+			for _, m := range srv.messages() {
+				if isSentinel(m) {
+					n++
+				}
+			}
+			return n == want
+		}, "the sentinel")
+	}
+
+	push(notifytest.Pending("fp-w1", "error", "w1"))
+	settle()
+	assert.Empty(t, realAlerts(srv.messages()), "pending gives nothing")
+
+	push(notifytest.Firing("fp-w1", "error", "w1"))
+	push(notifytest.Firing("fp-w1", "error", "w1"))
+	settle()
+	msgs := realAlerts(srv.messages())
+	require.Len(t, msgs, 1, "a firing alert gives exactly one message")
+	m := msgs[0]
+	assert.Equal(t, "#alerts", m.Channel)
+	assert.Equal(t, "multiagents", m.Username)
+	assert.Equal(t, ":rotating_light:", m.IconEmoji)
+	require.Len(t, m.Attachments, 1)
+	assert.Equal(t, "#ff0000", m.Attachments[0].Color, "error is red")
+	assert.Contains(t, m.Attachments[0].Title, "worker_failure")
+	assert.Contains(t, m.Attachments[0].Title, "FIRING")
+	assert.Equal(t, "Worker w1 has failed", m.Attachments[0].Text)
+	assert.Equal(t, "error", m.field("Severity"))
+	assert.Equal(t, "2026-01-02T03:04:05Z", m.field("Time"))
+	assert.Equal(t, "1", m.field("Value"))
+	assert.Equal(t, "== 1", m.field("Threshold"))
+	assert.Equal(t, "w1", m.field("worker.name"))
+
+	fake.Advance(14 * time.Minute)
+	push(notifytest.Firing("fp-w1", "error", "w1"))
+	settle()
+	require.Len(t, realAlerts(srv.messages()), 1, "nothing inside the 15m cooldown")
+	fake.Advance(time.Minute)
+	push(notifytest.Firing("fp-w1", "error", "w1"))
+	settle()
+	msgs = realAlerts(srv.messages())
+	require.Len(t, msgs, 2, "one more after the cooldown")
+	assert.Contains(t, msgs[1].Attachments[0].Title, "still firing")
+
+	push(notifytest.Resolved("fp-w1", "error", "w1"), notifytest.Resolved("fp-w1", "error", "w1"))
+	push(notifytest.Firing("fp-w2", "warning", "w2"))
+	settle()
+	msgs = realAlerts(srv.messages())
+	require.Len(t, msgs, 4)
+	assert.Contains(t, msgs[2].Attachments[0].Title, "RESOLVED", "one resolved message")
+	assert.Equal(t, resolvedColor, msgs[2].Attachments[0].Color)
+	assert.Equal(t, "#ff9500", msgs[3].Attachments[0].Color, "a warning reaches Slack, in orange")
+
+	require.NoError(t, exp.Shutdown(ctx))
+	violations, throttled, _ := srv.stats()
+	assert.Empty(t, violations)
+	assert.Zero(t, throttled, "never faster than Slack's limit")
+	notifytest.AssertNoSecret(t, logs, slackWebhookPath, "XyZsecretTOKEN123")
+}
+
+func TestSlackRetryAfterIsHonoured(t *testing.T) {
+	t.Parallel()
+	srv := newSlackServer(t)
+	srv.queue(scripted{status: 429, retryAfter: "2", body: "rate_limited"})
+	exp, logs := startMetrics(t, newTestConfig(srv.url()), componenttest.NewNopHost())
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), notifytest.AlertMetrics(notifytest.Firing("fp", "critical", "w1"))))
+	notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.messages()) == 1 }, "the retried message")
+	attempts := srv.attemptTimes()
+	require.Len(t, attempts, 2)
+	assert.GreaterOrEqual(t, attempts[1].Sub(attempts[0]), 2*time.Second, "the next attempt waits for Retry-After")
+	assert.Equal(t, "#8b0000", srv.messages()[0].Attachments[0].Color, "critical is dark red")
+	require.NoError(t, exp.Shutdown(context.Background()))
+	notifytest.AssertNoSecret(t, logs, slackWebhookPath, "XyZsecretTOKEN123")
+}
+
+func TestSlackPermanentErrorsAreNotRetried(t *testing.T) {
+	t.Parallel()
+	for _, answer := range []scripted{
+		{status: 400, body: "invalid_payload"},
+		{status: 403, body: "action_prohibited"},
+		{status: 404, body: "channel_not_found"},
+		{status: 410, body: "channel_is_archived"},
+	} {
+		t.Run(answer.body, func(t *testing.T) {
+			t.Parallel()
+			srv := newSlackServer(t)
+			srv.queue(answer)
+			exp, logs := startMetrics(t, newTestConfig(srv.url()), componenttest.NewNopHost())
+			ctx := context.Background()
+			require.NoError(t, exp.ConsumeMetrics(ctx, notifytest.AlertMetrics(notifytest.Firing("fp", "error", "w1"))))
+			require.NoError(t, exp.ConsumeMetrics(ctx, notifytest.AlertMetrics(sentinel(1))))
+			notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.messages()) == 1 }, "the sentinel")
+			assert.Len(t, srv.attemptTimes(), 2, "the refused message was tried once, then the sentinel")
+			assert.True(t, isSentinel(srv.messages()[0]))
+			refusals := logs.FilterMessageSnippet("refused").All()
+			require.Len(t, refusals, 1, "logged once")
+			assert.Contains(t, fmt.Sprint(refusals[0].ContextMap()["error"]), answer.body, "with the API's error text")
+			require.NoError(t, exp.Shutdown(ctx))
+			notifytest.AssertNoSecret(t, logs, slackWebhookPath, "XyZsecretTOKEN123")
+		})
+	}
+}
+
+func TestSlackServerErrorsAreRetriedUntilSuccess(t *testing.T) {
+	t.Parallel()
+	srv := newSlackServer(t)
+	srv.queue(scripted{status: 503, body: "service unavailable"}, scripted{status: 503}, scripted{status: 500})
+	exp, logs := startMetrics(t, newTestConfig(srv.url()), componenttest.NewNopHost())
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), notifytest.AlertMetrics(notifytest.Firing("fp", "error", "w1"))))
+	notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.messages()) == 1 }, "the retried message")
+	assert.Len(t, srv.attemptTimes(), 4, "three failures, then success")
+	require.NoError(t, exp.Shutdown(context.Background()))
+	assert.NotEmpty(t, logs.FilterMessageSnippet("Will retry").All(), "exporterhelper retried")
+	notifytest.AssertNoSecret(t, logs, slackWebhookPath, "XyZsecretTOKEN123")
+}
+
+func TestSlackFiftyAlertsRespectTheRateLimit(t *testing.T) {
+	t.Parallel()
+	srv := newSlackServer(t)
+	exp, logs := startMetrics(t, newTestConfig(srv.url()), componenttest.NewNopHost())
+	var points []notifytest.Point
+	for i := range 50 {
+		points = append(points, notifytest.Firing(fmt.Sprintf("fp-%02d", i), "error", fmt.Sprintf("w%02d", i)))
+	}
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), notifytest.AlertMetrics(points...)))
+	notifytest.Eventually(t, 120*time.Second, func() bool { return len(srv.messages()) == 50 }, "all 50 messages")
+	violations, throttled, arrivals := srv.stats()
+	assert.Empty(t, violations)
+	assert.Zero(t, throttled, "no message came sooner than a second after the previous one")
+	// 50 messages at one per second span at least 49 s from the first send; the first one's
+	// transit time (under a second) is all that can shorten the span seen here.
+	require.Len(t, arrivals, 50)
+	assert.GreaterOrEqual(t, arrivals[49].Sub(arrivals[0]), 48*time.Second, "no faster than 1 message/s overall")
+	seen := map[string]bool{}
+	for i, m := range srv.messages() {
+		seen[m.field("worker.name")] = true
+		assert.Equal(t, fmt.Sprintf("w%02d", i), m.field("worker.name"), "in order")
+	}
+	assert.Len(t, seen, 50, "each alert once")
+	require.NoError(t, exp.Shutdown(context.Background()))
+	notifytest.AssertNoSecret(t, logs, slackWebhookPath, "XyZsecretTOKEN123")
+}
+
+func TestSlackUnreachableWebhookLeaksNoSecret(t *testing.T) {
+	t.Parallel()
+	srv := newSlackServer(t)
+	url := srv.url()
+	srv.srv.Close() // connection refused: Go's url.Error would print the whole URL
+	// Without a queue the push error comes back to the caller, so the error itself can be checked.
+	cfg := newTestConfig(url)
+	cfg.BackOffConfig.MaxElapsedTime = 300 * time.Millisecond
+	cfg.TimeoutConfig.Timeout = time.Second
+	logger, logs := notifytest.ObservedLogger()
+	set := exportertest.NewNopSettings(metadata.Type)
+	set.Logger = logger
+	exp, err := NewFactory().CreateMetrics(context.Background(), set, withoutQueue(cfg))
+	require.NoError(t, err)
+	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
+	err = exp.ConsumeMetrics(context.Background(), notifytest.AlertMetrics(notifytest.Firing("fp", "error", "w1")))
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "XyZsecretTOKEN123")
+	assert.NotContains(t, err.Error(), slackWebhookPath)
+	require.NoError(t, exp.Shutdown(context.Background()))
+	require.NotEmpty(t, logs.All())
+	notifytest.AssertNoSecret(t, logs, slackWebhookPath, "XyZsecretTOKEN123")
+}
+
+func TestSlackDisabledWithoutWebhook(t *testing.T) {
+	t.Parallel()
+	exp, logs := startMetrics(t, createDefaultConfig().(*Config), componenttest.NewNopHost())
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), notifytest.AlertMetrics(notifytest.Firing("fp", "error", "w1"))))
+	require.NoError(t, exp.Shutdown(context.Background()))
+	warnings := logs.FilterMessage(disabledMessage).All()
+	assert.Len(t, warnings, 1, "one warning at start")
+}
+
+func TestSlackLogRecordAlerts(t *testing.T) {
+	t.Parallel()
+	srv := newSlackServer(t)
+	cfg := newTestConfig(srv.url())
+	cfg.MinSeverity = "error"
+	logger, logs := notifytest.ObservedLogger()
+	set := exportertest.NewNopSettings(metadata.Type)
+	set.Logger = logger
+	exp, err := NewFactory().CreateLogs(context.Background(), set, cfg)
+	require.NoError(t, err)
+	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
+
+	ld := plog.NewLogs()
+	lrs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+	for _, rec := range []struct {
+		sev  plog.SeverityNumber
+		body string
+	}{{plog.SeverityNumberWarn, "only a warning"}, {plog.SeverityNumberError, "Worker w7 crashed"}, {plog.SeverityNumberError, "Worker w7 crashed"}} {
+		lr := lrs.AppendEmpty()
+		lr.SetSeverityNumber(rec.sev)
+		lr.Body().SetStr(rec.body)
+		lr.SetTimestamp(pcommon.NewTimestampFromTime(time.Now()))
+		lr.Attributes().PutStr("alertname", "worker_crash")
+		lr.Attributes().PutStr("worker.name", "w7")
+	}
+	require.NoError(t, exp.ConsumeLogs(context.Background(), ld))
+	notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.messages()) == 1 }, "the log alert")
+	require.NoError(t, exp.Shutdown(context.Background()))
+	m := srv.messages()[0]
+	assert.Contains(t, m.Attachments[0].Title, "worker_crash")
+	assert.Equal(t, "Worker w7 crashed", m.Attachments[0].Text)
+	assert.Equal(t, "w7", m.field("worker.name"))
+	assert.Len(t, srv.messages(), 1, "the same record twice is one alert; the warning is below min_severity")
+	notifytest.AssertNoSecret(t, logs, slackWebhookPath, "XyZsecretTOKEN123")
+}
+
+func TestSlackTemplatesAndLimits(t *testing.T) {
+	cfg := newTestConfig("https://hooks.slack.example/x")
+	cfg.TitleTemplate = "{{ .Severity }}: {{ .Name }} on {{ index .Labels \"worker.name\" }}"
+	cfg.TextTemplate = "{{ .Description }} (value {{ .Value }}){{ if .Repeat }} again{{ end }}"
+	s, err := newSlackSender(cfg)
+	require.NoError(t, err)
+	p := notifytest.Firing("fp", "error", "w1")
+	a := notifyAlert(p)
+	m := s.message(a)
+	assert.Equal(t, "error: worker_failure on w1", m.Attachments[0].Title)
+	assert.Equal(t, "Worker w1 has failed (value 1)", m.Attachments[0].Text)
+
+	a.Description = strings.Repeat("é", 5000)
+	s, err = newSlackSender(newTestConfig("https://hooks.slack.example/x"))
+	require.NoError(t, err)
+	m = s.message(a)
+	assert.LessOrEqual(t, len(m.Attachments[0].Text), maxTextBytes)
+	assert.True(t, strings.HasSuffix(m.Attachments[0].Text, "…"))
+	assert.Empty(t, checkSlackMessage(toServerMessage(t, m)))
+}
+
+// withoutQueue returns cfg with sending_queue disabled, so errors reach the caller.
+func withoutQueue(cfg *Config) *Config {
+	c := *cfg
+	c.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
+	return &c
+}
+
+// notifyAlert reads a point the way the exporter does.
+func notifyAlert(p notifytest.Point) notify.Notification {
+	alerts, _ := notify.AlertsFromMetrics(notifytest.AlertMetrics(p))
+	return notify.Notification{Alert: alerts[0]}
+}
+
+// toServerMessage is the message as the local Slack server decodes it.
+func toServerMessage(t *testing.T, m message) slackMessage {
+	body, err := json.Marshal(m)
+	require.NoError(t, err)
+	var out slackMessage
+	require.NoError(t, json.Unmarshal(body, &out))
+	return out
+}

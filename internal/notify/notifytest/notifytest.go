@@ -1,0 +1,118 @@
+// Package notifytest holds what the notifier exporters' tests share: alert data builders, a
+// settable clock, and a log capture that checks no secret was written.
+package notifytest
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+)
+
+// Point is one multiagents.alerts data point.
+type Point struct {
+	Name, State, Severity, Fingerprint, Description, Threshold, Cooldown string
+	Value                                                                float64
+	Labels                                                               map[string]string
+	Time                                                                 time.Time
+}
+
+// Firing, Pending and Resolved return a worker_failure point for worker in that state.
+func Firing(fp, severity, worker string) Point   { return point(fp, "firing", severity, worker) }
+func Pending(fp, severity, worker string) Point  { return point(fp, "pending", severity, worker) }
+func Resolved(fp, severity, worker string) Point { return point(fp, "resolved", severity, worker) }
+
+func point(fp, state, severity, worker string) Point {
+	return Point{
+		Name: "worker_failure", State: state, Severity: severity, Fingerprint: fp,
+		Description: "Worker " + worker + " has failed", Threshold: "== 1", Cooldown: "15m", Value: 1,
+		Labels: map[string]string{"worker.name": worker},
+		Time:   time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+	}
+}
+
+// AlertMetrics builds a metrics batch holding one multiagents.alerts gauge with the points.
+func AlertMetrics(points ...Point) pmetric.Metrics {
+	md := pmetric.NewMetrics()
+	m := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+	m.SetName("multiagents.alerts")
+	dps := m.SetEmptyGauge().DataPoints()
+	for _, p := range points {
+		dp := dps.AppendEmpty()
+		dp.SetDoubleValue(p.Value)
+		dp.SetTimestamp(pcommon.NewTimestampFromTime(p.Time))
+		attrs := dp.Attributes()
+		attrs.PutStr("alertname", p.Name)
+		attrs.PutStr("alertstate", p.State)
+		attrs.PutStr("severity", p.Severity)
+		attrs.PutStr("fingerprint", p.Fingerprint)
+		attrs.PutStr("description", p.Description)
+		attrs.PutStr("threshold", p.Threshold)
+		attrs.PutStr("cooldown", p.Cooldown)
+		for k, v := range p.Labels {
+			attrs.PutStr(k, v)
+		}
+	}
+	return md
+}
+
+// Clock is a settable clock for cooldown tests.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock returns a clock standing at start.
+func NewClock(start time.Time) *Clock { return &Clock{now: start} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// ObservedLogger returns a logger capturing every entry, debug included.
+func ObservedLogger() (*zap.Logger, *observer.ObservedLogs) {
+	core, logs := observer.New(zapcore.DebugLevel)
+	return zap.New(core), logs
+}
+
+// AssertNoSecret fails when any captured entry, message or field, contains one of the secrets.
+func AssertNoSecret(t testing.TB, logs *observer.ObservedLogs, secrets ...string) {
+	t.Helper()
+	for _, e := range logs.All() {
+		line := e.Message + " " + fmt.Sprint(e.ContextMap())
+		for _, s := range secrets {
+			if s != "" && strings.Contains(line, s) {
+				t.Errorf("secret found in log line %q", line)
+			}
+		}
+	}
+}
+
+// Eventually polls cond every 10ms until it holds or timeout passes.
+func Eventually(t testing.TB, timeout time.Duration, cond func() bool, what string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
