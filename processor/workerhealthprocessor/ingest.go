@@ -50,8 +50,14 @@ const (
 	rejectMissingStatus
 	rejectInvalidValue
 	rejectOutOfOrder
+	rejectTooManySeries
 	rejectReasonCount
 )
+
+// maxSeriesPerWorker bounds the input series one worker may have (the receiver gives it 3; the
+// span_metrics connector 4 per service and span kind), so that an input with a
+// high-cardinality attribute cannot grow one worker's state without limit.
+const maxSeriesPerWorker = 32
 
 var rejectReasonNames = [rejectReasonCount]string{
 	rejectWrongType:            "wrong_type",
@@ -61,6 +67,7 @@ var rejectReasonNames = [rejectReasonCount]string{
 	rejectMissingStatus:        "missing_status",
 	rejectInvalidValue:         "invalid_value",
 	rejectOutOfOrder:           "out_of_order",
+	rejectTooManySeries:        "too_many_series",
 }
 
 var rejectReasonHelp = [rejectReasonCount]string{
@@ -71,6 +78,7 @@ var rejectReasonHelp = [rejectReasonCount]string{
 	rejectMissingStatus:        "the status attribute is missing",
 	rejectInvalidValue:         "negative, NaN or infinite value, or bucket counts that do not match the bounds",
 	rejectOutOfOrder:           "a cumulative point older than the series' last point",
+	rejectTooManySeries:        "the worker already has the maximum of 32 input series; drop high-cardinality attributes from the input",
 }
 
 // ingestStats counts what ingestion and evaluation did, drained into telemetry by the processor.
@@ -252,6 +260,10 @@ func (t *tracker) streamFor(r route, base uint64, attrs pcommon.Map, nowNs int64
 	if evicted != nil {
 		t.forget(evicted, nowNs)
 		t.stats.evictedMax++
+	}
+	if len(w.streams) >= maxSeriesPerWorker {
+		t.stats.rejected[rejectTooManySeries]++
+		return nil
 	}
 	st := &stream{worker: w, isError: isError, countFrom: t.countFrom()}
 	if t.forgotten.take(key) {

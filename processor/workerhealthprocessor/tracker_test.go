@@ -389,3 +389,17 @@ func TestCollectorRestart(t *testing.T) {
 	assert.Equal(t, 9.0, counts(t, tr, "bus_worker", at).successes)
 	assert.Equal(t, 3.0, counts(t, tr, "otlp_worker", at).successes)
 }
+
+func TestSeriesPerWorkerAreBounded(t *testing.T) {
+	tr := newTestTracker(testConfig())
+	md := pmetric.NewMetrics()
+	for i := range maxSeriesPerWorker + 5 {
+		addExecutions(md, delta, t0, t0.Add(time.Second), "a", "success", 1)
+		m, _ := metricNamed(md, execName)
+		m.Sum().DataPoints().At(i).Attributes().PutInt("request.id", int64(i))
+	}
+	tr.ingest(md, t0.Add(time.Second).UnixNano())
+	assert.Len(t, tr.streams, maxSeriesPerWorker)
+	assert.Equal(t, int64(5), tr.stats.rejected[rejectTooManySeries])
+	assert.Equal(t, float64(maxSeriesPerWorker), counts(t, tr, "a", t0.Add(time.Second)).successes)
+}
