@@ -1,5 +1,7 @@
 package workerhealthprocessor
 
+import "strings"
+
 // worker is everything the processor keeps about one worker.
 type worker struct {
 	name   string
@@ -86,7 +88,8 @@ func (t *workerTable) getOrAdd(name string, now int64) (w, evicted *worker) {
 		t.remove(evicted)
 	}
 	w = &worker{
-		name:         name,
+		name: strings.Clone(name), // not a slice of the input's attribute string
+
 		recent:       newRing(t.cfg.RecentWindow),
 		perf:         newRing(t.cfg.PerformanceWindow),
 		lastActivity: now,
