@@ -3,6 +3,7 @@ package alertprocessor
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/otelcol-multiagents/otelcol-multiagents/processor/alertprocessor/internal/metadata"
 )
+
+var errNoConfig = errors.New("alert processor: configuration is not *alertprocessor.Config")
 
 // NewFactory returns the factory of the alert processor.
 func NewFactory() processor.Factory {

@@ -2,7 +2,6 @@ package alertprocessor
 
 import (
 	"context"
-	"errors"
 	"hash/maphash"
 	"sync"
 	"time"
@@ -217,5 +216,3 @@ func (p *alertProcessor) ruleError(r *compiledRule, reason string) {
 	p.logger.Error("alert rule cannot be evaluated on some series; they are skipped",
 		zap.String("rule", r.cfg.Name), zap.String("function", r.function), zap.String("metric", r.cfg.Metric), zap.String("reason", reason))
 }
-
-var errNoConfig = errors.New("alert processor: configuration is not *alertprocessor.Config")
