@@ -94,7 +94,7 @@ func (t *workerTable) getOrAdd(name string, now int64) (w, evicted *worker) {
 		perf:         newRing(t.cfg.PerformanceWindow),
 		lastActivity: now,
 	}
-	t.byName[name] = w
+	t.byName[w.name] = w
 	t.pushNewest(w)
 	return w, evicted
 }
