@@ -55,18 +55,71 @@ func (r *payloadRenderer) render(raw json.RawMessage) renderedPayload {
 	return out
 }
 
-// mayContainSensitiveKey is a cheap pre-check that lets most payloads skip a full decode.
-// A \u escape could spell a key in disguise, so its presence forces the full path.
+// mayContainSensitiveKey is a cheap pre-check that lets most payloads skip a full decode:
+// it scans object keys only (values never match) without allocating. A key holding an
+// escape or a non-ASCII byte could spell a sensitive word in disguise, so it forces the
+// full path.
 func (r *payloadRenderer) mayContainSensitiveKey(raw []byte) bool {
 	if len(r.keys) == 0 {
 		return false
 	}
-	if bytes.Contains(raw, []byte(`\u`)) {
-		return true
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '"' {
+			continue
+		}
+		start := i + 1
+		suspicious := false
+		for i = start; i < len(raw) && raw[i] != '"'; i++ {
+			if raw[i] == '\\' {
+				suspicious = true
+				i++
+			} else if raw[i] >= 0x80 {
+				suspicious = true
+			}
+		}
+		if i >= len(raw) {
+			return true // unterminated string: let the full path decide
+		}
+		end := i
+		j := i + 1
+		for j < len(raw) && (raw[j] == ' ' || raw[j] == '\t' || raw[j] == '\n' || raw[j] == '\r') {
+			j++
+		}
+		if j >= len(raw) || raw[j] != ':' {
+			continue // a value, not a key
+		}
+		if suspicious || r.asciiKeyMatches(raw[start:end]) {
+			return true
+		}
 	}
-	lower := bytes.ToLower(raw)
+	return false
+}
+
+func (r *payloadRenderer) asciiKeyMatches(key []byte) bool {
 	for _, k := range r.keys {
-		if bytes.Contains(lower, []byte(k)) {
+		if containsFoldASCII(key, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsFoldASCII reports whether s contains sub (lower-case) ignoring ASCII case.
+func containsFoldASCII(s []byte, sub string) bool {
+	n := len(sub)
+	for i := 0; i+n <= len(s); i++ {
+		match := true
+		for j := 0; j < n; j++ {
+			c := s[i+j]
+			if c >= 'A' && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[j] {
+				match = false
+				break
+			}
+		}
+		if match {
 			return true
 		}
 	}
