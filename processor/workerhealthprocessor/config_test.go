@@ -71,6 +71,15 @@ func TestLoadConfig(t *testing.T) {
 				}, cfg.Inputs[1])
 			},
 		},
+		{
+			id: component.NewIDWithName(metadata.Type, "shipped"),
+			check: func(t *testing.T, cfg *Config) {
+				want := createDefaultConfig().(*Config)
+				want.ReportWindow = ReportRecent
+				want.Inputs = []InputConfig{receiverInput(), spanMetricsInput()}
+				assert.Equal(t, want, cfg)
+			},
+		},
 		{id: component.NewIDWithName(metadata.Type, "bad_interval"), wantErr: "health_check_interval: must be positive"},
 		{id: component.NewIDWithName(metadata.Type, "bad_threshold"), wantErr: "error_rate_threshold: must be in (0, 1]"},
 		{id: component.NewIDWithName(metadata.Type, "bad_failed_rate"), wantErr: "failed_error_rate: must be in (0, 1]"},
