@@ -115,7 +115,7 @@ func (r *compiledRule) accumulate(s *series, m *membership, now time.Time) strin
 		if len(base.buckets) != len(s.cur.buckets) {
 			return "" // the bounds changed within the window: the series restarted, wait
 		}
-		if g.bounds == nil {
+		if g.histSeries == 0 {
 			g.bounds = s.bounds
 			g.buckets = append(g.buckets[:0], make([]float64, len(s.cur.buckets))...)
 		} else if !sameBounds(g.bounds, s.bounds) {

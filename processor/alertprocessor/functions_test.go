@@ -332,3 +332,14 @@ func TestUnsupportedPointTypesAreCountedNotFatal(t *testing.T) {
 	assert.Equal(t, int64(3), h.telemetry("otelcol_processor_alert_unsupported_points"))
 	assert.Len(t, h.logs.FilterMessage("data points of a rule's metric are skipped").All(), 1)
 }
+
+func TestHistogramWithoutBoundsKeepsItsHistory(t *testing.T) {
+	r := probeRule("inc", "custom.duration", fnIncrease, time.Minute)
+	h := newHarness(t, configWith(r))
+	start := testEpoch.Add(time.Second)
+	for i := range 4 {
+		h.clock.Advance(10 * time.Second)
+		h.push(newMetrics().histogram("custom.duration", nil, []uint64{uint64(5 * (i + 1))}, 1, start).build())
+	}
+	assert.Equal(t, 20.0, valueOf(t, h.evaluate(), "inc", nil), "four points of 5 observations each")
+}

@@ -106,7 +106,7 @@ func (s *series) observeCounter(now time.Time, v float64, cumulative bool, start
 // The caller has checked that len(counts) == len(bounds)+1.
 func (s *series) observeHistogram(now time.Time, count uint64, sum float64, counts pcommon.UInt64Slice, bounds pcommon.Float64Slice, cumulative bool, start pcommon.Timestamp, countFirst bool) {
 	s.lastSeen = now
-	if !boundsEqual(s.bounds, bounds) {
+	if s.cur.buckets == nil || !boundsEqual(s.bounds, bounds) {
 		s.bounds = append(s.bounds[:0], bounds.AsRaw()...)
 		s.cur = totals{buckets: make([]float64, counts.Len())}
 		s.haveRaw = false
@@ -154,7 +154,7 @@ func (s *series) observeHistogram(now time.Time, count uint64, sum float64, coun
 
 // boundsEqual compares a series' bounds with a point's.
 func boundsEqual(a []float64, b pcommon.Float64Slice) bool {
-	if len(a) != b.Len() || a == nil {
+	if len(a) != b.Len() {
 		return false
 	}
 	for i, v := range b.All() {
@@ -166,7 +166,7 @@ func boundsEqual(a []float64, b pcommon.Float64Slice) bool {
 }
 
 func sameBounds(a, b []float64) bool {
-	if len(a) != len(b) || a == nil {
+	if len(a) != len(b) {
 		return false
 	}
 	for i := range a {
