@@ -2,6 +2,7 @@ package workerhealthprocessor
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -236,4 +237,33 @@ func TestTelemetryCountsRejectsResetsAndEvictions(t *testing.T) {
 	tracked, err := tel.GetMetric("otelcol_processor_worker_health_workers_tracked")
 	require.NoError(t, err)
 	assert.Equal(t, int64(1), tracked.Data.(metricdata.Gauge[int64]).DataPoints[0].Value)
+}
+
+// Batches arriving while the ticker evaluates: run under -race, bounded in count.
+func TestConcurrentConsumeAndEvaluate(t *testing.T) {
+	clk := newFakeClock(t0)
+	p, sink := startProcessor(t, testConfig(), clk, processortest.NewNopSettings(metadata.Type))
+	var wg sync.WaitGroup
+	for g := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				md := pmetric.NewMetrics()
+				now := clk.Now()
+				addExecutions(md, delta, now, now, fmt.Sprintf("w%d_%d", g, i%10), "success", 1)
+				assert.NoError(t, p.ConsumeMetrics(context.Background(), md))
+			}
+		}()
+	}
+	for range 20 {
+		clk.Advance(time.Second)
+	}
+	wg.Wait()
+	s := tickAndWait(t, clk, sink, 30*time.Second)
+	for g := range 2 {
+		for i := range 10 {
+			assert.Equal(t, "healthy", stateOf(s, fmt.Sprintf("w%d_%d", g, i)))
+		}
+	}
 }
