@@ -35,7 +35,6 @@ type instance struct {
 	state      alertState
 	value      float64
 	activeAt   time.Time // when the condition started to hold (start of pending)
-	firedAt    time.Time
 	clearedAt  time.Time // while firing: first evaluation at which the condition no longer held
 	resolvedAt time.Time
 	heldSeq    uint64 // the evaluation in which the condition last held
@@ -100,7 +99,6 @@ func (st *stepper) observe(r *compiledRule, key string, labels []string, v float
 	}
 	if in.state == statePending && now.Sub(in.activeAt) >= r.cfg.For {
 		st.transition(r, in, stateFiring)
-		in.firedAt = now
 	}
 }
 
