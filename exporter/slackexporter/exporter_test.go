@@ -344,3 +344,48 @@ func toServerMessage(t *testing.T, m message) slackMessage {
 	require.NoError(t, json.Unmarshal(body, &out))
 	return out
 }
+
+// TestSlackRestartWithFileStorage stops the exporter and the real file_storage extension after
+// a firing message and before its resolve, as a collector restart does.
+func TestSlackRestartWithFileStorage(t *testing.T) {
+	t.Parallel()
+	srv := newSlackServer(t)
+	dir := t.TempDir()
+	cfg := newTestConfig(srv.url())
+	id := notifytest.FileStorageID
+	cfg.Storage = &id
+	exporterID := component.NewIDWithName(metadata.Type, "restart")
+	ctx := context.Background()
+	start := func(host component.Host) (exporter.Metrics, *observer.ObservedLogs) {
+		logger, logs := notifytest.ObservedLogger()
+		set := exportertest.NewNopSettings(metadata.Type)
+		set.ID, set.Logger = exporterID, logger
+		exp, err := NewFactory().CreateMetrics(ctx, set, cfg)
+		require.NoError(t, err)
+		require.NoError(t, exp.Start(ctx, host))
+		return exp, logs
+	}
+
+	host, stopStorage := notifytest.StartFileStorage(t, dir)
+	exp, logs1 := start(host)
+	require.NoError(t, exp.ConsumeMetrics(ctx, notifytest.AlertMetrics(notifytest.Firing("fp-w1", "error", "w1"))))
+	notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.messages()) == 1 }, "the firing message")
+	require.NoError(t, exp.Shutdown(ctx))
+	stopStorage()
+
+	host, stopStorage = notifytest.StartFileStorage(t, dir)
+	exp, logs2 := start(host)
+	require.NoError(t, exp.ConsumeMetrics(ctx, notifytest.AlertMetrics(notifytest.Firing("fp-w1", "error", "w1"))))
+	require.NoError(t, exp.ConsumeMetrics(ctx, notifytest.AlertMetrics(notifytest.Resolved("fp-w1", "error", "w1"))))
+	require.NoError(t, exp.ConsumeMetrics(ctx, notifytest.AlertMetrics(notifytest.Resolved("fp-w1", "error", "w1"), sentinel(1))))
+	notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.messages()) == 3 }, "the resolve and the sentinel")
+	require.NoError(t, exp.Shutdown(ctx))
+	stopStorage()
+
+	msgs := realAlerts(srv.messages())
+	require.Len(t, msgs, 2, "no second firing message, exactly one resolve")
+	assert.Contains(t, msgs[0].Attachments[0].Title, "FIRING")
+	assert.Contains(t, msgs[1].Attachments[0].Title, "RESOLVED")
+	notifytest.AssertNoSecret(t, logs1, slackWebhookPath, "XyZsecretTOKEN123")
+	notifytest.AssertNoSecret(t, logs2, slackWebhookPath, "XyZsecretTOKEN123")
+}

@@ -1,8 +1,10 @@
 package notify
 
 import (
+	"container/list"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"time"
 )
 
@@ -32,26 +34,42 @@ func (e entry) lastTold() time.Time {
 }
 
 // ledger is the dedup/cooldown/resolve bookkeeping, keyed by fingerprint. It is bounded: past
-// maxEntries the entry told longest ago is evicted. It is not safe for concurrent use.
+// maxEntries the entry told longest ago is evicted, in O(1) from a list kept in the order of
+// telling. It is not safe for concurrent use.
 type ledger struct {
-	entries        map[string]entry
+	entries        map[string]*list.Element // of *ledgerItem
+	order          *list.List               // front: told longest ago
 	maxEntries     int
 	repeatInterval time.Duration
 	sendResolved   bool
 }
 
+type ledgerItem struct {
+	key string
+	entry
+}
+
 func newLedger(maxEntries int, repeatInterval time.Duration, sendResolved bool) *ledger {
 	return &ledger{
-		entries:        make(map[string]entry),
+		entries:        make(map[string]*list.Element),
+		order:          list.New(),
 		maxEntries:     maxEntries,
 		repeatInterval: repeatInterval,
 		sendResolved:   sendResolved,
 	}
 }
 
+func (l *ledger) get(fingerprint string) (entry, bool) {
+	el, ok := l.entries[fingerprint]
+	if !ok {
+		return entry{}, false
+	}
+	return el.Value.(*ledgerItem).entry, true
+}
+
 // decide says what to do about an alert observed at now. It does not change the ledger.
 func (l *ledger) decide(a Alert, now time.Time) (action, bool) {
-	e, known := l.entries[a.Fingerprint]
+	e, known := l.get(a.Fingerprint)
 	switch a.State {
 	case StateFiring:
 		if !known {
@@ -81,48 +99,44 @@ func (l *ledger) decide(a Alert, now time.Time) (action, bool) {
 
 // fired records a delivered firing notification; it returns how many entries were evicted to make room.
 func (l *ledger) fired(fingerprint string, now time.Time) int {
-	e := l.entries[fingerprint]
+	e, _ := l.get(fingerprint)
 	e.FiredAt = now
 	return l.put(fingerprint, e)
 }
 
 // rejected records a firing notification the destination refused for good.
 func (l *ledger) rejected(fingerprint string, now time.Time) int {
-	e := l.entries[fingerprint]
+	e, _ := l.get(fingerprint)
 	e.RejectedAt = now
 	return l.put(fingerprint, e)
 }
 
 // forget drops an instance: after its resolve, the next firing is a new incident.
 func (l *ledger) forget(fingerprint string) {
-	delete(l.entries, fingerprint)
+	if el, ok := l.entries[fingerprint]; ok {
+		l.order.Remove(el)
+		delete(l.entries, fingerprint)
+	}
 }
 
+// put stores e as the most recently told entry and evicts the oldest past the cap; it returns
+// how many were evicted.
 func (l *ledger) put(fingerprint string, e entry) int {
-	evicted := 0
-	if _, ok := l.entries[fingerprint]; !ok {
-		for len(l.entries) >= l.maxEntries {
-			l.evictOldest()
-			evicted++
-		}
+	if el, ok := l.entries[fingerprint]; ok {
+		el.Value.(*ledgerItem).entry = e
+		l.order.MoveToBack(el)
+		return 0
 	}
-	l.entries[fingerprint] = e
+	evicted := 0
+	for len(l.entries) >= l.maxEntries {
+		l.forget(l.order.Front().Value.(*ledgerItem).key)
+		evicted++
+	}
+	l.entries[fingerprint] = l.order.PushBack(&ledgerItem{key: fingerprint, entry: e})
 	return evicted
 }
 
-// evictOldest is linear, which is fine: entries are only added when a notification was sent,
-// and sends are rate limited to a few per second.
-func (l *ledger) evictOldest() {
-	var oldestKey string
-	var oldest time.Time
-	first := true
-	for k, e := range l.entries {
-		if t := e.lastTold(); first || t.Before(oldest) {
-			oldestKey, oldest, first = k, t, false
-		}
-	}
-	delete(l.entries, oldestKey)
-}
+func (l *ledger) len() int { return len(l.entries) }
 
 // ledgerSnapshot is the persisted form; the version lets a later format be told apart.
 type ledgerSnapshot struct {
@@ -133,7 +147,11 @@ type ledgerSnapshot struct {
 const ledgerVersion = 1
 
 func (l *ledger) marshal() ([]byte, error) {
-	return json.Marshal(ledgerSnapshot{Version: ledgerVersion, Entries: l.entries})
+	entries := make(map[string]entry, len(l.entries))
+	for k, el := range l.entries {
+		entries[k] = el.Value.(*ledgerItem).entry
+	}
+	return json.Marshal(ledgerSnapshot{Version: ledgerVersion, Entries: entries})
 }
 
 // load replaces the entries with a persisted snapshot, keeping at most maxEntries of them.
@@ -146,15 +164,25 @@ func (l *ledger) load(data []byte) (int, error) {
 	if snap.Version != ledgerVersion {
 		return 0, fmt.Errorf("stored notification state has version %d, want %d", snap.Version, ledgerVersion)
 	}
-	delete(snap.Entries, "")
-	if snap.Entries == nil {
-		snap.Entries = make(map[string]entry)
+	keys := make([]string, 0, len(snap.Entries))
+	for k := range snap.Entries {
+		if k != "" {
+			keys = append(keys, k)
+		}
 	}
-	l.entries = snap.Entries
+	// Oldest first, so that the list order (and so eviction) follows the time of telling.
+	sort.Slice(keys, func(i, j int) bool {
+		ti, tj := snap.Entries[keys[i]].lastTold(), snap.Entries[keys[j]].lastTold()
+		if ti.Equal(tj) {
+			return keys[i] < keys[j]
+		}
+		return ti.Before(tj)
+	})
+	l.entries = make(map[string]*list.Element, len(keys))
+	l.order = list.New()
 	evicted := 0
-	for len(l.entries) > l.maxEntries {
-		l.evictOldest()
-		evicted++
+	for _, k := range keys {
+		evicted += l.put(k, snap.Entries[k])
 	}
 	return evicted, nil
 }

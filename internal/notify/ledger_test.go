@@ -87,8 +87,12 @@ func TestLedgerBoundedEvictsOldest(t *testing.T) {
 	assert.Zero(t, l.fired("c", t0.Add(2*time.Second)))
 	assert.Zero(t, l.fired("a", t0.Add(3*time.Second)), "updating a known entry evicts nothing")
 	assert.Equal(t, 1, l.fired("d", t0.Add(4*time.Second)))
-	assert.Len(t, l.entries, 3)
+	assert.Equal(t, 3, l.len())
 	assert.NotContains(t, l.entries, "b", "b was told longest ago")
+	assert.Equal(t, 1, l.fired("e", t0.Add(5*time.Second)))
+	assert.NotContains(t, l.entries, "c", "then c")
+	l.forget("a")
+	assert.Zero(t, l.fired("f", t0.Add(6*time.Second)), "forgetting made room")
 }
 
 func TestLedgerRoundTrip(t *testing.T) {
@@ -102,8 +106,12 @@ func TestLedgerRoundTrip(t *testing.T) {
 	evicted, err := restored.load(data)
 	require.NoError(t, err)
 	assert.Zero(t, evicted)
-	assert.Equal(t, l.entries["a"].FiredAt.UnixNano(), restored.entries["a"].FiredAt.UnixNano())
-	assert.Equal(t, l.entries["b"].RejectedAt.UnixNano(), restored.entries["b"].RejectedAt.UnixNano())
+	a, _ := l.get("a")
+	ra, _ := restored.get("a")
+	assert.Equal(t, a.FiredAt.UnixNano(), ra.FiredAt.UnixNano())
+	b, _ := l.get("b")
+	rb, _ := restored.get("b")
+	assert.Equal(t, b.RejectedAt.UnixNano(), rb.RejectedAt.UnixNano())
 
 	small := newLedger(1, time.Hour, true)
 	evicted, err = small.load(data)
@@ -130,8 +138,8 @@ func FuzzLedgerLoad(f *testing.F) {
 		if _, err := l.load(data); err != nil {
 			return
 		}
-		if len(l.entries) > 4 {
-			t.Fatalf("loaded %d entries past the cap of 4", len(l.entries))
+		if l.len() > 4 || l.order.Len() != l.len() {
+			t.Fatalf("loaded %d entries (list %d) against a cap of 4", l.len(), l.order.Len())
 		}
 		l.decide(alertIn(StateFiring, "fp"), t0)
 		l.decide(alertIn(StateResolved, "x"), t0)
