@@ -56,6 +56,10 @@ func TestLoadConfig(t *testing.T) {
 		{name: "to_from_env_string", check: func(t *testing.T, cfg *Config) {
 			assert.Equal(t, []string{"a@example.com", "b@example.com"}, cfg.To)
 		}},
+		{name: "to_empty_string", check: func(t *testing.T, cfg *Config) {
+			assert.Empty(t, cfg.To)
+			assert.False(t, cfg.enabled())
+		}},
 		{name: "no_to", check: func(t *testing.T, cfg *Config) { assert.False(t, cfg.enabled()) }},
 		{name: "none_with_insecure", check: func(t *testing.T, cfg *Config) { assert.Equal(t, TLSNone, cfg.TLS) }},
 		{name: "none_without_insecure", wantErr: "tls: none sends the mail and the password in clear text"},

@@ -373,6 +373,32 @@ func TestAuthLoginAndImplicitTLS(t *testing.T) {
 	})
 }
 
+func TestCleartextOnlyWhenAllowed(t *testing.T) {
+	t.Run("starttls refuses a server without STARTTLS", func(t *testing.T) {
+		srv := smtptest.Start(t, testUser, testPassword, smtptest.Options{Cleartext: true})
+		cfg := newTestConfig(srv)
+		cfg.CAFile = ""
+		cfg.BackOffConfig.MaxElapsedTime = 100 * time.Millisecond
+		exp, _ := startMetricsExporter(t, cfg)
+		err := exp.ConsumeMetrics(context.Background(), alertMetrics(firing("order-worker")))
+		require.Error(t, err, "retried, then returned: never sent in clear")
+		assert.Contains(t, err.Error(), "STARTTLS")
+		assert.Zero(t, srv.Attempts(), "neither the password nor the mail went out in clear")
+	})
+	t.Run("tls none with insecure sends in clear", func(t *testing.T) {
+		srv := smtptest.Start(t, testUser, testPassword, smtptest.Options{Cleartext: true})
+		cfg := newTestConfig(srv)
+		cfg.CAFile = ""
+		cfg.TLS, cfg.Insecure = TLSNone, true
+		exp, _ := startMetricsExporter(t, cfg)
+		consume(t, exp, firing("order-worker"))
+		mails := srv.Mails()
+		require.Len(t, smtptest.Subjects(t, mails), 1)
+		assert.False(t, mails[0].TLS)
+		assert.Equal(t, testUser, mails[0].AuthUser)
+	})
+}
+
 func TestUntrustedCertificateIsRetriedNotSent(t *testing.T) {
 	srv := smtptest.Start(t, testUser, testPassword, smtptest.Options{})
 	cfg := newTestConfig(srv)

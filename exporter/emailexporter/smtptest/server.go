@@ -37,6 +37,7 @@ type Server struct {
 
 	user, password string
 	mechanisms     []string
+	requireTLS     bool
 
 	mu       sync.Mutex
 	mails    []Mail
@@ -70,6 +71,9 @@ type Options struct {
 	Mechanisms []string
 	// Implicit speaks TLS from the first byte (SMTPS) instead of offering STARTTLS.
 	Implicit bool
+	// Cleartext offers no TLS at all and accepts AUTH and mail in clear, like a local relay on
+	// port 25; it is what tls: none (with insecure: true) talks to.
+	Cleartext bool
 	// AuthError answers a failed login; default 535 5.7.8 Authentication failed.
 	AuthError func(user, password string) *smtp.SMTPError
 }
@@ -85,6 +89,7 @@ func Start(t testing.TB, user, password string, opts Options) *Server {
 		user:       user,
 		password:   password,
 		mechanisms: opts.Mechanisms,
+		requireTLS: !opts.Cleartext,
 		arrived:    make(chan struct{}, 1000),
 	}
 	if len(s.mechanisms) == 0 {
@@ -101,6 +106,10 @@ func Start(t testing.TB, user, password string, opts Options) *Server {
 	srv.Domain = "localhost"
 	srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	srv.AllowInsecureAuth = false
+	if opts.Cleartext {
+		srv.TLSConfig = nil
+		srv.AllowInsecureAuth = true
+	}
 	srv.MaxMessageBytes = 1 << 20
 	srv.ReadTimeout = 10 * time.Second
 	srv.WriteTimeout = 10 * time.Second
@@ -202,7 +211,7 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 	ss.server.mu.Lock()
 	ss.server.attempts++
 	ss.server.mu.Unlock()
-	if _, ok := ss.conn.TLSConnectionState(); !ok {
+	if _, ok := ss.conn.TLSConnectionState(); !ok && ss.server.requireTLS {
 		return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0}, Message: "Must issue a STARTTLS command first"}
 	}
 	if ss.authUser == "" {
