@@ -43,6 +43,7 @@ type digest struct {
 	mu        sync.Mutex
 	pending   []notify.Notification
 	stopTimer func() bool
+	group     uint64 // counts groups, so that a timer that fired late cannot cut the next group short
 	queue     chan []notify.Notification
 	started   bool
 	closed    bool
@@ -113,7 +114,9 @@ func (d *digest) Send(_ context.Context, n notify.Notification) error {
 	}
 	d.pending = append(d.pending, n)
 	if len(d.pending) == 1 {
-		d.stopTimer = d.afterFunc(d.wait, d.flush)
+		d.group++
+		group := d.group
+		d.stopTimer = d.afterFunc(d.wait, func() { d.flush(group) })
 	}
 	if len(d.pending) >= maxDigestAlerts {
 		d.cutLocked()
@@ -121,11 +124,13 @@ func (d *digest) Send(_ context.Context, n notify.Notification) error {
 	return nil
 }
 
-// flush ends the group being collected and queues it for delivery.
-func (d *digest) flush() {
+// flush ends group, when it is still the one being collected, and queues it for delivery.
+func (d *digest) flush(group uint64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.cutLocked()
+	if group == d.group {
+		d.cutLocked()
+	}
 }
 
 func (d *digest) cutLocked() {

@@ -151,6 +151,26 @@ func TestDigestGroupsSeparateArrivalsWithinGroupWait(t *testing.T) {
 	assert.EqualValues(t, 11, d.stats.Alerts.Load())
 }
 
+func TestDigestLateTimerDoesNotCutTheNextGroup(t *testing.T) {
+	rec := newRecordingDelivery()
+	d, timer, _ := newTestDigest(t, rec, configretry.NewDefaultBackOffConfig())
+	require.NoError(t, d.Send(context.Background(), note(1)))
+	timer.mu.Lock()
+	late := timer.pending[0] // the first group's timer, about to fire
+	timer.mu.Unlock()
+	for i := 2; i <= maxDigestAlerts; i++ { // the group fills up and leaves before its timer
+		require.NoError(t, d.Send(context.Background(), note(i)))
+	}
+	waitCalls(t, rec, 1)
+	require.NoError(t, d.Send(context.Background(), note(0))) // a new group begins
+	late()                                                    // the old timer fires late
+	require.Len(t, rec.Groups(), 1)
+	d.mu.Lock()
+	assert.Len(t, d.pending, 1, "the new group keeps waiting for its own group_wait")
+	d.mu.Unlock()
+	require.NoError(t, d.Shutdown(context.Background()))
+}
+
 func TestDigestIsCappedAtMaxDigestAlerts(t *testing.T) {
 	rec := newRecordingDelivery()
 	d, _, _ := newTestDigest(t, rec, configretry.NewDefaultBackOffConfig())
