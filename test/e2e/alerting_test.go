@@ -1,0 +1,192 @@
+//go:build e2e
+
+// Package e2e drives the built collector with the shipped config the way a deployment does:
+// framework events on a real Redis, Prometheus scraped over HTTP, notifications received by local
+// servers that enforce the Slack and PagerDuty contracts.
+package e2e
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/agentsim"
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/testredis"
+	"github.com/otelcol-multiagents/otelcol-multiagents/test/collectortest"
+)
+
+const routingKey = "0123456789abcdef0123456789abcdef"
+
+// fastTimers shortens the shipped intervals so a failure is seen in seconds, not minutes; the rules
+// and thresholds themselves stay as shipped.
+var fastTimers = []string{
+	"--set=receivers::multiagents::metrics::interval=1s",
+	"--set=processors::worker_health::health_check_interval=1s",
+	"--set=processors::worker_health::recent_window=6s",
+	"--set=processors::worker_health::inactive_after=10m",
+	"--set=processors::alert::evaluation_interval=1s",
+	"--set=processors::batch::timeout=200ms",
+	"--set=exporters::slack::insecure_allow_http=true",
+}
+
+type deployment struct {
+	redis  *testredis.Server
+	slack  *slackSink
+	pd     *pagerDutySink
+	ports  collectortest.Ports
+	proc   *collectortest.Process
+	prefix string
+}
+
+func startDeployment(t *testing.T) *deployment {
+	d := &deployment{
+		redis:  testredis.Start(t),
+		slack:  newSlackSink(t),
+		pd:     newPagerDutySink(t),
+		ports:  collectortest.NewPorts(t),
+		prefix: "multiagent:",
+	}
+	args := append([]string{"--config", "otelcol-config.yaml"}, d.ports.SetFlags()...)
+	args = append(args, fastTimers...)
+	args = append(args, "--set=exporters::pagerduty::endpoint="+d.pd.srv.URL+"/v2/enqueue")
+	env := append(d.ports.Env(),
+		"REDIS_ENDPOINT="+d.redis.Addr,
+		"SLACK_WEBHOOK_URL="+d.slack.srv.URL+"/services/T000/B000/secret",
+		"PAGERDUTY_ROUTING_KEY="+routingKey,
+		"OTELCOL_STORAGE_DIR="+t.TempDir(),
+	)
+	d.proc = collectortest.Start(t, args, env...)
+	_, _, err := collectortest.Get(collectortest.URL(d.ports.Health, "/"), 30*time.Second)
+	require.NoError(t, err, "collector did not come up:\n%s", d.proc.Logs())
+	// The tap subscribes asynchronously: wait until Redis reports our pattern subscription.
+	require.True(t, collectortest.Eventually(15*time.Second, 100*time.Millisecond, func() bool {
+		n, err := d.redis.Do("PUBSUB", "NUMPAT")
+		return err == nil && n != ":0"
+	}), "receiver never subscribed:\n%s", d.proc.Logs())
+	return d
+}
+
+func (d *deployment) publish(t *testing.T, m agentsim.Message) {
+	_, err := d.redis.Do("PUBLISH", m.Channel, string(m.Body))
+	require.NoError(t, err)
+}
+
+// runSteps publishes n one-step workflows on worker, each succeeding or failing.
+func (d *deployment) runSteps(t *testing.T, worker string, n int, success bool) {
+	for i := 0; i < n; i++ {
+		w := agentsim.NewWorkflow(d.prefix, "order_processing")
+		d.publish(t, w.Started())
+		cmd, id := w.Command(worker, 30, map[string]any{"order_id": "ORDER-1"})
+		d.publish(t, cmd)
+		d.publish(t, w.Result(worker, id, success, "Payment gateway unreachable"))
+		if success {
+			d.publish(t, w.Completed())
+		} else {
+			d.publish(t, w.Compensated())
+		}
+	}
+}
+
+func (d *deployment) scrape(t *testing.T) string {
+	_, body, err := collectortest.Get(collectortest.URL(d.ports.Prometheus, "/metrics"), 5*time.Second)
+	require.NoError(t, err)
+	return body
+}
+
+// series finds a Prometheus sample line of name whose labels contain every label="value" in labels.
+func series(body, name string, labels ...string) (string, bool) {
+	for _, line := range strings.Split(body, "\n") {
+		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
+			continue
+		}
+		ok := true
+		for _, l := range labels {
+			ok = ok && strings.Contains(line, l)
+		}
+		if ok {
+			return line, true
+		}
+	}
+	return "", false
+}
+
+var sampleValue = regexp.MustCompile(` ([0-9.eE+-]+)$`)
+
+func TestWorkerFailureFiresAndResolvesThroughSlackAndPagerDuty(t *testing.T) {
+	d := startDeployment(t)
+	const worker = "process_payment"
+
+	// Healthy traffic first, then the worker starts failing every command.
+	d.runSteps(t, worker, 3, true)
+	d.runSteps(t, worker, 12, false)
+
+	var body string
+	require.True(t, collectortest.Eventually(45*time.Second, 500*time.Millisecond, func() bool {
+		body = d.scrape(t)
+		line, ok := series(body, "multiagents_alerts", `alertname="worker_failure"`, `alertstate="firing"`, `worker_name="`+worker+`"`)
+		return ok && line != ""
+	}), "worker_failure never fired on /metrics; last scrape:\n%s\nlogs:\n%s", body, d.proc.Logs())
+
+	line, ok := series(body, "multiagents_worker_health", `state="failed"`, `worker_name="`+worker+`"`)
+	require.True(t, ok, "no failed health series:\n%s", body)
+	assert.Equal(t, "1", sampleValue.FindStringSubmatch(line)[1])
+	_, ok = series(body, "multiagents_worker_executions_total", `status="error"`, `worker_name="`+worker+`"`)
+	assert.True(t, ok, "receiver counters missing:\n%s", body)
+
+	// Twelve failures also trip error_spike (> 10 in 5 min, severity error): PagerDuty gets that
+	// incident too, under its own dedup_key. Follow the worker_failure incident by its summary.
+	var trigger pdEvent
+	require.True(t, collectortest.Eventually(30*time.Second, 200*time.Millisecond, func() bool {
+		for _, e := range d.pd.byAction("trigger") {
+			if strings.Contains(e.Payload.Summary, "worker_failure") {
+				trigger = e
+			}
+		}
+		return len(d.slack.matching("worker_failure")) > 0 && trigger.DedupKey != ""
+	}), "no Slack message or PagerDuty trigger for worker_failure; pd events %+v; slack rejected %v, pd rejected %v\nlogs:\n%s", d.pd.events, d.slack.rejected, d.pd.rejected, d.proc.Logs())
+	assert.Equal(t, "error", trigger.Payload.Severity)
+	assert.Equal(t, "multiagents-framework", trigger.Payload.Source)
+	assert.Contains(t, trigger.Payload.Summary, worker)
+
+	// The worker recovers: only successes from now on, and the failures age out of the recent window.
+	resolvedIncident := func() bool {
+		for _, e := range d.pd.byAction("resolve") {
+			if e.DedupKey == trigger.DedupKey {
+				return true
+			}
+		}
+		return false
+	}
+	recovered := collectortest.Eventually(60*time.Second, time.Second, func() bool {
+		d.runSteps(t, worker, 5, true)
+		return resolvedIncident()
+	})
+	require.True(t, recovered, "PagerDuty never resolved the worker_failure incident; events %+v\nlogs:\n%s", d.pd.events, d.proc.Logs())
+	require.True(t, collectortest.Eventually(10*time.Second, 200*time.Millisecond, func() bool {
+		return len(d.slack.matching("worker_failure")) >= 2
+	}), "no resolved Slack message: %v", d.slack.matching("worker_failure"))
+	body = d.scrape(t)
+	_, ok = series(body, "multiagents_alerts", `alertname="worker_failure"`, `alertstate="resolved"`, `worker_name="`+worker+`"`)
+	assert.True(t, ok, "no resolved worker_failure series on /metrics:\n%s", body)
+
+	triggers := 0
+	for _, e := range d.pd.byAction("trigger") {
+		if e.DedupKey == trigger.DedupKey {
+			triggers++
+		}
+	}
+	assert.Equal(t, 1, triggers, "one worker_failure incident, not one per evaluation")
+	assert.Len(t, d.slack.matching("worker_failure"), 2, "one firing and one resolved Slack message")
+	assert.Empty(t, d.slack.rejected, "Slack contract violations")
+	assert.Empty(t, d.pd.rejected, "PagerDuty contract violations")
+	assert.NotContains(t, d.proc.Logs(), routingKey, "the routing key leaked into the logs")
+	assert.NotContains(t, d.proc.Logs(), "/services/T000/B000/secret", "the webhook URL leaked into the logs")
+
+	code, err := d.proc.Stop(20 * time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, 0, code)
+}
