@@ -268,6 +268,7 @@ func TestCooldownHolds(t *testing.T) {
 	consume(t, exp, withCooldown)
 	mails := srv.Mails()
 	require.Len(t, smtptest.Subjects(t, mails), 2, "after its cooldown it mails again")
+	assert.Equal(t, "[CRITICAL] worker_failure (still firing)", smtptest.Parse(t, mails[1].Data).Subject)
 	assert.Contains(t, smtptest.Parse(t, mails[1].Data).Text, "State: FIRING (repeat)")
 
 	// Without a cooldown of its own, repeat_interval (4h) applies.

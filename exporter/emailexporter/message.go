@@ -32,9 +32,9 @@ var severityColors = map[notify.Severity]string{
 
 const resolvedColor = "#2eb886"
 
-// DefaultSubjectTemplate is the guide's `[SEVERITY] alertname`; a digest counts its alerts and a
-// mail of resolves says so.
-const DefaultSubjectTemplate = `[{{ .Severity | upper }}] {{ if .Digest }}{{ len .Alerts }} alerts: {{ end }}{{ .AlertName }}{{ if .Resolved }} (resolved){{ end }}`
+// DefaultSubjectTemplate is the guide's `[SEVERITY] alertname`; a digest counts its alerts, a
+// mail of resolves says so, and so does a repeat after the cooldown (as the Slack title does).
+const DefaultSubjectTemplate = `[{{ .Severity | upper }}] {{ if .Digest }}{{ len .Alerts }} alerts: {{ end }}{{ .AlertName }}{{ if .Resolved }} (resolved){{ else if .Repeat }} (still firing){{ end }}`
 
 // DefaultBodyTemplate is the plain-text part: the guide's handler body, one block per alert.
 const DefaultBodyTemplate = `{{ if .Digest }}{{ len .Alerts }} alerts ({{ .FiringCount }} firing, {{ .ResolvedCount }} resolved)
@@ -125,6 +125,8 @@ type mailData struct {
 	State string
 	// Resolved is true when every alert in the mail is resolved.
 	Resolved bool
+	// Repeat is true when every alert in the mail is a firing repeated after its cooldown.
+	Repeat bool
 	// Digest is true when the mail carries more than one alert.
 	Digest                     bool
 	FiringCount, ResolvedCount int
@@ -151,7 +153,11 @@ func newMailData(ns []notify.Notification, now time.Time) mailData {
 	d := mailData{Digest: len(ns) > 1, Alerts: make([]alertData, 0, len(ns))}
 	var names, fingerprints []string
 	var highest notify.Severity
+	repeats := 0
 	for _, n := range ns {
+		if n.Repeat && !n.Resolved() {
+			repeats++
+		}
 		d.Alerts = append(d.Alerts, newAlertData(n, now))
 		if n.Resolved() {
 			d.ResolvedCount++
@@ -168,6 +174,7 @@ func newMailData(ns []notify.Notification, now time.Time) mailData {
 	d.AlertName = strings.Join(names, ", ")
 	d.Fingerprints = strings.Join(fingerprints, ", ")
 	d.Resolved = d.FiringCount == 0 && d.ResolvedCount > 0
+	d.Repeat = repeats > 0 && repeats == len(ns)
 	d.State = string(notify.StateFiring)
 	if d.Resolved {
 		d.State = string(notify.StateResolved)

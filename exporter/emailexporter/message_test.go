@@ -45,6 +45,11 @@ func TestComposeSubjects(t *testing.T) {
 	}{
 		{"firing", []notify.Notification{testNotification("worker_failure", notify.StateFiring, notify.SeverityError)}, "[ERROR] worker_failure"},
 		{"resolved", []notify.Notification{testNotification("worker_failure", notify.StateResolved, notify.SeverityError)}, "[ERROR] worker_failure (resolved)"},
+		{"repeat", []notify.Notification{func() notify.Notification {
+			n := testNotification("worker_failure", notify.StateFiring, notify.SeverityError)
+			n.Repeat = true
+			return n
+		}()}, "[ERROR] worker_failure (still firing)"},
 		{"digest takes the highest severity", []notify.Notification{
 			testNotification("slow_execution", notify.StateFiring, notify.SeverityWarning),
 			testNotification("worker_failure", notify.StateFiring, notify.SeverityCritical),
