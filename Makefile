@@ -14,7 +14,7 @@ STATICCHECK_VERSION := v0.8.2
 # Extra flags for `make run`, e.g. RUN_ARGS="--config config/production.yaml".
 RUN_ARGS ?=
 
-.PHONY: all build run test vet unit smoke lint bench clean
+.PHONY: all build run test vet unit smoke lint bench loadtest clean
 
 all: build
 
@@ -53,6 +53,7 @@ test: vet unit build smoke
 vet:
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./test/...
+	$(GO) vet -tags loadtest ./test/...
 
 # Unit and integration tests; integration tests start their own redis-server on loopback.
 unit:
@@ -69,6 +70,11 @@ lint:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Load runs of the built binary against a side-by-side baseline (minutes; LOAD_SECONDS shortens them).
+# Figures and commands are kept in BENCHMARKS.md.
+loadtest: build
+	OTELCOL_BIN=$(CURDIR)/$(BINARY) $(GO) test -tags loadtest -count=1 -v -timeout 30m ./test/load/ ./receiver/multiagentsreceiver/ -run 'Load|CPU'
 
 clean:
 	rm -rf build bin

@@ -121,6 +121,9 @@ func Start(tb testing.TB, args []string, env ...string) *Process {
 	return p
 }
 
+// PID is the collector's process id.
+func (p *Process) PID() int { return p.cmd.Process.Pid }
+
 // Logs returns everything the collector wrote so far.
 func (p *Process) Logs() string { return p.logs.String() }
 

@@ -1,0 +1,142 @@
+//go:build loadtest
+
+// Package load measures the built collector under load, side by side with a baseline run of the
+// same binary on the same machine. Run with `make loadtest`; it is not part of `make test`.
+package load
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/test/collectortest"
+)
+
+const (
+	pointsPerSecond = 10_000
+	sendsPerSecond  = 10
+	workers         = 1_000
+)
+
+// loadSeconds is how long each run is held (LOAD_SECONDS, default 60).
+func loadSeconds() int {
+	if n, err := strconv.Atoi(os.Getenv("LOAD_SECONDS")); err == nil && n > 0 {
+		return n
+	}
+	return 60
+}
+
+// TestMetricsPipelineCPU runs the shipped config twice at 10k points/s — once as shipped, once with
+// worker_health and alert taken out of the metrics pipeline — and reports CPU seconds and peak RSS.
+func TestMetricsPipelineCPU(t *testing.T) {
+	seconds := loadSeconds()
+	baseline := runPipeline(t, seconds, "[memory_limiter, batch]")
+	full := runPipeline(t, seconds, "[memory_limiter, worker_health, alert, batch]")
+	t.Logf("%d points/s for %d s each, %d workers", pointsPerSecond, seconds, workers)
+	t.Logf("baseline (memory_limiter, batch):                     cpu %.2f s, peak RSS %d MiB", baseline.cpu, baseline.rssKiB/1024)
+	t.Logf("with worker_health + alert (memory_limiter, wh, alert, batch): cpu %.2f s, peak RSS %d MiB", full.cpu, full.rssKiB/1024)
+	t.Logf("CPU ratio %.2f (goal <= 1.25), RSS ratio %.2f", full.cpu/baseline.cpu, float64(full.rssKiB)/float64(baseline.rssKiB))
+}
+
+type usage struct {
+	cpu    float64 // user+system seconds while loaded
+	rssKiB int64
+}
+
+func runPipeline(t *testing.T, seconds int, processors string) usage {
+	ports := collectortest.NewPorts(t)
+	args := append([]string{"--config", "otelcol-config.yaml"}, ports.SetFlags()...)
+	args = append(args, "--set=service::pipelines::metrics::processors="+processors)
+	env := append(ports.Env(), "REDIS_ENDPOINT="+collectortest.FreeAddr(t), "OTELCOL_STORAGE_DIR="+t.TempDir())
+	p := collectortest.Start(t, args, env...)
+	_, _, err := collectortest.Get(collectortest.URL(ports.Health, "/"), 30*time.Second)
+	require.NoError(t, err, p.Logs())
+
+	conn, err := grpc.NewClient(ports.OTLPGRPC, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	defer conn.Close()
+	client := pmetricotlp.NewGRPCClient(conn)
+
+	pid := p.PID()
+	startCPU := cpuSeconds(t, pid)
+	ticker := time.NewTicker(time.Second / sendsPerSecond)
+	defer ticker.Stop()
+	start := time.Now()
+	for sends := 0; sends < seconds*sendsPerSecond; sends++ {
+		<-ticker.C
+		md := workerBatch(sends, start)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := client.Export(ctx, pmetricotlp.NewExportRequestFromMetrics(md))
+		cancel()
+		require.NoError(t, err)
+	}
+	u := usage{cpu: cpuSeconds(t, pid) - startCPU, rssKiB: peakRSSKiB(t, pid)}
+	code, err := p.Stop(20 * time.Second)
+	require.NoError(t, err)
+	require.Equal(t, 0, code)
+	return u
+}
+
+// workerBatch is one send: executions (sum, cumulative) for a slice of workers, one point each,
+// so that every send carries pointsPerSecond/sendsPerSecond points.
+func workerBatch(send int, start time.Time) pmetric.Metrics {
+	md := pmetric.NewMetrics()
+	sm := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty()
+	m := sm.Metrics().AppendEmpty()
+	m.SetName("multiagents.worker.executions")
+	m.SetUnit("{execution}")
+	sum := m.SetEmptySum()
+	sum.SetIsMonotonic(true)
+	sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	perSend := pointsPerSecond / sendsPerSecond
+	now := pcommon.NewTimestampFromTime(time.Now())
+	for i := 0; i < perSend; i++ {
+		idx := send*perSend + i
+		worker := idx % workers
+		status := "success"
+		if (idx/workers)%2 == 1 {
+			status = "error"
+		}
+		dp := sum.DataPoints().AppendEmpty()
+		dp.SetStartTimestamp(pcommon.NewTimestampFromTime(start))
+		dp.SetTimestamp(now)
+		dp.SetIntValue(int64(idx/workers + 1))
+		dp.Attributes().PutStr("worker.name", fmt.Sprintf("worker_%04d", worker))
+		dp.Attributes().PutStr("status", status)
+	}
+	return md
+}
+
+func cpuSeconds(t *testing.T, pid int) float64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	require.NoError(t, err)
+	// Fields after the command name (which may hold spaces) start after the last ')'.
+	fields := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
+	utime, _ := strconv.ParseFloat(fields[11], 64)
+	stime, _ := strconv.ParseFloat(fields[12], 64)
+	return (utime + stime) / 100 // USER_HZ is 100 on Linux
+}
+
+func peakRSSKiB(t *testing.T, pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			n, _ := strconv.ParseInt(strings.Fields(line)[1], 10, 64)
+			return n
+		}
+	}
+	t.Fatal("no VmHWM in /proc status")
+	return 0
+}
