@@ -62,6 +62,7 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(metadata.Type, "empty_name_attribute"), wantErr: "log_alerts.name_attribute"},
 		{id: component.NewIDWithName(metadata.Type, "empty_fingerprint_attribute"), wantErr: "log_alerts.fingerprint_attributes[1]"},
 		{id: component.NewIDWithName(metadata.Type, "negative_timeout"), wantErr: "timeout"},
+		{id: component.NewIDWithName(metadata.Type, "two_consumers"), wantErr: "sending_queue::num_consumers: must be 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {
