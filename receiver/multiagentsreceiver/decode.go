@@ -116,15 +116,10 @@ type event struct {
 
 // wireEvent mirrors what the framework publishes. Pointers tell absent from zero.
 type wireEvent struct {
-	ID       *string `json:"id"`
-	Type     *string `json:"type"`
-	Metadata *struct {
-		TransactionID *string `json:"transaction_id"`
-		CorrelationID *string `json:"correlation_id"`
-		Timestamp     *string `json:"timestamp"`
-		Source        *string `json:"source"`
-	} `json:"metadata"`
-	Payload json.RawMessage `json:"payload"`
+	ID       *string         `json:"id"`
+	Type     *string         `json:"type"`
+	Metadata *wireMetadata   `json:"metadata"`
+	Payload  json.RawMessage `json:"payload"`
 
 	WorkerType        *string         `json:"worker_type"`
 	TimeoutSeconds    *float64        `json:"timeout_seconds"`
@@ -146,6 +141,13 @@ type wireEvent struct {
 	Data          json.RawMessage `json:"data"`
 }
 
+type wireMetadata struct {
+	TransactionID *string `json:"transaction_id"`
+	CorrelationID *string `json:"correlation_id"`
+	Timestamp     *string `json:"timestamp"`
+	Source        *string `json:"source"`
+}
+
 func str(p *string) string {
 	if p == nil {
 		return ""
@@ -156,6 +158,20 @@ func str(p *string) string {
 // decodeEvent decodes one JSON event. It never panics; a rejected event returns a
 // *decodeError whose reason is one of the reason* constants.
 func decodeEvent(body []byte) (*event, error) {
+	body, err := prepareBody(body)
+	if err != nil {
+		return nil, err
+	}
+	w, err := parseWire(body)
+	if err != nil {
+		return nil, err
+	}
+	return eventFromWire(w)
+}
+
+// prepareBody trims the body, rejects what is not an object, and rewrites Python's bare
+// NaN/Infinity tokens.
+func prepareBody(body []byte) ([]byte, error) {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 || body[0] != '{' {
 		if len(body) > 0 && (body[0] == '[' || body[0] == '"' || body[0] == 't' || body[0] == 'f' || body[0] == 'n' || body[0] == '-' || (body[0] >= '0' && body[0] <= '9')) && json.Valid(body) {
@@ -163,15 +179,123 @@ func decodeEvent(body []byte) (*event, error) {
 		}
 		return nil, &decodeError{reason: reasonInvalidJSON}
 	}
-	body = sanitizeNonFinite(body)
-	var w wireEvent
-	if err := json.Unmarshal(body, &w); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) {
-			return nil, &decodeError{reason: reasonWrongType, detail: typeErr.Field + " is " + typeErr.Value}
+	return sanitizeNonFinite(body), nil
+}
+
+// parseWire reads the top-level object into a wireEvent (see wirejson.go).
+func parseWire(body []byte) (*wireEvent, error) {
+	r := &wireReader{b: body}
+	sink := &fieldSink{b: body}
+	w := &wireEvent{}
+	var metaErr error
+	end, err := r.objectFields(0, 0, func(key []byte, escaped bool, kind jsonValueKind, start, end int) {
+		name := wireFieldName(key, escaped, topLevelFields)
+		switch name {
+		case "id":
+			sink.str(&w.ID, name, kind, start, end)
+		case "type":
+			sink.str(&w.Type, name, kind, start, end)
+		case "metadata":
+			switch kind {
+			case jsonNull:
+				w.Metadata = nil
+			case jsonObject:
+				w.Metadata = &wireMetadata{}
+				if _, err := r.objectFields(start, 1, func(key []byte, escaped bool, kind jsonValueKind, start, end int) {
+					switch name := wireFieldName(key, escaped, metadataFields); name {
+					case "transaction_id":
+						sink.str(&w.Metadata.TransactionID, "metadata."+name, kind, start, end)
+					case "correlation_id":
+						sink.str(&w.Metadata.CorrelationID, "metadata."+name, kind, start, end)
+					case "timestamp":
+						sink.str(&w.Metadata.Timestamp, "metadata."+name, kind, start, end)
+					case "source":
+						sink.str(&w.Metadata.Source, "metadata."+name, kind, start, end)
+					}
+				}); err != nil {
+					metaErr = err
+				}
+			default:
+				sink.fail(name, kind)
+			}
+		case "payload":
+			sink.raw(&w.Payload, start, end)
+		case "worker_type":
+			sink.str(&w.WorkerType, name, kind, start, end)
+		case "timeout_seconds":
+			sink.float(&w.TimeoutSeconds, name, kind, start, end)
+		case "command_id":
+			sink.str(&w.CommandID, name, kind, start, end)
+		case "success":
+			sink.boolean(&w.Success, name, kind, start, end)
+		case "error_message":
+			sink.str(&w.ErrorMessage, name, kind, start, end)
+		case "error_details":
+			sink.raw(&w.ErrorDetails, start, end)
+		case "error_code":
+			sink.raw(&w.ErrorCode, start, end)
+		case "original_command_id":
+			sink.str(&w.OriginalCommandID, name, kind, start, end)
+		case "compensation_type":
+			sink.str(&w.CompensationType, name, kind, start, end)
+		case "status":
+			sink.str(&w.Status, name, kind, start, end)
+		case "message":
+			sink.str(&w.Message, name, kind, start, end)
+		case "event_name":
+			sink.str(&w.EventName, name, kind, start, end)
+		case "transaction_id":
+			sink.str(&w.TransactionID, name, kind, start, end)
+		case "correlation_id":
+			sink.str(&w.CorrelationID, name, kind, start, end)
+		case "timestamp":
+			sink.str(&w.Timestamp, name, kind, start, end)
+		case "data":
+			sink.raw(&w.Data, start, end)
 		}
+	})
+	if err == nil && metaErr != nil {
+		err = metaErr
+	}
+	if err == nil && r.skipSpace(end) != len(body) {
+		err = errSyntax // data after the object
+	}
+	if err != nil {
 		return nil, &decodeError{reason: reasonInvalidJSON, detail: err.Error()}
 	}
+	if sink.typeErr != nil {
+		return nil, &decodeError{reason: reasonWrongType, detail: sink.typeErr.field + " has the wrong JSON type"}
+	}
+	return w, nil
+}
+
+var (
+	topLevelFields = []string{"id", "type", "metadata", "payload", "worker_type", "timeout_seconds", "command_id", "success",
+		"error_message", "error_details", "error_code", "original_command_id", "compensation_type", "status", "message",
+		"event_name", "transaction_id", "correlation_id", "timestamp", "data"}
+	metadataFields = []string{"transaction_id", "correlation_id", "timestamp", "source"}
+)
+
+// wireFieldName maps a member name to the field it sets, matching like encoding/json does:
+// exactly, or else case-insensitively. It returns "" for unknown members.
+func wireFieldName(key []byte, escaped bool, names []string) string {
+	if !escaped {
+		for _, n := range names {
+			if string(key) == n {
+				return n
+			}
+		}
+	}
+	for _, n := range names {
+		if keyIs(key, escaped, n) {
+			return n
+		}
+	}
+	return ""
+}
+
+// eventFromWire checks what the framework requires and builds the event.
+func eventFromWire(w *wireEvent) (*event, error) {
 	if w.Type == nil || *w.Type == "" {
 		return nil, &decodeError{reason: reasonMissingType}
 	}
