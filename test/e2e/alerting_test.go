@@ -14,12 +14,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/otelcol-multiagents/otelcol-multiagents/exporter/emailexporter/smtptest"
 	"github.com/otelcol-multiagents/otelcol-multiagents/internal/agentsim"
 	"github.com/otelcol-multiagents/otelcol-multiagents/internal/testredis"
 	"github.com/otelcol-multiagents/otelcol-multiagents/test/collectortest"
 )
 
-const routingKey = "0123456789abcdef0123456789abcdef"
+const (
+	routingKey   = "0123456789abcdef0123456789abcdef"
+	smtpPassword = "e2e-Secret-pw"
+)
 
 // fastTimers shortens the shipped intervals so a failure is seen in seconds, not minutes; the rules
 // and thresholds themselves stay as shipped.
@@ -37,6 +41,7 @@ type deployment struct {
 	redis  *testredis.Server
 	slack  *slackSink
 	pd     *pagerDutySink
+	smtp   *smtptest.Server
 	ports  collectortest.Ports
 	proc   *collectortest.Process
 	prefix string
@@ -47,16 +52,26 @@ func startDeployment(t *testing.T) *deployment {
 		redis:  testredis.Start(t),
 		slack:  newSlackSink(t),
 		pd:     newPagerDutySink(t),
+		smtp:   smtptest.Start(t, "alerts-bot", smtpPassword, smtptest.Options{}),
 		ports:  collectortest.NewPorts(t),
 		prefix: "multiagent:",
 	}
 	args := append([]string{"--config", "otelcol-config.yaml"}, d.ports.SetFlags()...)
 	args = append(args, fastTimers...)
-	args = append(args, "--set=exporters::pagerduty::endpoint="+d.pd.srv.URL+"/v2/enqueue")
+	args = append(args,
+		"--set=exporters::pagerduty::endpoint="+d.pd.srv.URL+"/v2/enqueue",
+		"--set=exporters::email::ca_file="+d.smtp.CAFile,
+		"--set=exporters::email::group_wait=1s",
+	)
 	env := append(d.ports.Env(),
 		"REDIS_ENDPOINT="+d.redis.Addr,
 		"SLACK_WEBHOOK_URL="+d.slack.srv.URL+"/services/T000/B000/secret",
 		"PAGERDUTY_ROUTING_KEY="+routingKey,
+		"SMTP_ENDPOINT="+d.smtp.Addr,
+		"SMTP_USERNAME=alerts-bot",
+		"SMTP_PASSWORD="+smtpPassword,
+		"ALERT_FROM_EMAIL=alerts@example.com",
+		"ALERT_TO_EMAILS=oncall@example.com,ops@example.com",
 		"OTELCOL_STORAGE_DIR="+t.TempDir(),
 	)
 	d.proc = collectortest.Start(t, args, env...)
@@ -116,7 +131,22 @@ func series(body, name string, labels ...string) (string, bool) {
 
 var sampleValue = regexp.MustCompile(` ([0-9.eE+-]+)$`)
 
-func TestWorkerFailureFiresAndResolvesThroughSlackAndPagerDuty(t *testing.T) {
+// mailsAbout counts the alert blocks for alertname in state (FIRING / RESOLVED) about worker across
+// all mails; a digest may carry other rules' alerts (error_spike) too.
+func (d *deployment) mailsAbout(t *testing.T, alertname, state, worker string) (count int, last smtptest.Mail) {
+	for _, m := range d.smtp.Mails() {
+		text := strings.ReplaceAll(smtptest.Parse(t, m.Data).Text, "\r\n", "\n")
+		if strings.Contains(text, "worker.name: "+worker) {
+			if n := strings.Count(text, "Alert: "+alertname+"\nState: "+state); n > 0 {
+				count += n
+				last = m
+			}
+		}
+	}
+	return count, last
+}
+
+func TestWorkerFailureFiresAndResolvesThroughSlackPagerDutyAndEmail(t *testing.T) {
 	d := startDeployment(t)
 	const worker = "process_payment"
 
@@ -181,6 +211,19 @@ func TestWorkerFailureFiresAndResolvesThroughSlackAndPagerDuty(t *testing.T) {
 	}
 	assert.Equal(t, 1, triggers, "one worker_failure incident, not one per evaluation")
 	assert.Len(t, d.slack.matching("worker_failure"), 2, "one firing and one resolved Slack message")
+
+	// E-mail: one firing mail to every recipient over STARTTLS after AUTH, then one resolved mail.
+	require.True(t, collectortest.Eventually(30*time.Second, 500*time.Millisecond, func() bool {
+		n, _ := d.mailsAbout(t, "worker_failure", "RESOLVED", worker)
+		return n > 0
+	}), "no resolved worker_failure mail; subjects %v", smtptest.Subjects(t, d.smtp.Mails()))
+	firing, mail := d.mailsAbout(t, "worker_failure", "FIRING", worker)
+	assert.Equal(t, 1, firing, "one firing mail for the incident: %v", smtptest.Subjects(t, d.smtp.Mails()))
+	assert.ElementsMatch(t, []string{"oncall@example.com", "ops@example.com"}, mail.To)
+	assert.True(t, mail.TLS, "mail sent after STARTTLS")
+	assert.Equal(t, "alerts-bot", mail.AuthUser, "mail sent after AUTH")
+	assert.Contains(t, smtptest.Parse(t, mail.Data).Subject, "[ERROR] ")
+	assert.NotContains(t, d.proc.Logs(), smtpPassword, "the SMTP password leaked into the logs")
 	assert.Empty(t, d.slack.rejected, "Slack contract violations")
 	assert.Empty(t, d.pd.rejected, "PagerDuty contract violations")
 	assert.NotContains(t, d.proc.Logs(), routingKey, "the routing key leaked into the logs")

@@ -46,7 +46,7 @@ func TestComponentsListed(t *testing.T) {
 	require.True(t, collectortest.Eventually(30*time.Second, 100*time.Millisecond, p.Exited))
 	out := p.Logs()
 	for _, name := range []string{
-		"multiagents", "worker_health", "alert", "slack", "pagerduty",
+		"multiagents", "worker_health", "alert", "slack", "pagerduty", "email",
 		"otlp", "host_metrics", "batch", "memory_limiter", "otlp_grpc", "otlp_http",
 		"prometheus", "debug", "file", "span_metrics",
 		"health_check", "zpages", "pprof", "file_storage", "bearertokenauth",
@@ -80,6 +80,10 @@ func TestStartsWithoutRedisServesMetricsAndHealthAndStopsCleanly(t *testing.T) {
 	require.True(t, ok, "no host metrics on /metrics within 30s; last body:\n%s", metrics)
 
 	require.False(t, p.Exited(), "collector exited early:\n%s", p.Logs())
+	// With no destination configured each notifier says once that it is off, and nothing fails.
+	for _, off := range []string{"slack: webhook_url is empty", "pagerduty: routing_key is empty", "email: to is empty"} {
+		assert.Equal(t, 1, strings.Count(p.Logs(), off), "expected exactly one %q warning", off)
+	}
 	code, err := p.Stop(20 * time.Second)
 	require.NoError(t, err)
 	assert.Equal(t, 0, code, "exit code after SIGTERM")
