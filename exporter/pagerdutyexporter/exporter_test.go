@@ -63,10 +63,12 @@ func sentinel(i int) notifytest.Point {
 	return notifytest.Firing(fmt.Sprintf("sentinel-%d", i), "critical", "sentinel")
 }
 
-func isSentinel(ev pdEvent) bool { return strings.HasPrefix(ev.DedupKey, "sentinel-") }
+func isSentinel(ev notifytest.PagerDutyEvent) bool {
+	return strings.HasPrefix(ev.DedupKey, "sentinel-")
+}
 
-func realEvents(evs []pdEvent) []pdEvent {
-	var out []pdEvent
+func realEvents(evs []notifytest.PagerDutyEvent) []notifytest.PagerDutyEvent {
+	var out []notifytest.PagerDutyEvent
 	for _, ev := range evs {
 		if !isSentinel(ev) {
 			out = append(out, ev)
@@ -75,12 +77,12 @@ func realEvents(evs []pdEvent) []pdEvent {
 	return out
 }
 
-func settleWith(t *testing.T, exp exporter.Metrics, srv *pdServer, i int) {
+func settleWith(t *testing.T, exp exporter.Metrics, srv *notifytest.PagerDutyServer, i int) {
 	t.Helper()
 	require.NoError(t, exp.ConsumeMetrics(context.Background(), notifytest.AlertMetrics(sentinel(i))))
 	notifytest.Eventually(t, 30*time.Second, func() bool {
 		n := 0
-		for _, ev := range srv.events() {
+		for _, ev := range srv.Events() {
 			if isSentinel(ev) {
 				n++
 			}
@@ -90,11 +92,11 @@ func settleWith(t *testing.T, exp exporter.Metrics, srv *pdServer, i int) {
 }
 
 func TestPagerDutyAcceptanceLifecycle(t *testing.T) {
-	srv := newPDServer(t)
+	srv := notifytest.NewPagerDutyServer(t)
 	fake := notifytest.NewClock(time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC))
 	clock = fake.Now
 	t.Cleanup(func() { clock = time.Now })
-	exp, logs := startMetrics(t, newTestConfig(srv.url()), componenttest.NewNopHost())
+	exp, logs := startMetrics(t, newTestConfig(srv.URL()), componenttest.NewNopHost())
 	ctx := context.Background()
 	push := func(points ...notifytest.Point) {
 		require.NoError(t, exp.ConsumeMetrics(ctx, notifytest.AlertMetrics(points...)))
@@ -102,12 +104,12 @@ func TestPagerDutyAcceptanceLifecycle(t *testing.T) {
 
 	push(notifytest.Pending("fp-w1", "error", "w1"), notifytest.Firing("fp-warn", "warning", "w9"))
 	settleWith(t, exp, srv, 1)
-	assert.Empty(t, realEvents(srv.events()), "pending gives nothing; a warning does not page")
+	assert.Empty(t, realEvents(srv.Events()), "pending gives nothing; a warning does not page")
 
 	push(notifytest.Firing("fp-w1", "error", "w1"))
 	push(notifytest.Firing("fp-w1", "error", "w1"))
 	settleWith(t, exp, srv, 2)
-	evs := realEvents(srv.events())
+	evs := realEvents(srv.Events())
 	require.Len(t, evs, 1, "a firing alert gives exactly one trigger")
 	ev := evs[0]
 	assert.Equal(t, "trigger", ev.EventAction)
@@ -127,35 +129,35 @@ func TestPagerDutyAcceptanceLifecycle(t *testing.T) {
 	fake.Advance(14 * time.Minute)
 	push(notifytest.Firing("fp-w1", "error", "w1"))
 	settleWith(t, exp, srv, 3)
-	require.Len(t, realEvents(srv.events()), 1, "nothing inside the cooldown")
+	require.Len(t, realEvents(srv.Events()), 1, "nothing inside the cooldown")
 	fake.Advance(time.Minute)
 	push(notifytest.Firing("fp-w1", "error", "w1"))
 	settleWith(t, exp, srv, 4)
-	evs = realEvents(srv.events())
+	evs = realEvents(srv.Events())
 	require.Len(t, evs, 2, "one more trigger after the cooldown")
 	assert.Equal(t, "fp-w1", evs[1].DedupKey)
 
 	push(notifytest.Resolved("fp-w1", "error", "w1"), notifytest.Resolved("fp-warn", "warning", "w9"))
 	push(notifytest.Resolved("fp-w1", "error", "w1"))
 	settleWith(t, exp, srv, 5)
-	evs = realEvents(srv.events())
+	evs = realEvents(srv.Events())
 	require.Len(t, evs, 3)
 	assert.Equal(t, "resolve", evs[2].EventAction, "one resolve")
 	assert.Equal(t, "fp-w1", evs[2].DedupKey, "with the trigger's dedup_key")
 
 	require.NoError(t, exp.Shutdown(ctx))
-	assert.Empty(t, srv.contractViolations())
+	assert.Empty(t, srv.Violations())
 	notifytest.AssertNoSecret(t, logs, routingKey)
 }
 
 func TestPagerDutyRetryAfterIsHonoured(t *testing.T) {
 	t.Parallel()
-	srv := newPDServer(t)
-	srv.queue(pdAnswer{status: 429, retryAfter: "2", body: `{"status":"throttle event","message":"Requests for this service are arriving too quickly."}`})
-	exp, logs := startMetrics(t, newTestConfig(srv.url()), componenttest.NewNopHost())
+	srv := notifytest.NewPagerDutyServer(t)
+	srv.Queue(notifytest.Answer{Status: 429, RetryAfter: "2", Body: `{"status":"throttle event","message":"Requests for this service are arriving too quickly."}`})
+	exp, logs := startMetrics(t, newTestConfig(srv.URL()), componenttest.NewNopHost())
 	require.NoError(t, exp.ConsumeMetrics(context.Background(), notifytest.AlertMetrics(notifytest.Firing("fp", "critical", "w1"))))
-	notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.events()) == 1 }, "the retried trigger")
-	attempts := srv.attemptTimes()
+	notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.Events()) == 1 }, "the retried trigger")
+	attempts := srv.AttemptTimes()
 	require.Len(t, attempts, 2)
 	assert.GreaterOrEqual(t, attempts[1].Sub(attempts[0]), 2*time.Second, "the next attempt waits for Retry-After")
 	require.NoError(t, exp.Shutdown(context.Background()))
@@ -164,12 +166,12 @@ func TestPagerDutyRetryAfterIsHonoured(t *testing.T) {
 
 func TestPagerDutyBadRequestIsNotRetried(t *testing.T) {
 	t.Parallel()
-	srv := newPDServer(t)
-	srv.queue(pdAnswer{status: 400, body: `{"status":"invalid event","message":"Event object is invalid","errors":["'payload.summary' is missing"]}`})
-	exp, logs := startMetrics(t, newTestConfig(srv.url()), componenttest.NewNopHost())
+	srv := notifytest.NewPagerDutyServer(t)
+	srv.Queue(notifytest.Answer{Status: 400, Body: `{"status":"invalid event","message":"Event object is invalid","errors":["'payload.summary' is missing"]}`})
+	exp, logs := startMetrics(t, newTestConfig(srv.URL()), componenttest.NewNopHost())
 	require.NoError(t, exp.ConsumeMetrics(context.Background(), notifytest.AlertMetrics(notifytest.Firing("fp", "error", "w1"))))
 	settleWith(t, exp, srv, 1)
-	assert.Len(t, srv.attemptTimes(), 2, "the refused event was tried once, then the sentinel")
+	assert.Len(t, srv.AttemptTimes(), 2, "the refused event was tried once, then the sentinel")
 	refusals := logs.FilterMessageSnippet("refused").All()
 	require.Len(t, refusals, 1, "logged once")
 	assert.Contains(t, fmt.Sprint(refusals[0].ContextMap()["error"]), "Event object is invalid", "with the API's error text")
@@ -179,12 +181,12 @@ func TestPagerDutyBadRequestIsNotRetried(t *testing.T) {
 
 func TestPagerDutyServerErrorsAreRetriedUntilSuccess(t *testing.T) {
 	t.Parallel()
-	srv := newPDServer(t)
-	srv.queue(pdAnswer{status: 503}, pdAnswer{status: 502}, pdAnswer{status: 500})
-	exp, logs := startMetrics(t, newTestConfig(srv.url()), componenttest.NewNopHost())
+	srv := notifytest.NewPagerDutyServer(t)
+	srv.Queue(notifytest.Answer{Status: 503}, notifytest.Answer{Status: 502}, notifytest.Answer{Status: 500})
+	exp, logs := startMetrics(t, newTestConfig(srv.URL()), componenttest.NewNopHost())
 	require.NoError(t, exp.ConsumeMetrics(context.Background(), notifytest.AlertMetrics(notifytest.Firing("fp", "error", "w1"))))
-	notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.events()) == 1 }, "the retried trigger")
-	assert.Len(t, srv.attemptTimes(), 4, "three failures, then success")
+	notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.Events()) == 1 }, "the retried trigger")
+	assert.Len(t, srv.AttemptTimes(), 4, "three failures, then success")
 	require.NoError(t, exp.Shutdown(context.Background()))
 	notifytest.AssertNoSecret(t, logs, routingKey)
 }
@@ -194,9 +196,9 @@ func TestPagerDutyServerErrorsAreRetriedUntilSuccess(t *testing.T) {
 // extension keeping both the notification state and the sending queue.
 func TestPagerDutyRestartWithFileStorage(t *testing.T) {
 	t.Parallel()
-	srv := newPDServer(t)
+	srv := notifytest.NewPagerDutyServer(t)
 	dir := t.TempDir()
-	cfg := newTestConfig(srv.url())
+	cfg := newTestConfig(srv.URL())
 	id := notifytest.FileStorageID
 	cfg.Storage = &id
 	cfg.QueueConfig.Get().StorageID = &id
@@ -206,7 +208,7 @@ func TestPagerDutyRestartWithFileStorage(t *testing.T) {
 	exporterID := component.NewIDWithName(metadata.Type, "restart")
 	exp, logs1 := startMetricsAs(t, exporterID, cfg, host)
 	require.NoError(t, exp.ConsumeMetrics(ctx, notifytest.AlertMetrics(notifytest.Firing("fp-w1", "error", "w1"))))
-	notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.events()) == 1 }, "the trigger")
+	notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.Events()) == 1 }, "the trigger")
 	require.NoError(t, exp.Shutdown(ctx))
 	stopStorage()
 
@@ -220,12 +222,12 @@ func TestPagerDutyRestartWithFileStorage(t *testing.T) {
 	require.NoError(t, exp.Shutdown(ctx))
 	stopStorage()
 
-	evs := realEvents(srv.events())
+	evs := realEvents(srv.Events())
 	require.Len(t, evs, 2, "no duplicate trigger, exactly one resolve")
 	assert.Equal(t, "trigger", evs[0].EventAction)
 	assert.Equal(t, "resolve", evs[1].EventAction)
 	assert.Equal(t, evs[0].DedupKey, evs[1].DedupKey)
-	assert.Empty(t, srv.contractViolations())
+	assert.Empty(t, srv.Violations())
 	notifytest.AssertNoSecret(t, logs1, routingKey)
 	notifytest.AssertNoSecret(t, logs2, routingKey)
 }
@@ -264,25 +266,25 @@ func TestPagerDutyEventLimits(t *testing.T) {
 
 func TestPagerDutyHugeAlertIsAcceptedByTheAPI(t *testing.T) {
 	t.Parallel()
-	srv := newPDServer(t)
-	exp, logs := startMetrics(t, newTestConfig(srv.url()), componenttest.NewNopHost())
+	srv := notifytest.NewPagerDutyServer(t)
+	exp, logs := startMetrics(t, newTestConfig(srv.URL()), componenttest.NewNopHost())
 	p := notifytest.Firing("fp-big", "error", "w1")
 	p.Description = strings.Repeat("é", 400*1024) // 800 KB of description
 	require.NoError(t, exp.ConsumeMetrics(context.Background(), notifytest.AlertMetrics(p)))
-	notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.events()) == 1 }, "the trigger")
-	ev := srv.events()[0]
-	assert.LessOrEqual(t, ev.size, pdMaxEventBytes)
+	notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.Events()) == 1 }, "the trigger")
+	ev := srv.Events()[0]
+	assert.LessOrEqual(t, ev.Size, notifytest.PagerDutyMaxEventBytes)
 	assert.Contains(t, ev.Payload.Summary, "custom_details dropped")
-	assert.Empty(t, srv.contractViolations())
+	assert.Empty(t, srv.Violations())
 	require.NoError(t, exp.Shutdown(context.Background()))
 	notifytest.AssertNoSecret(t, logs, routingKey)
 }
 
 func TestPagerDutyUnreachableLeaksNoSecret(t *testing.T) {
 	t.Parallel()
-	srv := newPDServer(t)
-	srv.srv.Close()
-	cfg := newTestConfig(srv.url())
+	srv := notifytest.NewPagerDutyServer(t)
+	srv.Close()
+	cfg := newTestConfig(srv.URL())
 	cfg.BackOffConfig.MaxElapsedTime = 300 * time.Millisecond
 	exp, logs := startMetrics(t, cfg, componenttest.NewNopHost())
 	require.NoError(t, exp.ConsumeMetrics(context.Background(), notifytest.AlertMetrics(notifytest.Firing("fp", "error", "w1"))))

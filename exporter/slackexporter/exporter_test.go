@@ -59,10 +59,10 @@ func sentinel(i int) notifytest.Point {
 	return notifytest.Firing(fmt.Sprintf("sentinel-%d", i), "info", "sentinel")
 }
 
-func isSentinel(m slackMessage) bool { return m.field("worker.name") == "sentinel" }
+func isSentinel(m notifytest.SlackMessage) bool { return m.Field("worker.name") == "sentinel" }
 
-func realAlerts(msgs []slackMessage) []slackMessage {
-	var out []slackMessage
+func realAlerts(msgs []notifytest.SlackMessage) []notifytest.SlackMessage {
+	var out []notifytest.SlackMessage
 	for _, m := range msgs {
 		if !isSentinel(m) {
 			out = append(out, m)
@@ -72,11 +72,11 @@ func realAlerts(msgs []slackMessage) []slackMessage {
 }
 
 func TestSlackAcceptanceLifecycle(t *testing.T) {
-	srv := newSlackServer(t)
+	srv := notifytest.NewSlackServer(t)
 	fake := notifytest.NewClock(time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC))
 	clock = fake.Now
 	t.Cleanup(func() { clock = time.Now })
-	cfg := newTestConfig(srv.url())
+	cfg := newTestConfig(srv.URL())
 	cfg.Channel, cfg.Username, cfg.IconEmoji = "#alerts", "multiagents", ":rotating_light:"
 	exp, logs := startMetrics(t, cfg, componenttest.NewNopHost())
 	ctx := context.Background()
@@ -90,7 +90,7 @@ func TestSlackAcceptanceLifecycle(t *testing.T) {
 		want := sentinels
 		notifytest.Eventually(t, 30*time.Second, func() bool {
 			n := 0
-			for _, m := range srv.messages() {
+			for _, m := range srv.Messages() {
 				if isSentinel(m) {
 					n++
 				}
@@ -101,12 +101,12 @@ func TestSlackAcceptanceLifecycle(t *testing.T) {
 
 	push(notifytest.Pending("fp-w1", "error", "w1"))
 	settle()
-	assert.Empty(t, realAlerts(srv.messages()), "pending gives nothing")
+	assert.Empty(t, realAlerts(srv.Messages()), "pending gives nothing")
 
 	push(notifytest.Firing("fp-w1", "error", "w1"))
 	push(notifytest.Firing("fp-w1", "error", "w1"))
 	settle()
-	msgs := realAlerts(srv.messages())
+	msgs := realAlerts(srv.Messages())
 	require.Len(t, msgs, 1, "a firing alert gives exactly one message")
 	m := msgs[0]
 	assert.Equal(t, "#alerts", m.Channel)
@@ -117,106 +117,106 @@ func TestSlackAcceptanceLifecycle(t *testing.T) {
 	assert.Contains(t, m.Attachments[0].Title, "worker_failure")
 	assert.Contains(t, m.Attachments[0].Title, "FIRING")
 	assert.Equal(t, "Worker w1 has failed", m.Attachments[0].Text)
-	assert.Equal(t, "error", m.field("Severity"))
-	assert.Equal(t, "2026-01-02T03:04:05Z", m.field("Time"))
-	assert.Equal(t, "1", m.field("Value"))
-	assert.Equal(t, "== 1", m.field("Threshold"))
-	assert.Equal(t, "w1", m.field("worker.name"))
+	assert.Equal(t, "error", m.Field("Severity"))
+	assert.Equal(t, "2026-01-02T03:04:05Z", m.Field("Time"))
+	assert.Equal(t, "1", m.Field("Value"))
+	assert.Equal(t, "== 1", m.Field("Threshold"))
+	assert.Equal(t, "w1", m.Field("worker.name"))
 
 	fake.Advance(14 * time.Minute)
 	push(notifytest.Firing("fp-w1", "error", "w1"))
 	settle()
-	require.Len(t, realAlerts(srv.messages()), 1, "nothing inside the 15m cooldown")
+	require.Len(t, realAlerts(srv.Messages()), 1, "nothing inside the 15m cooldown")
 	fake.Advance(time.Minute)
 	push(notifytest.Firing("fp-w1", "error", "w1"))
 	settle()
-	msgs = realAlerts(srv.messages())
+	msgs = realAlerts(srv.Messages())
 	require.Len(t, msgs, 2, "one more after the cooldown")
 	assert.Contains(t, msgs[1].Attachments[0].Title, "still firing")
 
 	push(notifytest.Resolved("fp-w1", "error", "w1"), notifytest.Resolved("fp-w1", "error", "w1"))
 	push(notifytest.Firing("fp-w2", "warning", "w2"))
 	settle()
-	msgs = realAlerts(srv.messages())
+	msgs = realAlerts(srv.Messages())
 	require.Len(t, msgs, 4)
 	assert.Contains(t, msgs[2].Attachments[0].Title, "RESOLVED", "one resolved message")
 	assert.Equal(t, resolvedColor, msgs[2].Attachments[0].Color)
 	assert.Equal(t, "#ff9500", msgs[3].Attachments[0].Color, "a warning reaches Slack, in orange")
 
 	require.NoError(t, exp.Shutdown(ctx))
-	violations, throttled, _ := srv.stats()
+	violations, throttled, _ := srv.Stats()
 	assert.Empty(t, violations)
 	assert.Zero(t, throttled, "never faster than Slack's limit")
-	notifytest.AssertNoSecret(t, logs, slackWebhookPath, "XyZsecretTOKEN123")
+	notifytest.AssertNoSecret(t, logs, notifytest.SlackWebhookPath, notifytest.SlackSecretToken)
 }
 
 func TestSlackRetryAfterIsHonoured(t *testing.T) {
 	t.Parallel()
-	srv := newSlackServer(t)
-	srv.queue(scripted{status: 429, retryAfter: "2", body: "rate_limited"})
-	exp, logs := startMetrics(t, newTestConfig(srv.url()), componenttest.NewNopHost())
+	srv := notifytest.NewSlackServer(t)
+	srv.Queue(notifytest.Answer{Status: 429, RetryAfter: "2", Body: "rate_limited"})
+	exp, logs := startMetrics(t, newTestConfig(srv.URL()), componenttest.NewNopHost())
 	require.NoError(t, exp.ConsumeMetrics(context.Background(), notifytest.AlertMetrics(notifytest.Firing("fp", "critical", "w1"))))
-	notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.messages()) == 1 }, "the retried message")
-	attempts := srv.attemptTimes()
+	notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.Messages()) == 1 }, "the retried message")
+	attempts := srv.AttemptTimes()
 	require.Len(t, attempts, 2)
 	assert.GreaterOrEqual(t, attempts[1].Sub(attempts[0]), 2*time.Second, "the next attempt waits for Retry-After")
-	assert.Equal(t, "#8b0000", srv.messages()[0].Attachments[0].Color, "critical is dark red")
+	assert.Equal(t, "#8b0000", srv.Messages()[0].Attachments[0].Color, "critical is dark red")
 	require.NoError(t, exp.Shutdown(context.Background()))
-	notifytest.AssertNoSecret(t, logs, slackWebhookPath, "XyZsecretTOKEN123")
+	notifytest.AssertNoSecret(t, logs, notifytest.SlackWebhookPath, notifytest.SlackSecretToken)
 }
 
 func TestSlackPermanentErrorsAreNotRetried(t *testing.T) {
 	t.Parallel()
-	for _, answer := range []scripted{
-		{status: 400, body: "invalid_payload"},
-		{status: 403, body: "action_prohibited"},
-		{status: 404, body: "channel_not_found"},
-		{status: 410, body: "channel_is_archived"},
+	for _, answer := range []notifytest.Answer{
+		{Status: 400, Body: "invalid_payload"},
+		{Status: 403, Body: "action_prohibited"},
+		{Status: 404, Body: "channel_not_found"},
+		{Status: 410, Body: "channel_is_archived"},
 	} {
-		t.Run(answer.body, func(t *testing.T) {
+		t.Run(answer.Body, func(t *testing.T) {
 			t.Parallel()
-			srv := newSlackServer(t)
-			srv.queue(answer)
-			exp, logs := startMetrics(t, newTestConfig(srv.url()), componenttest.NewNopHost())
+			srv := notifytest.NewSlackServer(t)
+			srv.Queue(answer)
+			exp, logs := startMetrics(t, newTestConfig(srv.URL()), componenttest.NewNopHost())
 			ctx := context.Background()
 			require.NoError(t, exp.ConsumeMetrics(ctx, notifytest.AlertMetrics(notifytest.Firing("fp", "error", "w1"))))
 			require.NoError(t, exp.ConsumeMetrics(ctx, notifytest.AlertMetrics(sentinel(1))))
-			notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.messages()) == 1 }, "the sentinel")
-			assert.Len(t, srv.attemptTimes(), 2, "the refused message was tried once, then the sentinel")
-			assert.True(t, isSentinel(srv.messages()[0]))
+			notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.Messages()) == 1 }, "the sentinel")
+			assert.Len(t, srv.AttemptTimes(), 2, "the refused message was tried once, then the sentinel")
+			assert.True(t, isSentinel(srv.Messages()[0]))
 			refusals := logs.FilterMessageSnippet("refused").All()
 			require.Len(t, refusals, 1, "logged once")
-			assert.Contains(t, fmt.Sprint(refusals[0].ContextMap()["error"]), answer.body, "with the API's error text")
+			assert.Contains(t, fmt.Sprint(refusals[0].ContextMap()["error"]), answer.Body, "with the API's error text")
 			require.NoError(t, exp.Shutdown(ctx))
-			notifytest.AssertNoSecret(t, logs, slackWebhookPath, "XyZsecretTOKEN123")
+			notifytest.AssertNoSecret(t, logs, notifytest.SlackWebhookPath, notifytest.SlackSecretToken)
 		})
 	}
 }
 
 func TestSlackServerErrorsAreRetriedUntilSuccess(t *testing.T) {
 	t.Parallel()
-	srv := newSlackServer(t)
-	srv.queue(scripted{status: 503, body: "service unavailable"}, scripted{status: 503}, scripted{status: 500})
-	exp, logs := startMetrics(t, newTestConfig(srv.url()), componenttest.NewNopHost())
+	srv := notifytest.NewSlackServer(t)
+	srv.Queue(notifytest.Answer{Status: 503, Body: "service unavailable"}, notifytest.Answer{Status: 503}, notifytest.Answer{Status: 500})
+	exp, logs := startMetrics(t, newTestConfig(srv.URL()), componenttest.NewNopHost())
 	require.NoError(t, exp.ConsumeMetrics(context.Background(), notifytest.AlertMetrics(notifytest.Firing("fp", "error", "w1"))))
-	notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.messages()) == 1 }, "the retried message")
-	assert.Len(t, srv.attemptTimes(), 4, "three failures, then success")
+	notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.Messages()) == 1 }, "the retried message")
+	assert.Len(t, srv.AttemptTimes(), 4, "three failures, then success")
 	require.NoError(t, exp.Shutdown(context.Background()))
 	assert.NotEmpty(t, logs.FilterMessageSnippet("Will retry").All(), "exporterhelper retried")
-	notifytest.AssertNoSecret(t, logs, slackWebhookPath, "XyZsecretTOKEN123")
+	notifytest.AssertNoSecret(t, logs, notifytest.SlackWebhookPath, notifytest.SlackSecretToken)
 }
 
 func TestSlackFiftyAlertsRespectTheRateLimit(t *testing.T) {
 	t.Parallel()
-	srv := newSlackServer(t)
-	exp, logs := startMetrics(t, newTestConfig(srv.url()), componenttest.NewNopHost())
+	srv := notifytest.NewSlackServer(t)
+	exp, logs := startMetrics(t, newTestConfig(srv.URL()), componenttest.NewNopHost())
 	var points []notifytest.Point
 	for i := range 50 {
 		points = append(points, notifytest.Firing(fmt.Sprintf("fp-%02d", i), "error", fmt.Sprintf("w%02d", i)))
 	}
 	require.NoError(t, exp.ConsumeMetrics(context.Background(), notifytest.AlertMetrics(points...)))
-	notifytest.Eventually(t, 120*time.Second, func() bool { return len(srv.messages()) == 50 }, "all 50 messages")
-	violations, throttled, arrivals := srv.stats()
+	notifytest.Eventually(t, 120*time.Second, func() bool { return len(srv.Messages()) == 50 }, "all 50 messages")
+	violations, throttled, arrivals := srv.Stats()
 	assert.Empty(t, violations)
 	assert.Zero(t, throttled, "no message came sooner than a second after the previous one")
 	// 50 messages at one per second span at least 49 s from the first send; the first one's
@@ -224,20 +224,20 @@ func TestSlackFiftyAlertsRespectTheRateLimit(t *testing.T) {
 	require.Len(t, arrivals, 50)
 	assert.GreaterOrEqual(t, arrivals[49].Sub(arrivals[0]), 48*time.Second, "no faster than 1 message/s overall")
 	seen := map[string]bool{}
-	for i, m := range srv.messages() {
-		seen[m.field("worker.name")] = true
-		assert.Equal(t, fmt.Sprintf("w%02d", i), m.field("worker.name"), "in order")
+	for i, m := range srv.Messages() {
+		seen[m.Field("worker.name")] = true
+		assert.Equal(t, fmt.Sprintf("w%02d", i), m.Field("worker.name"), "in order")
 	}
 	assert.Len(t, seen, 50, "each alert once")
 	require.NoError(t, exp.Shutdown(context.Background()))
-	notifytest.AssertNoSecret(t, logs, slackWebhookPath, "XyZsecretTOKEN123")
+	notifytest.AssertNoSecret(t, logs, notifytest.SlackWebhookPath, notifytest.SlackSecretToken)
 }
 
 func TestSlackUnreachableWebhookLeaksNoSecret(t *testing.T) {
 	t.Parallel()
-	srv := newSlackServer(t)
-	url := srv.url()
-	srv.srv.Close() // connection refused: Go's url.Error would print the whole URL
+	srv := notifytest.NewSlackServer(t)
+	url := srv.URL()
+	srv.Close() // connection refused: Go's url.Error would print the whole URL
 	// Without a queue the push error comes back to the caller, so the error itself can be checked.
 	cfg := newTestConfig(url)
 	cfg.BackOffConfig.MaxElapsedTime = 300 * time.Millisecond
@@ -250,11 +250,11 @@ func TestSlackUnreachableWebhookLeaksNoSecret(t *testing.T) {
 	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
 	err = exp.ConsumeMetrics(context.Background(), notifytest.AlertMetrics(notifytest.Firing("fp", "error", "w1")))
 	require.Error(t, err)
-	assert.NotContains(t, err.Error(), "XyZsecretTOKEN123")
-	assert.NotContains(t, err.Error(), slackWebhookPath)
+	assert.NotContains(t, err.Error(), notifytest.SlackSecretToken)
+	assert.NotContains(t, err.Error(), notifytest.SlackWebhookPath)
 	require.NoError(t, exp.Shutdown(context.Background()))
 	require.NotEmpty(t, logs.All())
-	notifytest.AssertNoSecret(t, logs, slackWebhookPath, "XyZsecretTOKEN123")
+	notifytest.AssertNoSecret(t, logs, notifytest.SlackWebhookPath, notifytest.SlackSecretToken)
 }
 
 func TestSlackDisabledWithoutWebhook(t *testing.T) {
@@ -268,8 +268,8 @@ func TestSlackDisabledWithoutWebhook(t *testing.T) {
 
 func TestSlackLogRecordAlerts(t *testing.T) {
 	t.Parallel()
-	srv := newSlackServer(t)
-	cfg := newTestConfig(srv.url())
+	srv := notifytest.NewSlackServer(t)
+	cfg := newTestConfig(srv.URL())
 	cfg.MinSeverity = "error"
 	logger, logs := notifytest.ObservedLogger()
 	set := exportertest.NewNopSettings(metadata.Type)
@@ -292,14 +292,14 @@ func TestSlackLogRecordAlerts(t *testing.T) {
 		lr.Attributes().PutStr("worker.name", "w7")
 	}
 	require.NoError(t, exp.ConsumeLogs(context.Background(), ld))
-	notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.messages()) == 1 }, "the log alert")
+	notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.Messages()) == 1 }, "the log alert")
 	require.NoError(t, exp.Shutdown(context.Background()))
-	m := srv.messages()[0]
+	m := srv.Messages()[0]
 	assert.Contains(t, m.Attachments[0].Title, "worker_crash")
 	assert.Equal(t, "Worker w7 crashed", m.Attachments[0].Text)
-	assert.Equal(t, "w7", m.field("worker.name"))
-	assert.Len(t, srv.messages(), 1, "the same record twice is one alert; the warning is below min_severity")
-	notifytest.AssertNoSecret(t, logs, slackWebhookPath, "XyZsecretTOKEN123")
+	assert.Equal(t, "w7", m.Field("worker.name"))
+	assert.Len(t, srv.Messages(), 1, "the same record twice is one alert; the warning is below min_severity")
+	notifytest.AssertNoSecret(t, logs, notifytest.SlackWebhookPath, notifytest.SlackSecretToken)
 }
 
 func TestSlackTemplatesAndLimits(t *testing.T) {
@@ -320,7 +320,7 @@ func TestSlackTemplatesAndLimits(t *testing.T) {
 	m = s.message(a)
 	assert.LessOrEqual(t, len(m.Attachments[0].Text), maxTextBytes)
 	assert.True(t, strings.HasSuffix(m.Attachments[0].Text, "…"))
-	assert.Empty(t, checkSlackMessage(toServerMessage(t, m)))
+	assert.Empty(t, notifytest.CheckSlackMessage(toServerMessage(t, m)))
 }
 
 // withoutQueue returns cfg with sending_queue disabled, so errors reach the caller.
@@ -337,10 +337,10 @@ func notifyAlert(p notifytest.Point) notify.Notification {
 }
 
 // toServerMessage is the message as the local Slack server decodes it.
-func toServerMessage(t *testing.T, m message) slackMessage {
+func toServerMessage(t *testing.T, m message) notifytest.SlackMessage {
 	body, err := json.Marshal(m)
 	require.NoError(t, err)
-	var out slackMessage
+	var out notifytest.SlackMessage
 	require.NoError(t, json.Unmarshal(body, &out))
 	return out
 }
@@ -349,9 +349,9 @@ func toServerMessage(t *testing.T, m message) slackMessage {
 // a firing message and before its resolve, as a collector restart does.
 func TestSlackRestartWithFileStorage(t *testing.T) {
 	t.Parallel()
-	srv := newSlackServer(t)
+	srv := notifytest.NewSlackServer(t)
 	dir := t.TempDir()
-	cfg := newTestConfig(srv.url())
+	cfg := newTestConfig(srv.URL())
 	id := notifytest.FileStorageID
 	cfg.Storage = &id
 	exporterID := component.NewIDWithName(metadata.Type, "restart")
@@ -369,7 +369,7 @@ func TestSlackRestartWithFileStorage(t *testing.T) {
 	host, stopStorage := notifytest.StartFileStorage(t, dir)
 	exp, logs1 := start(host)
 	require.NoError(t, exp.ConsumeMetrics(ctx, notifytest.AlertMetrics(notifytest.Firing("fp-w1", "error", "w1"))))
-	notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.messages()) == 1 }, "the firing message")
+	notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.Messages()) == 1 }, "the firing message")
 	require.NoError(t, exp.Shutdown(ctx))
 	stopStorage()
 
@@ -378,14 +378,14 @@ func TestSlackRestartWithFileStorage(t *testing.T) {
 	require.NoError(t, exp.ConsumeMetrics(ctx, notifytest.AlertMetrics(notifytest.Firing("fp-w1", "error", "w1"))))
 	require.NoError(t, exp.ConsumeMetrics(ctx, notifytest.AlertMetrics(notifytest.Resolved("fp-w1", "error", "w1"))))
 	require.NoError(t, exp.ConsumeMetrics(ctx, notifytest.AlertMetrics(notifytest.Resolved("fp-w1", "error", "w1"), sentinel(1))))
-	notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.messages()) == 3 }, "the resolve and the sentinel")
+	notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.Messages()) == 3 }, "the resolve and the sentinel")
 	require.NoError(t, exp.Shutdown(ctx))
 	stopStorage()
 
-	msgs := realAlerts(srv.messages())
+	msgs := realAlerts(srv.Messages())
 	require.Len(t, msgs, 2, "no second firing message, exactly one resolve")
 	assert.Contains(t, msgs[0].Attachments[0].Title, "FIRING")
 	assert.Contains(t, msgs[1].Attachments[0].Title, "RESOLVED")
-	notifytest.AssertNoSecret(t, logs1, slackWebhookPath, "XyZsecretTOKEN123")
-	notifytest.AssertNoSecret(t, logs2, slackWebhookPath, "XyZsecretTOKEN123")
+	notifytest.AssertNoSecret(t, logs1, notifytest.SlackWebhookPath, notifytest.SlackSecretToken)
+	notifytest.AssertNoSecret(t, logs2, notifytest.SlackWebhookPath, notifytest.SlackSecretToken)
 }
