@@ -1,0 +1,307 @@
+package agentsim
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+)
+
+// Load is how much traffic a run makes, and for how long. A run always ends: when Duration
+// has passed or Workflows have started (whichever comes first), no workflow starts, and the
+// messages still due go out for at most Drain more.
+type Load struct {
+	// Rate is the target number of workflows started per second.
+	Rate float64
+	// Duration bounds the time during which workflows start.
+	Duration time.Duration
+	// Workflows bounds the number of workflows started; 0 means no bound but Duration.
+	Workflows int64
+	// Drain bounds the time after the last start spent publishing what is still due.
+	Drain time.Duration
+	// MaxInFlight caps the workflows whose messages are still pending; a start beyond it is
+	// skipped and counted, so memory stays bounded when steps are slow.
+	MaxInFlight int
+	// Seed makes outcomes reproducible.
+	Seed uint64
+}
+
+// Validate names the setting at fault.
+func (l Load) Validate() error {
+	var errs []error
+	if l.Rate <= 0 {
+		errs = append(errs, fmt.Errorf("rate: %g workflows/s must be positive", l.Rate))
+	}
+	if l.Duration <= 0 {
+		errs = append(errs, errors.New("duration: must be positive (every run is bounded)"))
+	}
+	if l.Workflows < 0 {
+		errs = append(errs, errors.New("workflows: must not be negative"))
+	}
+	if l.Drain < 0 {
+		errs = append(errs, errors.New("drain: must not be negative"))
+	}
+	if l.MaxInFlight <= 0 {
+		errs = append(errs, errors.New("max-in-flight: must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+// Stats are a run's counters; they are safe to read while the run goes on.
+type Stats struct {
+	Started, Completed, Failed, TimedOut, Cancelled atomic.Int64
+	// Skipped counts starts not made because MaxInFlight workflows were pending.
+	Skipped atomic.Int64
+	// SlowSteps counts slow results published.
+	SlowSteps atomic.Int64
+	// Events counts messages published; PublishErrors messages the publisher could not deliver.
+	Events, PublishErrors atomic.Int64
+	// InFlight is the number of workflows with messages still pending.
+	InFlight atomic.Int64
+	// Abandoned counts workflows whose messages were still pending when the run ended.
+	Abandoned atomic.Int64
+}
+
+// Snapshot is a copy of Stats at one moment.
+type Snapshot struct {
+	Started, Completed, Failed, TimedOut, Cancelled, Skipped, SlowSteps int64
+	Events, PublishErrors, InFlight, Abandoned                          int64
+}
+
+// Snapshot copies the counters.
+func (s *Stats) Snapshot() Snapshot {
+	return Snapshot{
+		Started: s.Started.Load(), Completed: s.Completed.Load(), Failed: s.Failed.Load(),
+		TimedOut: s.TimedOut.Load(), Cancelled: s.Cancelled.Load(), Skipped: s.Skipped.Load(),
+		SlowSteps: s.SlowSteps.Load(), Events: s.Events.Load(), PublishErrors: s.PublishErrors.Load(),
+		InFlight: s.InFlight.Load(), Abandoned: s.Abandoned.Load(),
+	}
+}
+
+// Publisher delivers a batch of messages in order. It returns how many it could not deliver.
+type Publisher interface {
+	Publish(ctx context.Context, batch []Message) (failed int, err error)
+}
+
+// Runner drives one run: it starts workflows at the target rate and releases their messages
+// when due. Its state advances only through Advance, so tests drive it with made-up times; Run
+// does so with the wall clock.
+type Runner struct {
+	scenario *Scenario
+	load     Load
+	rng      *rand.Rand
+	stats    Stats
+
+	begin     time.Time
+	interval  time.Duration
+	nextStart time.Time
+	pending   scheduleHeap
+	seq       int64
+	// phase reporting
+	phases    []Phase
+	nextPhase int
+}
+
+// NewRunner prepares a run of scenario under load; the run's clock starts at begin.
+func NewRunner(scenario *Scenario, load Load, begin time.Time) (*Runner, error) {
+	if err := errors.Join(scenario.Validate(), load.Validate()); err != nil {
+		return nil, err
+	}
+	interval := time.Duration(float64(time.Second) / load.Rate)
+	if interval <= 0 {
+		interval = 1
+	}
+	return &Runner{
+		scenario:  scenario,
+		load:      load,
+		rng:       rand.New(rand.NewPCG(load.Seed, load.Seed^0x9e3779b97f4a7c15)),
+		begin:     begin,
+		interval:  interval,
+		nextStart: begin,
+		phases:    scenario.sortedPhases(),
+	}, nil
+}
+
+// Stats are the run's live counters.
+func (r *Runner) Stats() *Stats { return &r.stats }
+
+// Begin is when the run started.
+func (r *Runner) Begin() time.Time { return r.begin }
+
+func (r *Runner) startsOver(now time.Time) bool {
+	return now.Sub(r.begin) >= r.load.Duration ||
+		(r.load.Workflows > 0 && r.stats.Started.Load()+r.stats.Skipped.Load() >= r.load.Workflows)
+}
+
+// Advance moves the run to now: it plans every workflow whose start is due and returns, in
+// order, every message due by now together with the phases that began since the last call.
+func (r *Runner) Advance(now time.Time) (due []Scheduled, phases []Phase) {
+	for !r.nextStart.After(now) && !r.startsOver(r.nextStart) {
+		start := r.nextStart
+		r.nextStart = r.nextStart.Add(r.interval)
+		if int(r.stats.InFlight.Load()) >= r.load.MaxInFlight {
+			r.stats.Skipped.Add(1)
+			continue
+		}
+		n := r.stats.Started.Add(1)
+		r.stats.InFlight.Add(1)
+		plan := r.scenario.PlanWorkflow(r.rng, n, start, start.Sub(r.begin))
+		for _, m := range plan.Messages {
+			r.seq++
+			heap.Push(&r.pending, scheduled{Scheduled: m, seq: r.seq})
+		}
+	}
+	for r.nextPhase < len(r.phases) && r.phases[r.nextPhase].At <= now.Sub(r.begin) {
+		phases = append(phases, r.phases[r.nextPhase])
+		r.nextPhase++
+	}
+	for len(r.pending) > 0 && !r.pending[0].At.After(now) {
+		due = append(due, heap.Pop(&r.pending).(scheduled).Scheduled)
+	}
+	return due, phases
+}
+
+// Published accounts for messages handed to the publisher, failed of which were not delivered.
+// Outcomes count when their deciding message goes out, delivered or not: the simulated
+// deployment did decide them.
+func (r *Runner) Published(batch []Scheduled, failed int) {
+	r.stats.Events.Add(int64(len(batch) - failed))
+	r.stats.PublishErrors.Add(int64(failed))
+	for _, m := range batch {
+		switch m.Outcome {
+		case OutcomeCompleted:
+			r.stats.Completed.Add(1)
+		case OutcomeFailed:
+			r.stats.Failed.Add(1)
+		case OutcomeTimedOut:
+			r.stats.TimedOut.Add(1)
+		case OutcomeCancelled:
+			r.stats.Cancelled.Add(1)
+		}
+		if m.Slow {
+			r.stats.SlowSteps.Add(1)
+		}
+		if m.Last {
+			r.stats.InFlight.Add(-1)
+		}
+	}
+}
+
+// NextDue is when Advance has something to do next, and whether anything is left at all.
+func (r *Runner) NextDue() (time.Time, bool) {
+	var next time.Time
+	ok := false
+	if !r.startsOver(r.nextStart) {
+		next, ok = r.nextStart, true
+	}
+	if len(r.pending) > 0 && (!ok || r.pending[0].At.Before(next)) {
+		next, ok = r.pending[0].At, true
+	}
+	return next, ok
+}
+
+// Deadline is when the run stops even with messages pending: the end of starts plus Drain.
+func (r *Runner) Deadline() time.Time { return r.begin.Add(r.load.Duration + r.load.Drain) }
+
+// Abandon drops what is still pending and counts the workflows it belonged to.
+func (r *Runner) Abandon() {
+	for len(r.pending) > 0 {
+		if heap.Pop(&r.pending).(scheduled).Last {
+			r.stats.Abandoned.Add(1)
+			r.stats.InFlight.Add(-1)
+		}
+	}
+}
+
+// RunOptions are the wall-clock side of a run.
+type RunOptions struct {
+	// MaxBatch bounds the messages handed to the publisher at once.
+	MaxBatch int
+	// OnPhase is called when a phase begins (may be nil).
+	OnPhase func(offset time.Duration, p Phase)
+	// OnError is called with each publish error (may be nil).
+	OnError func(error)
+}
+
+// Run drives r with the wall clock until nothing is left, the deadline passes or ctx ends.
+func (r *Runner) Run(ctx context.Context, pub Publisher, opts RunOptions) error {
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 1000
+	}
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	deadline := r.Deadline()
+	for {
+		now := time.Now()
+		if now.After(deadline) {
+			r.Abandon()
+			return nil
+		}
+		due, phases := r.Advance(now)
+		for _, p := range phases {
+			if opts.OnPhase != nil {
+				opts.OnPhase(p.At, p)
+			}
+		}
+		for len(due) > 0 {
+			n := min(len(due), opts.MaxBatch)
+			batch := due[:n]
+			due = due[n:]
+			msgs := make([]Message, len(batch))
+			for i := range batch {
+				msgs[i] = batch[i].Msg
+			}
+			failed, err := pub.Publish(ctx, msgs)
+			if err != nil && opts.OnError != nil {
+				opts.OnError(err)
+			}
+			r.Published(batch, failed)
+			if ctx.Err() != nil {
+				r.Abandon()
+				return ctx.Err()
+			}
+		}
+		next, ok := r.NextDue()
+		if !ok {
+			return nil
+		}
+		if next.After(deadline) {
+			next = deadline.Add(time.Millisecond)
+		}
+		timer.Reset(max(time.Until(next), 0))
+		select {
+		case <-ctx.Done():
+			r.Abandon()
+			return ctx.Err()
+		case <-timer.C:
+		}
+	}
+}
+
+type scheduled struct {
+	Scheduled
+	seq int64
+}
+
+// scheduleHeap orders pending messages by due time, then by the order they were planned in, so
+// one workflow's messages due at the same instant keep their order.
+type scheduleHeap []scheduled
+
+func (h scheduleHeap) Len() int { return len(h) }
+func (h scheduleHeap) Less(i, j int) bool {
+	if !h[i].At.Equal(h[j].At) {
+		return h[i].At.Before(h[j].At)
+	}
+	return h[i].seq < h[j].seq
+}
+func (h scheduleHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *scheduleHeap) Push(x any)   { *h = append(*h, x.(scheduled)) }
+func (h *scheduleHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
