@@ -1,5 +1,7 @@
 package multiagentsreceiver
 
+import "bytes"
+
 // Python's json module writes bare NaN, Infinity and -Infinity, which are not JSON.
 // sanitizeNonFinite rewrites those tokens, when they stand outside strings, into the
 // JSON strings "NaN", "Infinity" and "-Infinity" so a standard decoder accepts the
@@ -46,23 +48,17 @@ func isIdentByte(c byte) bool {
 }
 
 // findNonFinite returns the offset of the next non-finite token at or after from that is
-// outside a string, or -1. from must be outside a string.
+// outside a string, or -1. from must be outside a string. Most of a document is string
+// content, which is skipped with IndexByte.
 func findNonFinite(in []byte, from int) int {
-	inString := false
 	for i := from; i < len(in); i++ {
-		c := in[i]
-		if inString {
-			switch c {
-			case '\\':
-				i++ // skip the escaped byte, whatever it is
-			case '"':
-				inString = false
-			}
-			continue
-		}
-		switch c {
+		switch c := in[i]; c {
 		case '"':
-			inString = true
+			end := stringEnd(in, i+1)
+			if end < 0 {
+				return -1
+			}
+			i = end
 		case 'N', 'I', '-':
 			// Only where a value may start: the token must not follow an identifier byte.
 			if i > 0 && isIdentByte(in[i-1]) {
@@ -74,4 +70,24 @@ func findNonFinite(in []byte, from int) int {
 		}
 	}
 	return -1
+}
+
+// stringEnd returns the index of the quote closing a string whose content starts at i,
+// or -1 when it is not closed.
+func stringEnd(in []byte, i int) int {
+	for {
+		j := bytes.IndexByte(in[i:], '"')
+		if j < 0 {
+			return -1
+		}
+		q := i + j
+		backslashes := 0
+		for k := q - 1; k >= i && in[k] == '\\'; k-- {
+			backslashes++
+		}
+		if backslashes%2 == 0 {
+			return q
+		}
+		i = q + 1
+	}
 }
