@@ -50,7 +50,12 @@ func createMetrics(ctx context.Context, set exporter.Settings, cfg component.Con
 	if err != nil {
 		return nil, err
 	}
-	return exporterhelper.NewMetrics(ctx, set, cfg, n.ConsumeMetrics, helperOptions(c, n)...)
+	exp, err := exporterhelper.NewMetrics(ctx, set, cfg, n.ConsumeMetrics, helperOptions(c, n)...)
+	if err != nil {
+		return nil, err
+	}
+	// Only alert data goes into the sending queue, not the whole pipeline's metrics.
+	return notify.AlertsOnlyMetrics(exp), nil
 }
 
 func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Logs, error) {
@@ -59,7 +64,11 @@ func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config
 	if err != nil {
 		return nil, err
 	}
-	return exporterhelper.NewLogs(ctx, set, cfg, n.ConsumeLogs, helperOptions(c, n)...)
+	exp, err := exporterhelper.NewLogs(ctx, set, cfg, n.ConsumeLogs, helperOptions(c, n)...)
+	if err != nil {
+		return nil, err
+	}
+	return notify.AlertsOnlyLogs(exp, c.Config), nil
 }
 
 func newNotifier(set exporter.Settings, c *Config, signal string) (*notify.Notifier, error) {

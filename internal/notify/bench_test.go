@@ -116,3 +116,21 @@ func benchNotifications(b *testing.B, n *Notifier, rounds int) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*100), "ns/notification")
 }
+
+// BenchmarkSelectAlerts is the filter in front of the sending queue on a typical pipeline
+// batch: 1000 other metrics (one point each) and one multiagents.alerts gauge of 10 points.
+func BenchmarkSelectAlerts(b *testing.B) {
+	md := benchAlerts(10, "firing")
+	ms := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
+	for i := range 1000 {
+		m := ms.AppendEmpty()
+		m.SetName(fmt.Sprintf("multiagents.other.%d", i))
+		m.SetEmptyGauge().DataPoints().AppendEmpty().SetDoubleValue(float64(i))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if sel, ok := SelectAlerts(md); !ok || sel.DataPointCount() != 10 {
+			b.Fatal("lost alerts")
+		}
+	}
+}

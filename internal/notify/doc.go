@@ -3,6 +3,9 @@
 //
 // The flow of one batch, in order:
 //
+//  0. Filter (filter.go): AlertsOnlyMetrics and AlertsOnlyLogs wrap the exporter so that only
+//     multiagents.alerts (or log records at or above min_severity) enter exporterhelper's
+//     sending_queue; a notifier at the end of the one metrics pipeline sees every metric.
 //  1. Read alerts: AlertsFromMetrics takes the multiagents.alerts gauge the alert processor
 //     writes (attributes alertname, alertstate, severity, fingerprint, description, threshold,
 //     cooldown, plus the rule's group labels; the value is the observed value).
