@@ -186,3 +186,28 @@ func FuzzAlertsFromLogs(f *testing.F) {
 		}
 	})
 }
+
+func FuzzAlertsFromMetrics(f *testing.F) {
+	f.Add("worker_failure", "firing", "error", "fp", "15m0s", "== 1", "w1", 1.0)
+	f.Add("", "pending", "info", "", "", "", "", 0.0)
+	f.Add("x", "resolved", "critical", "\xff", "-5", "NaN", "é", -1.5)
+	f.Fuzz(func(t *testing.T, name, state, severity, fp, cooldown, threshold, worker string, value float64) {
+		md := pmetric.NewMetrics()
+		g := alertsGauge(md)
+		alertPoint(g, value, map[string]any{"alertname": name, "alertstate": state, "severity": severity,
+			"fingerprint": fp, "cooldown": cooldown, "threshold": threshold, "worker.name": worker})
+		alertPoint(g, 1, map[string]any{"alertname": "neighbour", "alertstate": "firing", "severity": "error", "fingerprint": "n"})
+		alerts, errs := AlertsFromMetrics(md)
+		if len(alerts)+len(errs) != 2 {
+			t.Fatalf("two points gave %d alerts and %d errors", len(alerts), len(errs))
+		}
+		if alerts[len(alerts)-1].Name != "neighbour" {
+			t.Fatal("a bad point dropped its neighbour")
+		}
+		for _, a := range alerts {
+			if a.Fingerprint == "" || a.Name == "" || a.Cooldown < 0 {
+				t.Fatalf("bad alert %+v", a)
+			}
+		}
+	})
+}
