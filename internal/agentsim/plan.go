@@ -48,6 +48,8 @@ type Scheduled struct {
 	Last bool
 	// Slow marks the result of a slow step.
 	Slow bool
+	// Step is, on the message carrying an Outcome other than completed, the worker it is about.
+	Step string
 }
 
 // Plan is one workflow run, decided in advance: every message with its due time.
@@ -131,6 +133,11 @@ func (s *Scenario) PlanWorkflow(rng *rand.Rand, n int64, start time.Time, offset
 		p.Outcome = OutcomeCompleted
 	}
 	p.Messages[len(p.Messages)-1].Last = true
+	for i := range p.Messages {
+		if o := p.Messages[i].Outcome; o != OutcomeNone && o != OutcomeCompleted {
+			p.Messages[i].Step = p.Step
+		}
+	}
 	return p
 }
 

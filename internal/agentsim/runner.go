@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -63,6 +64,47 @@ type Stats struct {
 	InFlight atomic.Int64
 	// Abandoned counts workflows whose messages were still pending when the run ended.
 	Abandoned atomic.Int64
+
+	mu sync.Mutex
+	// byWorker counts failed, timed-out and cancelled workflows by the step they ended at.
+	byWorker map[string]*WorkerOutcomes
+}
+
+// WorkerOutcomes counts the workflows that ended at one worker's step.
+type WorkerOutcomes struct {
+	Failed, TimedOut, Cancelled int64
+}
+
+func (s *Stats) countAt(worker string, o Outcome) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byWorker == nil {
+		s.byWorker = map[string]*WorkerOutcomes{}
+	}
+	w := s.byWorker[worker]
+	if w == nil {
+		w = &WorkerOutcomes{}
+		s.byWorker[worker] = w
+	}
+	switch o {
+	case OutcomeFailed:
+		w.Failed++
+	case OutcomeTimedOut:
+		w.TimedOut++
+	case OutcomeCancelled:
+		w.Cancelled++
+	}
+}
+
+// ByWorker copies the per-worker counts of workflows that did not complete.
+func (s *Stats) ByWorker() map[string]WorkerOutcomes {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]WorkerOutcomes, len(s.byWorker))
+	for k, v := range s.byWorker {
+		out[k] = *v
+	}
+	return out
 }
 
 // Snapshot is a copy of Stats at one moment.
@@ -180,6 +222,9 @@ func (r *Runner) Published(batch []Scheduled, failed int) {
 			r.stats.TimedOut.Add(1)
 		case OutcomeCancelled:
 			r.stats.Cancelled.Add(1)
+		}
+		if m.Step != "" {
+			r.stats.countAt(m.Step, m.Outcome)
 		}
 		if m.Slow {
 			r.stats.SlowSteps.Add(1)

@@ -110,6 +110,7 @@ func TestRunnerPhaseBreaksAndRepairsAWorker(t *testing.T) {
 	st := r.Stats().Snapshot()
 	assert.EqualValues(t, 200, st.Failed)
 	assert.EqualValues(t, 400, st.Completed)
+	assert.Equal(t, map[string]WorkerOutcomes{"process_payment": {Failed: 200}}, r.Stats().ByWorker())
 }
 
 func TestRunnerCapsWorkflowsInFlight(t *testing.T) {

@@ -34,7 +34,8 @@ func (r *Rates) set(kind string, v float64) {
 	}
 }
 
-func (r Rates) get(kind string) float64 {
+// Get is the rate of kind (KindFail, KindTimeout or KindSlow).
+func (r Rates) Get(kind string) float64 {
 	switch kind {
 	case KindTimeout:
 		return r.Timeout
@@ -189,7 +190,7 @@ func (s *Scenario) Validate() error {
 
 func (r Rates) check() error {
 	for _, k := range []string{KindFail, KindTimeout, KindSlow} {
-		if v := r.get(k); v < 0 || v > 1 {
+		if v := r.Get(k); v < 0 || v > 1 {
 			return fmt.Errorf("%s rate %g is outside [0, 1]", k, v)
 		}
 	}
@@ -313,7 +314,7 @@ func ParsePhase(steps []string, spec string) ([]Phase, error) {
 			continue
 		}
 		seen[w] = true
-		phases = append(phases, Phase{At: offset, Kind: kind, Worker: w, Rate: rates[w].get(kind)})
+		phases = append(phases, Phase{At: offset, Kind: kind, Worker: w, Rate: rates[w].Get(kind)})
 	}
 	return phases, nil
 }
