@@ -389,3 +389,20 @@ func TestSlackRestartWithFileStorage(t *testing.T) {
 	notifytest.AssertNoSecret(t, logs1, notifytest.SlackWebhookPath, notifytest.SlackSecretToken)
 	notifytest.AssertNoSecret(t, logs2, notifytest.SlackWebhookPath, notifytest.SlackSecretToken)
 }
+
+func TestSlackOversizedLabelsAreDropped(t *testing.T) {
+	srv := notifytest.NewSlackServer(t)
+	s, err := newSlackSender(newTestConfig(srv.URL()))
+	require.NoError(t, err)
+	p := notifytest.Firing("fp", "error", "w1")
+	for i := range 30 {
+		p.Labels[fmt.Sprintf("label.%02d", i)] = strings.Repeat("<", 5000) // JSON escapes each to 6 bytes
+	}
+	n := notifyAlert(p)
+	require.NoError(t, s.Send(context.Background(), n))
+	msgs := srv.Messages()
+	require.Len(t, msgs, 1)
+	assert.Equal(t, "not shown: message too long", msgs[0].Field("Labels"))
+	assert.Equal(t, "error", msgs[0].Field("Severity"), "the alert itself still goes out")
+	assert.Empty(t, msgs[0].Field("label.00"))
+}
