@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os/exec"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -228,6 +229,17 @@ func TestDashboardQueriesReturnDataFromPrometheus(t *testing.T) {
 	t.Logf("%d dashboard queries (%d with worker=%s) answered with data %s after the test started",
 		len(runs), len(runs)-len(d.queries()), failingWorker, time.Since(started).Round(time.Second))
 
+	// A few panels whose meaning the scenario fixes: the health code maps 0 healthy / 2 failed,
+	// and the overview counts see the failed worker and its firing alert.
+	values := variableValues(t, d, ".*")
+	health := valuesBy(t, prom, d, values, "Worker health", "worker_name")
+	assert.Equal(t, 2.0, health[failingWorker], "Worker health shows %s failed (2)", failingWorker)
+	assert.Equal(t, 0.0, health["validate_order"], "Worker health shows validate_order healthy (0)")
+	assert.GreaterOrEqual(t, valuesBy(t, prom, d, values, "Failed workers", "")[""], 1.0, "Failed workers stat")
+	assert.GreaterOrEqual(t, valuesBy(t, prom, d, values, "Firing alerts", "")[""], 1.0, "Firing alerts stat")
+	errorRates := valuesBy(t, prom, d, values, "Worker success and error rate", "worker_name")
+	assert.InDelta(t, 0.8, errorRates[failingWorker], 0.15, "error rate of %s (fails 4 in 5)", failingWorker)
+
 	// The worker variable's own query, as Grafana runs it.
 	worker, ok := d.variable("worker")
 	require.True(t, ok, "a worker variable")
@@ -300,4 +312,25 @@ func promtoolCheckMetrics(t *testing.T, promtool, exposition string) []string {
 		}
 	}
 	return problems
+}
+
+// valuesBy runs the first query of the panel titled title and maps each series' label to its value.
+func valuesBy(t *testing.T, prom *prometheusServer, d dashboardModel, values map[string]string, title, label string) map[string]float64 {
+	t.Helper()
+	for _, q := range d.queries() {
+		if !strings.HasPrefix(q.Where, strconv.Quote(title)+" /") {
+			continue
+		}
+		expr, _ := expand(q.Expr, values)
+		res, err := prom.query(expr)
+		require.NoError(t, err)
+		require.Equal(t, "success", res.status, "%s: %s", q.Where, res)
+		out := map[string]float64{}
+		for _, s := range res.samples {
+			out[s.labels[label]] = s.value
+		}
+		return out
+	}
+	t.Fatalf("no panel titled %q", title)
+	return nil
 }
