@@ -406,3 +406,24 @@ func TestSlackOversizedLabelsAreDropped(t *testing.T) {
 	assert.Equal(t, "error", msgs[0].Field("Severity"), "the alert itself still goes out")
 	assert.Empty(t, msgs[0].Field("label.00"))
 }
+
+// TestSlackShutdownDoesNotWaitForTheWholeBacklog queues more messages than the rate limit lets
+// out in the shutdown grace: shutdown sends what it can in the grace, then gives the rest up
+// (a persistent sending_queue would keep them) instead of holding the collector's stop.
+func TestSlackShutdownDoesNotWaitForTheWholeBacklog(t *testing.T) {
+	t.Parallel()
+	srv := notifytest.NewSlackServer(t)
+	exp, logs := startMetrics(t, newTestConfig(srv.URL()), componenttest.NewNopHost())
+	var points []notifytest.Point
+	for i := range 30 {
+		points = append(points, notifytest.Firing(fmt.Sprintf("fp-%02d", i), "error", fmt.Sprintf("w%02d", i)))
+	}
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), notifytest.AlertMetrics(points...)))
+	notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.Messages()) >= 1 }, "the first message")
+	require.NoError(t, exp.Shutdown(context.Background()))
+	delivered := len(srv.Messages())
+	assert.Less(t, delivered, 30, "the backlog was cut at shutdown")
+	assert.GreaterOrEqual(t, delivered, 2, "the grace let more go out")
+	assert.NotEmpty(t, logs.FilterMessageSnippet("Dropping data").All(), "what was given up is logged")
+	notifytest.AssertNoSecret(t, logs, notifytest.SlackWebhookPath, notifytest.SlackSecretToken)
+}

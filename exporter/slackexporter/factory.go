@@ -53,7 +53,7 @@ func createMetrics(ctx context.Context, set exporter.Settings, cfg component.Con
 		return nil, err
 	}
 	// Only alert data goes into the sending queue, not the whole pipeline's metrics.
-	return notify.AlertsOnlyMetrics(exp), nil
+	return n.WrapMetrics(exp), nil
 }
 
 func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Logs, error) {
@@ -66,7 +66,7 @@ func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config
 	if err != nil {
 		return nil, err
 	}
-	return notify.AlertsOnlyLogs(exp, c.Config), nil
+	return n.WrapLogs(exp), nil
 }
 
 func newNotifier(set exporter.Settings, c *Config, signal string) (*notify.Notifier, error) {

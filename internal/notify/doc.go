@@ -3,7 +3,7 @@
 //
 // The flow of one batch, in order:
 //
-//  0. Filter (filter.go): AlertsOnlyMetrics and AlertsOnlyLogs wrap the exporter so that only
+//  0. Filter (filter.go): Notifier.WrapMetrics and WrapLogs wrap the exporter so that only
 //     multiagents.alerts (or log records at or above min_severity) enter exporterhelper's
 //     sending_queue; a notifier at the end of the one metrics pipeline sees every metric.
 //  1. Read alerts: AlertsFromMetrics takes the multiagents.alerts gauge the alert processor
@@ -24,13 +24,17 @@
 //     text, counted, and not retried. A retryable failure stops the batch; exporterhelper
 //     retries it, and what was already delivered is skipped because the ledger has it.
 //
+// At shutdown (WrapMetrics/WrapLogs see it first) queued notifications get a 5 s grace at the
+// rate limit; then waits end and the rest are given up, so a backlog cannot hold the stop.
+//
 // One push runs at a time, so notifications keep their order per fingerprint, and a resolve
 // can never overtake its trigger.
 //
 // An integration is one file: a type with Send(ctx, Notification) error that formats and
 // delivers one notification. The exporter's factory builds it, then New (or NewDisabled when
-// the destination is not configured) and passes ConsumeMetrics/ConsumeLogs, Start and Shutdown
-// to exporterhelper. Exporters embed Config with `mapstructure:",squash"` for the shared keys.
+// the destination is not configured), passes ConsumeMetrics/ConsumeLogs, Start and Shutdown
+// to exporterhelper, and returns the exporterhelper exporter wrapped by WrapMetrics/WrapLogs.
+// Exporters embed Config with `mapstructure:",squash"` for the shared keys.
 // Secrets (webhook URLs, keys, passwords) go in Options.Secrets: they are cut out of any error
 // before it is logged or returned, and PostJSON never prints a URL.
 package notify

@@ -90,9 +90,20 @@ func SelectLogAlerts(ld plog.Logs, minSeverity Severity) (plog.Logs, bool) {
 	return out, found
 }
 
-type alertsOnlyMetrics struct{ exporter.Metrics }
+type alertsOnlyMetrics struct {
+	exporter.Metrics
+	n *Notifier
+}
+
+func (e alertsOnlyMetrics) Shutdown(ctx context.Context) error {
+	e.n.beginShutdown()
+	return e.Metrics.Shutdown(ctx)
+}
 
 func (e alertsOnlyMetrics) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
+	if e.n.disabled != "" {
+		return nil
+	}
 	alerts, ok := SelectAlerts(md)
 	if !ok {
 		return nil
@@ -100,24 +111,35 @@ func (e alertsOnlyMetrics) ConsumeMetrics(ctx context.Context, md pmetric.Metric
 	return e.Metrics.ConsumeMetrics(ctx, alerts)
 }
 
-// AlertsOnlyMetrics wraps a notifier's metrics exporter so that only multiagents.alerts reaches it.
-func AlertsOnlyMetrics(e exporter.Metrics) exporter.Metrics { return alertsOnlyMetrics{e} }
+// WrapMetrics wraps the exporterhelper exporter built around n: only multiagents.alerts
+// reaches its queue, and at shutdown queued notifications get shutdownGrace to go out.
+func (n *Notifier) WrapMetrics(e exporter.Metrics) exporter.Metrics {
+	return alertsOnlyMetrics{Metrics: e, n: n}
+}
 
 type alertsOnlyLogs struct {
 	exporter.Logs
-	minSeverity Severity
+	n *Notifier
+}
+
+func (e alertsOnlyLogs) Shutdown(ctx context.Context) error {
+	e.n.beginShutdown()
+	return e.Logs.Shutdown(ctx)
 }
 
 func (e alertsOnlyLogs) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
-	alerts, ok := SelectLogAlerts(ld, e.minSeverity)
+	if e.n.disabled != "" {
+		return nil
+	}
+	alerts, ok := SelectLogAlerts(ld, e.n.minSev)
 	if !ok {
 		return nil
 	}
 	return e.Logs.ConsumeLogs(ctx, alerts)
 }
 
-// AlertsOnlyLogs wraps a notifier's logs exporter so that only records at or above the
-// configuration's min_severity reach it.
-func AlertsOnlyLogs(e exporter.Logs, cfg Config) exporter.Logs {
-	return alertsOnlyLogs{Logs: e, minSeverity: cfg.minSeverity()}
+// WrapLogs wraps the exporterhelper exporter built around n: only records at or above
+// min_severity reach its queue, and at shutdown queued notifications get shutdownGrace to go out.
+func (n *Notifier) WrapLogs(e exporter.Logs) exporter.Logs {
+	return alertsOnlyLogs{Logs: e, n: n}
 }

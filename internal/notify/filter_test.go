@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.uber.org/zap"
 )
 
 func mixedMetrics() pmetric.Metrics {
@@ -80,17 +81,26 @@ type sinkLogsExporter struct {
 
 func TestAlertsOnlyWrappers(t *testing.T) {
 	sink := &sinkExporter{MetricsSink: new(consumertest.MetricsSink)}
-	var exp exporter.Metrics = AlertsOnlyMetrics(sink)
+	n := NewDisabled(zap.NewNop(), "")
+	var exp exporter.Metrics = n.WrapMetrics(sink)
 	require.NoError(t, exp.ConsumeMetrics(context.Background(), pmetric.NewMetrics()))
 	require.NoError(t, exp.ConsumeMetrics(context.Background(), mixedMetrics()))
 	require.Len(t, sink.AllMetrics(), 1, "a batch without alerts is not queued")
 	assert.Equal(t, 1, sink.AllMetrics()[0].MetricCount())
 
 	logSink := &sinkLogsExporter{LogsSink: new(consumertest.LogsSink)}
-	cfg := NewDefaultConfig("error", 1)
-	var lexp exporter.Logs = AlertsOnlyLogs(logSink, cfg)
+	n.minSev = SeverityError
+	var lexp exporter.Logs = n.WrapLogs(logSink)
 	ld := plog.NewLogs()
 	ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty().SetSeverityNumber(plog.SeverityNumberWarn)
 	require.NoError(t, lexp.ConsumeLogs(context.Background(), ld))
 	assert.Empty(t, logSink.AllLogs(), "below min_severity: not queued")
+	ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().AppendEmpty().SetSeverityNumber(plog.SeverityNumberFatal)
+	require.NoError(t, lexp.ConsumeLogs(context.Background(), ld))
+	require.Len(t, logSink.AllLogs(), 1)
+	assert.Equal(t, 1, logSink.AllLogs()[0].LogRecordCount())
+
+	disabled := NewDisabled(zap.NewNop(), "off")
+	require.NoError(t, disabled.WrapMetrics(sink).ConsumeMetrics(context.Background(), mixedMetrics()))
+	assert.Len(t, sink.AllMetrics(), 1, "a disabled notifier queues nothing")
 }

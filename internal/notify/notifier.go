@@ -67,11 +67,20 @@ type Notifier struct {
 
 	telemetry telemetry
 	stats     Stats
+
+	// stopWaits ends rate-limit waits once shutdown has gone on for shutdownGrace.
+	stopWaits       context.Context
+	cancelStopWaits context.CancelFunc
 }
+
+// shutdownGrace is how long, once the collector shuts the exporter down, queued notifications
+// keep going out at the rate limit before the rest are given up (a persistent sending_queue
+// keeps them for the next start). Without it a backlog at 1/s would hold the shutdown.
+const shutdownGrace = 5 * time.Second
 
 // Stats counts what a notifier did; tests and the benchmark read it.
 type Stats struct {
-	Sent, Rejected, Evicted, InvalidAlerts, StorageErrors atomic.Int64
+	Sent, Rejected, Evicted, InvalidAlerts, StorageErrors, AbandonedAtShutdown atomic.Int64
 }
 
 // New returns a notifier that sends through sender.
@@ -86,24 +95,28 @@ func New(set exporter.Settings, cfg Config, sender Sender, opts Options) (*Notif
 	if err != nil {
 		return nil, err
 	}
+	stopWaits, cancelStopWaits := context.WithCancel(context.Background())
 	return &Notifier{
-		cfg:       cfg,
-		opts:      opts,
-		id:        set.ID,
-		logger:    set.Logger,
-		sender:    sender,
-		limiter:   sharedRateLimiter(opts.Destination+"\x00"+opts.RateLimitKey, cfg.RateLimit),
-		minSev:    cfg.minSeverity(),
-		ledger:    newLedger(cfg.MaxTrackedAlerts, cfg.RepeatInterval, cfg.SendResolved),
-		reported:  make(map[string]bool),
-		telemetry: tel,
+		stopWaits:       stopWaits,
+		cancelStopWaits: cancelStopWaits,
+		cfg:             cfg,
+		opts:            opts,
+		id:              set.ID,
+		logger:          set.Logger,
+		sender:          sender,
+		limiter:         sharedRateLimiter(opts.Destination+"\x00"+opts.RateLimitKey, cfg.RateLimit),
+		minSev:          cfg.minSeverity(),
+		ledger:          newLedger(cfg.MaxTrackedAlerts, cfg.RepeatInterval, cfg.SendResolved),
+		reported:        make(map[string]bool),
+		telemetry:       tel,
 	}, nil
 }
 
 // NewDisabled returns a notifier that accepts data and sends nothing; Start logs reason once as a
 // warning. It lets one shipped configuration run where the destination is not set up.
 func NewDisabled(logger *zap.Logger, reason string) *Notifier {
-	return &Notifier{logger: logger, disabled: reason}
+	stopWaits, cancel := context.WithCancel(context.Background())
+	return &Notifier{logger: logger, disabled: reason, stopWaits: stopWaits, cancelStopWaits: cancel}
 }
 
 // Stats returns the notifier's counters.
@@ -202,8 +215,8 @@ func (n *Notifier) notify(ctx context.Context, alerts []Alert) error {
 			n.persist(ctx)
 			continue
 		}
-		if err := n.limiter.Wait(ctx); err != nil {
-			return fmt.Errorf("%s: waiting for the rate limit: %w", n.opts.Destination, err)
+		if err := n.waitForRateLimit(ctx); err != nil {
+			return err
 		}
 		err := n.redact(n.sender.Send(ctx, Notification{Alert: a, Repeat: repeat}))
 		now = n.opts.Now()
@@ -218,6 +231,28 @@ func (n *Notifier) notify(ctx context.Context, alerts []Alert) error {
 		n.persist(ctx)
 	}
 	return nil
+}
+
+// waitForRateLimit waits for the destination's token bucket, or until ctx ends, or until
+// shutdown has used up its grace.
+func (n *Notifier) waitForRateLimit(ctx context.Context) error {
+	waitCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(n.stopWaits, cancel)
+	defer stop()
+	if err := n.limiter.Wait(waitCtx); err != nil {
+		if n.stopWaits.Err() != nil {
+			n.count(&n.stats.AbandonedAtShutdown, n.telemetry.abandoned)
+			return fmt.Errorf("%s: shutting down; notification not sent", n.opts.Destination)
+		}
+		return fmt.Errorf("%s: waiting for the rate limit: %w", n.opts.Destination, err)
+	}
+	return nil
+}
+
+// beginShutdown gives queued notifications shutdownGrace to go out, then ends the waits.
+func (n *Notifier) beginShutdown() {
+	time.AfterFunc(shutdownGrace, n.cancelStopWaits)
 }
 
 func (n *Notifier) delivered(ctx context.Context, a Alert, act action, now time.Time) {
@@ -328,7 +363,7 @@ func (n *Notifier) redact(err error) error {
 }
 
 type telemetry struct {
-	sent, rejected, evicted, invalid, storageErrors metric.Int64Counter
+	sent, rejected, evicted, invalid, storageErrors, abandoned metric.Int64Counter
 }
 
 func newTelemetry(meter metric.Meter) (telemetry, error) {
@@ -348,6 +383,10 @@ func newTelemetry(meter metric.Meter) (telemetry, error) {
 	errs = errors.Join(errs, err)
 	t.storageErrors, err = meter.Int64Counter("otelcol_notify_storage_errors",
 		metric.WithDescription("Failures to read or write the notification state in the storage extension."), metric.WithUnit("{error}"))
+	errs = errors.Join(errs, err)
+	errs = errors.Join(errs, err)
+	t.abandoned, err = meter.Int64Counter("otelcol_notify_abandoned_at_shutdown",
+		metric.WithDescription("Notifications given up because the exporter shut down while they waited for the rate limit."), metric.WithUnit("{notification}"))
 	errs = errors.Join(errs, err)
 	return t, errs
 }
