@@ -134,9 +134,9 @@ func errorNote(n int64) string {
 	return fmt.Sprintf("  (%d not delivered)", n)
 }
 
-// offset formats a duration into the run as a fixed-width "  20s" / "1m40s".
+// offset formats a duration into the run as fixed-width whole seconds, "  20s", " 100s".
 func offset(d time.Duration) string {
-	return fmt.Sprintf("%5s", d.Truncate(time.Second).String())
+	return fmt.Sprintf("%4ds", int64(d/time.Second))
 }
 
 func describeRates(s *agentsim.Scenario) string {
