@@ -138,7 +138,7 @@ started $! redis-server
 wait_for 10 eval '[[ $(redis_cmd PING) == +PONG ]]' || die "redis-server did not answer PING; see $WORK/redis.log"
 
 say "starting the notification sink on 127.0.0.1:$SINK_PORT (Slack webhook and PagerDuty Events API v2)"
-"$WORK/bin/notifysink" --listen "127.0.0.1:$SINK_PORT" > >(tee "$WORK/notifications.log") 2>&1 &
+"$WORK/bin/notifysink" --listen "127.0.0.1:$SINK_PORT" > >(tee -i "$WORK/notifications.log") 2>&1 &
 started $! notifysink
 wait_for 10 curl -fs -o /dev/null "http://127.0.0.1:$SINK_PORT/" || die "notifysink did not start"
 
