@@ -236,18 +236,16 @@ func (n *Notifier) notify(ctx context.Context, alerts []Alert) error {
 // waitForRateLimit waits for the destination's token bucket, or until ctx ends, or until
 // shutdown has used up its grace.
 func (n *Notifier) waitForRateLimit(ctx context.Context) error {
-	waitCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	stop := context.AfterFunc(n.stopWaits, cancel)
-	defer stop()
-	if err := n.limiter.Wait(waitCtx); err != nil {
-		if n.stopWaits.Err() != nil {
-			n.count(&n.stats.AbandonedAtShutdown, n.telemetry.abandoned)
-			return fmt.Errorf("%s: shutting down; notification not sent", n.opts.Destination)
-		}
+	err := n.limiter.wait(ctx, n.stopWaits.Done())
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, errStopped):
+		n.count(&n.stats.AbandonedAtShutdown, n.telemetry.abandoned)
+		return fmt.Errorf("%s: shutting down; notification not sent", n.opts.Destination)
+	default:
 		return fmt.Errorf("%s: waiting for the rate limit: %w", n.opts.Destination, err)
 	}
-	return nil
 }
 
 // beginShutdown gives queued notifications shutdownGrace to go out, then ends the waits.

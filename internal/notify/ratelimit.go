@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"math"
 	"sync"
 	"time"
@@ -21,8 +22,14 @@ func NewRateLimiter(rate float64) *RateLimiter {
 	return &RateLimiter{interval: time.Duration(math.Ceil(float64(time.Second) / rate)), now: time.Now}
 }
 
+// errStopped is returned by wait when its stop channel closes first.
+var errStopped = errors.New("rate limit wait stopped")
+
 // Wait blocks until a notification may leave, or ctx ends.
-func (r *RateLimiter) Wait(ctx context.Context) error {
+func (r *RateLimiter) Wait(ctx context.Context) error { return r.wait(ctx, nil) }
+
+// wait is Wait that also gives up when stop closes (a nil stop never does).
+func (r *RateLimiter) wait(ctx context.Context, stop <-chan struct{}) error {
 	r.mu.Lock()
 	now := r.now()
 	slot := r.next
@@ -38,18 +45,22 @@ func (r *RateLimiter) Wait(ctx context.Context) error {
 	}
 	timer := time.NewTimer(delay)
 	defer timer.Stop()
+	var err error
 	select {
 	case <-timer.C:
 		return nil
 	case <-ctx.Done():
-		r.mu.Lock()
-		// Hand the slot back when nothing was reserved after it, so a cancelled wait costs nothing.
-		if r.next.Equal(slot.Add(r.interval)) {
-			r.next = slot
-		}
-		r.mu.Unlock()
-		return ctx.Err()
+		err = ctx.Err()
+	case <-stop:
+		err = errStopped
 	}
+	r.mu.Lock()
+	// Hand the slot back when nothing was reserved after it, so a cancelled wait costs nothing.
+	if r.next.Equal(slot.Add(r.interval)) {
+		r.next = slot
+	}
+	r.mu.Unlock()
+	return err
 }
 
 // limiters holds one limiter per destination, so the metrics and logs exporters of one

@@ -45,3 +45,11 @@ func TestSharedRateLimiterPerDestination(t *testing.T) {
 	assert.NotSame(t, a, sharedRateLimiter("https://hooks.example/b", 1))
 	assert.NotSame(t, a, sharedRateLimiter("https://hooks.example/a", 2))
 }
+
+func TestRateLimiterStop(t *testing.T) {
+	l := NewRateLimiter(0.1)
+	require.NoError(t, l.Wait(context.Background()))
+	stop := make(chan struct{})
+	close(stop)
+	assert.ErrorIs(t, l.wait(context.Background(), stop), errStopped)
+}
