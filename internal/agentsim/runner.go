@@ -30,11 +30,15 @@ type Load struct {
 	Seed uint64
 }
 
+// MaxRate bounds Load.Rate: far above what one publisher sustains, low enough that the pacing
+// loop never spins on a zero interval.
+const MaxRate = 1_000_000
+
 // Validate names the setting at fault.
 func (l Load) Validate() error {
 	var errs []error
-	if l.Rate <= 0 {
-		errs = append(errs, fmt.Errorf("rate: %g workflows/s must be positive", l.Rate))
+	if !(l.Rate > 0 && l.Rate <= MaxRate) {
+		errs = append(errs, fmt.Errorf("rate: %g workflows/s must be positive and at most %g", l.Rate, float64(MaxRate)))
 	}
 	if l.Duration <= 0 {
 		errs = append(errs, errors.New("duration: must be positive (every run is bounded)"))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -39,13 +40,15 @@ func TestLoadValidateNamesTheSetting(t *testing.T) {
 	ok := load(10, time.Second)
 	require.NoError(t, ok.Validate())
 	for want, l := range map[string]Load{
-		"rate":          {Duration: time.Second, MaxInFlight: 1},
-		"duration":      {Rate: 1, MaxInFlight: 1},
-		"workflows":     {Rate: 1, Duration: time.Second, MaxInFlight: 1, Workflows: -1},
-		"drain":         {Rate: 1, Duration: time.Second, MaxInFlight: 1, Drain: -1},
-		"max-in-flight": {Rate: 1, Duration: time.Second},
+		"rate:":          {Duration: time.Second, MaxInFlight: 1},
+		"rate: NaN":      {Rate: math.NaN(), Duration: time.Second, MaxInFlight: 1},
+		"rate: +Inf":     {Rate: math.Inf(1), Duration: time.Second, MaxInFlight: 1},
+		"duration:":      {Rate: 1, MaxInFlight: 1},
+		"workflows:":     {Rate: 1, Duration: time.Second, MaxInFlight: 1, Workflows: -1},
+		"drain:":         {Rate: 1, Duration: time.Second, MaxInFlight: 1, Drain: -1},
+		"max-in-flight:": {Rate: 1, Duration: time.Second},
 	} {
-		assert.ErrorContains(t, l.Validate(), want+":")
+		assert.ErrorContains(t, l.Validate(), want)
 	}
 }
 

@@ -150,7 +150,7 @@ func (s *Scenario) Validate() error {
 	if s.TimeoutSeconds < 0 {
 		errs = append(errs, errors.New("step-timeout: must not be negative"))
 	}
-	if s.CancelRate < 0 || s.CancelRate > 1 {
+	if !(s.CancelRate >= 0 && s.CancelRate <= 1) {
 		errs = append(errs, fmt.Errorf("cancel: rate %g is outside [0, 1]", s.CancelRate))
 	}
 	known := map[string]bool{}
@@ -190,7 +190,7 @@ func (s *Scenario) Validate() error {
 
 func (r Rates) check() error {
 	for _, k := range []string{KindFail, KindTimeout, KindSlow} {
-		if v := r.Get(k); v < 0 || v > 1 {
+		if v := r.Get(k); !(v >= 0 && v <= 1) {
 			return fmt.Errorf("%s rate %g is outside [0, 1]", k, v)
 		}
 	}
@@ -329,7 +329,7 @@ func parseRate(s string) (float64, error) {
 	if percent {
 		v /= 100
 	}
-	if v < 0 || v > 1 {
+	if !(v >= 0 && v <= 1) { // also rejects NaN
 		return 0, fmt.Errorf("rate %g is outside [0, 1]", v)
 	}
 	return v, nil

@@ -1,6 +1,7 @@
 package agentsim
 
 import (
+	"math"
 	"testing"
 	"time"
 
@@ -40,6 +41,7 @@ func TestParsePhase(t *testing.T) {
 		"10s:payment":            "not worker=rate",
 		"10s:payment=1.5":        "outside [0, 1]",
 		"10s:payment=lots":       "not a number",
+		"10s:payment=NaN":        "outside [0, 1]",
 		"10s:billing=0.5":        "not one of the workers",
 		"10s:crash:payment=0.5":  "kind",
 		"10s:":                   "no worker=rate",
@@ -82,16 +84,18 @@ func TestRatesAtAppliesPhasesInOrder(t *testing.T) {
 
 func TestScenarioValidateNamesTheSetting(t *testing.T) {
 	cases := map[string]func(s *Scenario){
-		"workers: at least one":     func(s *Scenario) { s.Steps = nil },
-		"workers: empty":            func(s *Scenario) { s.Steps = []string{"a", ""} },
-		"workflow-id":               func(s *Scenario) { s.WorkflowID = "" },
-		"step-latency":              func(s *Scenario) { s.StepLatency = -1 },
-		"slow-duration":             func(s *Scenario) { s.SlowDuration = -1 },
-		"step-timeout":              func(s *Scenario) { s.TimeoutSeconds = -1 },
-		"cancel: rate 2":            func(s *Scenario) { s.CancelRate = 2 },
-		"rates: \"billing\"":        func(s *Scenario) { s.Rates["billing"] = Rates{Fail: 0.1} },
-		"rates of ship_order: fail": func(s *Scenario) { s.Rates["ship_order"] = Rates{Fail: 1.2} },
-		"exceeds 1":                 func(s *Scenario) { s.Rates["ship_order"] = Rates{Fail: 0.6, Slow: 0.6} },
+		"workers: at least one": func(s *Scenario) { s.Steps = nil },
+		"workers: empty":        func(s *Scenario) { s.Steps = []string{"a", ""} },
+		"workflow-id":           func(s *Scenario) { s.WorkflowID = "" },
+		"step-latency":          func(s *Scenario) { s.StepLatency = -1 },
+		"slow-duration":         func(s *Scenario) { s.SlowDuration = -1 },
+		"step-timeout":          func(s *Scenario) { s.TimeoutSeconds = -1 },
+		"cancel: rate 2":        func(s *Scenario) { s.CancelRate = 2 },
+		"cancel: rate NaN":      func(s *Scenario) { s.CancelRate = math.NaN() },
+		"rates of check_inventory: slow rate NaN": func(s *Scenario) { s.Rates["check_inventory"] = Rates{Slow: math.NaN()} },
+		"rates: \"billing\"":                      func(s *Scenario) { s.Rates["billing"] = Rates{Fail: 0.1} },
+		"rates of ship_order: fail":               func(s *Scenario) { s.Rates["ship_order"] = Rates{Fail: 1.2} },
+		"exceeds 1":                               func(s *Scenario) { s.Rates["ship_order"] = Rates{Fail: 0.6, Slow: 0.6} },
 		"phase 10s:fail:ship_order=0.7: fail + timeout + slow": func(s *Scenario) {
 			s.Rates["ship_order"] = Rates{Timeout: 0.5}
 			s.Phases = []Phase{{At: 10 * time.Second, Kind: KindFail, Worker: "ship_order", Rate: 0.7}}
