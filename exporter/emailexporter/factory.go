@@ -56,7 +56,12 @@ func createMetrics(ctx context.Context, set exporter.Settings, cfg component.Con
 	if err != nil {
 		return nil, err
 	}
-	return exporterhelper.NewMetrics(ctx, set, cfg, e.notifier.ConsumeMetrics, helperOptions(c, e)...)
+	exp, err := exporterhelper.NewMetrics(ctx, set, cfg, e.notifier.ConsumeMetrics, helperOptions(c, e)...)
+	if err != nil {
+		return nil, err
+	}
+	// Only alert data enters the queue, and queued mail gets the core's shutdown grace, as for Slack.
+	return e.notifier.WrapMetrics(exp), nil
 }
 
 func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Logs, error) {
@@ -65,7 +70,11 @@ func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config
 	if err != nil {
 		return nil, err
 	}
-	return exporterhelper.NewLogs(ctx, set, cfg, e.notifier.ConsumeLogs, helperOptions(c, e)...)
+	exp, err := exporterhelper.NewLogs(ctx, set, cfg, e.notifier.ConsumeLogs, helperOptions(c, e)...)
+	if err != nil {
+		return nil, err
+	}
+	return e.notifier.WrapLogs(exp), nil
 }
 
 // emailNotifier is the notify core over the SMTP sender, with the digest between them when
