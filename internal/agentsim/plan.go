@@ -94,7 +94,7 @@ func (s *Scenario) PlanWorkflow(rng *rand.Rand, n int64, start time.Time, offset
 		if i == cancelBefore {
 			compensate()
 			add(w.Compensated(), OutcomeNone)
-			add(w.Status("cancelled", "Workflow cancelled", worker), OutcomeCancelled)
+			add(w.Cancelled(), OutcomeCancelled)
 			p.Outcome, p.Step = OutcomeCancelled, worker
 			break
 		}
