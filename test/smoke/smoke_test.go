@@ -48,7 +48,7 @@ func TestComponentsListed(t *testing.T) {
 	for _, name := range []string{
 		"multiagents", "worker_health", "alert", "slack", "pagerduty", "email",
 		"otlp", "host_metrics", "batch", "memory_limiter", "otlp_grpc", "otlp_http",
-		"prometheus", "debug", "file", "span_metrics",
+		"prometheus", "debug", "file", "nop", "span_metrics",
 		"health_check", "zpages", "pprof", "file_storage", "bearertokenauth",
 	} {
 		assert.Contains(t, out, "- name: "+name+"\n", "component %s missing from `components`", name)
@@ -80,6 +80,10 @@ func TestStartsWithoutRedisServesMetricsAndHealthAndStopsCleanly(t *testing.T) {
 	require.True(t, ok, "no host metrics on /metrics within 30s; last body:\n%s", metrics)
 
 	require.False(t, p.Exited(), "collector exited early:\n%s", p.Logs())
+	// No tracing backend is configured, so no exporter may be dialling one.
+	assert.NotContains(t, p.Logs(), "createTransport failed", "an exporter is dialling a backend that is not there")
+	// Redis is down the whole time: one warning for that state, not one per retry.
+	assert.Equal(t, 1, strings.Count(p.Logs(), "Cannot reach Redis"), "the missing Redis must be logged once per state change")
 	// With no destination configured each notifier says once that it is off, and nothing fails.
 	for _, off := range []string{"slack: webhook_url is empty", "pagerduty: routing_key is empty", "email: to is empty"} {
 		assert.Equal(t, 1, strings.Count(p.Logs(), off), "expected exactly one %q warning", off)
