@@ -29,10 +29,13 @@ const (
 	workers         = 1_000
 )
 
-// loadSeconds is how long each run is held (LOAD_SECONDS, default 60).
+// loadSeconds is how long each run is held (LOAD_SECONDS; default 60, 15 with BENCH_QUICK=1).
 func loadSeconds() int {
 	if n, err := strconv.Atoi(os.Getenv("LOAD_SECONDS")); err == nil && n > 0 {
 		return n
+	}
+	if quick() {
+		return 15
 	}
 	return 60
 }
@@ -47,6 +50,10 @@ func TestMetricsPipelineCPU(t *testing.T) {
 	t.Logf("baseline (memory_limiter, batch):                     cpu %.2f s, peak RSS %d MiB", baseline.cpu, baseline.rssKiB/1024)
 	t.Logf("with worker_health + alert (memory_limiter, wh, alert, batch): cpu %.2f s, peak RSS %d MiB", full.cpu, full.rssKiB/1024)
 	t.Logf("CPU ratio %.2f (goal <= 1.25), RSS ratio %.2f", full.cpu/baseline.cpu, float64(full.rssKiB)/float64(baseline.rssKiB))
+	result(t, "pipeline_cpu", "points_per_s", pointsPerSecond, "seconds", seconds, "workers", workers,
+		"baseline_cpu_s", fmt.Sprintf("%.2f", baseline.cpu), "full_cpu_s", fmt.Sprintf("%.2f", full.cpu),
+		"ratio", fmt.Sprintf("%.2f", full.cpu/baseline.cpu),
+		"baseline_rss_mib", baseline.rssKiB/1024, "full_rss_mib", full.rssKiB/1024)
 }
 
 type usage struct {
@@ -69,6 +76,11 @@ func runPipeline(t *testing.T, seconds int, processors string) usage {
 	client := pmetricotlp.NewGRPCClient(conn)
 
 	pid := p.PID()
+	name := "pipeline-baseline"
+	if strings.Contains(processors, "alert") {
+		name = "pipeline-worker-health-alert"
+	}
+	waitProfile := profileDuring(t, &collector{proc: p, ports: ports}, name, min(seconds, 30))
 	startCPU := cpuSeconds(t, pid)
 	ticker := time.NewTicker(time.Second / sendsPerSecond)
 	defer ticker.Stop()
@@ -82,14 +94,19 @@ func runPipeline(t *testing.T, seconds int, processors string) usage {
 		require.NoError(t, err)
 	}
 	u := usage{cpu: cpuSeconds(t, pid) - startCPU, rssKiB: peakRSSKiB(t, pid)}
+	waitProfile()
 	code, err := p.Stop(20 * time.Second)
 	require.NoError(t, err)
 	require.Equal(t, 0, code)
 	return u
 }
 
-// workerBatch is one send: executions (sum, cumulative) for a slice of workers, one point each,
-// so that every send carries pointsPerSecond/sendsPerSecond points.
+// durationBounds are the receiver's bucket bounds for multiagents.worker.duration, in seconds.
+var durationBounds = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600}
+
+// workerBatch is one send of pointsPerSecond/sendsPerSecond points in the receiver's shapes: for
+// each of half as many workers, its executions (cumulative sum, one status) and its duration
+// (cumulative histogram), so worker_health reads both of its inputs as in service.
 func workerBatch(send int, start time.Time) pmetric.Metrics {
 	md := pmetric.NewMetrics()
 	sm := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty()
@@ -99,21 +116,41 @@ func workerBatch(send int, start time.Time) pmetric.Metrics {
 	sum := m.SetEmptySum()
 	sum.SetIsMonotonic(true)
 	sum.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
-	perSend := pointsPerSecond / sendsPerSecond
+	hm := sm.Metrics().AppendEmpty()
+	hm.SetName("multiagents.worker.duration")
+	hm.SetUnit("s")
+	hist := hm.SetEmptyHistogram()
+	hist.SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+	perSend := pointsPerSecond / sendsPerSecond / 2
 	now := pcommon.NewTimestampFromTime(time.Now())
+	startTS := pcommon.NewTimestampFromTime(start)
 	for i := 0; i < perSend; i++ {
 		idx := send*perSend + i
 		worker := idx % workers
+		round := int64(idx/workers + 1)
 		status := "success"
 		if (idx/workers)%2 == 1 {
 			status = "error"
 		}
+		name := fmt.Sprintf("worker_%04d", worker)
 		dp := sum.DataPoints().AppendEmpty()
-		dp.SetStartTimestamp(pcommon.NewTimestampFromTime(start))
+		dp.SetStartTimestamp(startTS)
 		dp.SetTimestamp(now)
-		dp.SetIntValue(int64(idx/workers + 1))
-		dp.Attributes().PutStr("worker.name", fmt.Sprintf("worker_%04d", worker))
+		dp.SetIntValue(round)
+		dp.Attributes().PutStr("worker.name", name)
 		dp.Attributes().PutStr("status", status)
+
+		// Every execution took 0.3 s: it lands in the (0.25, 0.5] bucket.
+		hp := hist.DataPoints().AppendEmpty()
+		hp.SetStartTimestamp(startTS)
+		hp.SetTimestamp(now)
+		hp.ExplicitBounds().FromRaw(durationBounds)
+		counts := make([]uint64, len(durationBounds)+1)
+		counts[6] = uint64(2 * round)
+		hp.BucketCounts().FromRaw(counts)
+		hp.SetCount(uint64(2 * round))
+		hp.SetSum(0.3 * float64(2*round))
+		hp.Attributes().PutStr("worker.name", name)
 	}
 	return md
 }

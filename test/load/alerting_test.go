@@ -1,0 +1,174 @@
+//go:build loadtest
+
+package load
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/agentsim"
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/testredis"
+	"github.com/otelcol-multiagents/otelcol-multiagents/test/collectortest"
+)
+
+// alertDeployment is the built collector with fast timers, a real redis and local Slack and
+// PagerDuty sinks.
+type alertDeployment struct {
+	redis     *testredis.Server
+	slack, pd *sink
+	c         *collector
+}
+
+func startAlertDeployment(t *testing.T, extra ...string) *alertDeployment {
+	d := &alertDeployment{redis: testredis.Start(t), slack: newSlackSink(t), pd: newPagerDutySink(t)}
+	flags, env := notifierFlags(d.slack, d.pd)
+	args := append(append(append(append([]string{}, fastTimers...), quietExporters...), flags...), extra...)
+	d.c = startCollector(t, d.redis.Addr, args, env...)
+	waitSubscribed(t, d.c, d.redis)
+	return d
+}
+
+// failingStep is a one-step workflow on worker whose result fails: started, command, failed
+// result, compensated.
+func failingStep(worker string) (before []agentsim.Message, result, after agentsim.Message) {
+	w := agentsim.NewWorkflow("multiagent:", "order_processing")
+	cmd, id := w.Command(worker, 30, map[string]any{"order_id": "ORDER-1"})
+	return []agentsim.Message{w.Started(), cmd}, w.Result(worker, id, false, "Payment gateway unreachable"), w.Compensated()
+}
+
+func (d *alertDeployment) publish(t *testing.T, msgs ...agentsim.Message) {
+	for _, m := range msgs {
+		_, err := d.redis.Do("PUBLISH", m.Channel, string(m.Body))
+		require.NoError(t, err)
+	}
+}
+
+// TestAlertLatency times, over 20 trials (BENCH_ALERT_TRIALS), the way from a worker's first
+// failing result PUBLISHed on the bus to the worker_failure message arriving at the local Slack
+// webhook. Each trial uses a fresh worker, so each is a new alert instance; trials run one after
+// the other. Timers: receiver metrics interval 1s, worker_health health_check_interval 1s, alert
+// evaluation_interval 1s, batch timeout 200ms; worker_failure as shipped (for 0s); Slack at its
+// shipped rate_limit of 1/s.
+func TestAlertLatency(t *testing.T) {
+	trials := envInt("BENCH_ALERT_TRIALS", map[bool]int{true: 5, false: 20}[quick()])
+	d := startAlertDeployment(t)
+	var latencies []time.Duration
+	for i := 0; i < trials; i++ {
+		// A random start, so trials sample every phase of the 1 s timers instead of locking onto one.
+		time.Sleep(rand.N(time.Second))
+		worker := fmt.Sprintf("latency_worker_%02d", i)
+		before, failing, after := failingStep(worker)
+		d.publish(t, before...)
+		sent := time.Now()
+		d.publish(t, failing)
+		d.publish(t, after)
+		var got []time.Time
+		require.True(t, collectortest.Eventually(30*time.Second, 10*time.Millisecond, func() bool {
+			got = d.slack.matching("worker_failure", "firing", worker)
+			return len(got) > 0
+		}), "trial %d: no worker_failure message for %s\n%s", i, worker, d.c.proc.Logs())
+		latency := got[0].Sub(sent)
+		latencies = append(latencies, latency)
+		t.Logf("trial %2d %s: %s", i, worker, latency.Round(time.Millisecond))
+		// Let the Slack limiter's slot (1/s) pass, so a trial does not wait behind the previous one.
+		time.Sleep(1100 * time.Millisecond)
+	}
+	_, violations := d.slack.notifications()
+	assert.Empty(t, violations, "Slack contract violations")
+	others := 0
+	for _, n := range func() []notification { n, _ := d.slack.notifications(); return n }() {
+		if n.alert != "worker_failure" {
+			others++
+		}
+	}
+	d.c.stop(t)
+
+	sorted := append([]time.Duration(nil), latencies...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	p50, p99 := percentile(sorted, 50), percentile(sorted, 99)
+	goal := 0*time.Second + time.Second + time.Second // for + evaluation_interval + 1 s
+	var all []string
+	for _, l := range sorted {
+		all = append(all, fmt.Sprintf("%.2f", l.Seconds()))
+	}
+	t.Logf("alert latency over %d trials: min %s p50 %s p99 %s max %s (goal p99 <= %s); sorted [s]: %s; other Slack messages during the run: %d",
+		trials, sorted[0].Round(time.Millisecond), p50.Round(time.Millisecond), p99.Round(time.Millisecond),
+		sorted[len(sorted)-1].Round(time.Millisecond), goal, strings.Join(all, " "), others)
+	result(t, "alert_latency", "trials", trials, "min_s", fmt.Sprintf("%.3f", sorted[0].Seconds()),
+		"p50_s", fmt.Sprintf("%.3f", p50.Seconds()), "p99_s", fmt.Sprintf("%.3f", p99.Seconds()),
+		"max_s", fmt.Sprintf("%.3f", sorted[len(sorted)-1].Seconds()), "goal_s", fmt.Sprintf("%.3f", goal.Seconds()),
+		"other_slack_messages", others)
+}
+
+// TestNotifierStorm fails 200 workers (BENCH_STORM) at once, so worker_failure fires 200 alert
+// instances in one evaluation, and checks that Slack and PagerDuty each receive all 200 firing
+// notifications, with no contract violation, and never more requests in any 1 s than the
+// configured rate_limit (raised to 20/s for both, BENCH_STORM_RATE, so a storm takes ~10 s, not the
+// 200 s of Slack's real 1/s).
+func TestNotifierStorm(t *testing.T) {
+	storm := envInt("BENCH_STORM", 200)
+	rate := envInt("BENCH_STORM_RATE", 20)
+	d := startAlertDeployment(t,
+		fmt.Sprintf("--set=exporters::slack::rate_limit=%d", rate),
+		fmt.Sprintf("--set=exporters::pagerduty::rate_limit=%d", rate),
+	)
+	var msgs []agentsim.Message
+	for i := 0; i < storm; i++ {
+		before, failing, after := failingStep(fmt.Sprintf("storm_worker_%03d", i))
+		msgs = append(append(append(msgs, before...), failing), after)
+	}
+	start := time.Now()
+	publishPaced(t, d.redis.Addr, msgs, 20_000)
+
+	// Nothing lost: every instance reaches both sinks (bounded: 200 at 20/s is 10 s; allow 90 s).
+	done := collectortest.Eventually(90*time.Second, 100*time.Millisecond, func() bool {
+		return len(d.slack.matching("worker_failure", "firing", "")) >= storm &&
+			len(d.pd.matching("worker_failure", "firing", "")) >= storm
+	})
+	// A little longer, to see whether anything arrives twice.
+	time.Sleep(2 * time.Second)
+	d.c.stop(t)
+
+	report := func(name string, s *sink) (firing, distinct, window int, gap, spread time.Duration) {
+		got, violations := s.notifications()
+		assert.Empty(t, violations, "%s contract violations", name)
+		workers := map[string]bool{}
+		var first, last time.Time
+		for _, n := range got {
+			if n.alert == "worker_failure" && n.state == "firing" {
+				firing++
+				workers[n.worker] = true
+				if first.IsZero() {
+					first = n.at
+				}
+				last = n.at
+			}
+		}
+		arrivals := s.arrivals()
+		window = maxInWindow(arrivals, time.Second)
+		gap = minGap(arrivals)
+		t.Logf("%-9s requests %d, worker_failure firing %d (%d distinct workers), other requests %d, max in any 1 s %d (limit %d), smallest gap %s (1/limit = %s), first after %s, spread %s",
+			name, len(got), firing, len(workers), len(got)-firing, window, rate, gap.Round(100*time.Microsecond), time.Second/time.Duration(rate),
+			first.Sub(start).Round(time.Millisecond), last.Sub(first).Round(time.Millisecond))
+		return firing, len(workers), window, gap, last.Sub(first)
+	}
+	sf, sd, sw, sg, ss := report("Slack", d.slack)
+	pf, pdd, pw, pg, ps := report("PagerDuty", d.pd)
+	require.True(t, done, "not every alert was notified; logs:\n%s", d.c.proc.Logs())
+	assert.Equal(t, storm, sf, "Slack: one firing message per instance")
+	assert.Equal(t, storm, sd, "Slack: every worker")
+	assert.Equal(t, storm, pf, "PagerDuty: one trigger per instance")
+	assert.Equal(t, storm, pdd, "PagerDuty: every worker")
+	result(t, "notifier_storm", "alerts", storm, "rate_limit", rate,
+		"slack_firing", sf, "slack_max_per_s", sw, "slack_min_gap_ms", fmt.Sprintf("%.1f", float64(sg.Microseconds())/1000),
+		"slack_spread_s", fmt.Sprintf("%.2f", ss.Seconds()),
+		"pagerduty_firing", pf, "pagerduty_max_per_s", pw, "pagerduty_min_gap_ms", fmt.Sprintf("%.1f", float64(pg.Microseconds())/1000),
+		"pagerduty_spread_s", fmt.Sprintf("%.2f", ps.Seconds()))
+}
