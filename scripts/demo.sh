@@ -195,9 +195,17 @@ AGENTSIM_CODE=$?
 set -e
 ((AGENTSIM_CODE == 0)) || die "agentsim ended with exit code $AGENTSIM_CODE"
 
-# Notifications of the last evaluations may still be on their way.
-sleep 3
+# On a slow machine the resolve may still be on its way: give it up to 30 s more.
+resolved_seen() { grep -q '\[slack\] RESOLVED worker_failure' "$WORK/notifications.log"; }
+if ! resolved_seen; then
+	say "waiting up to 30 s for worker_failure to resolve"
+	wait_for 30 resolved_seen || true
+fi
+sleep 2
 echo
+say "alert instances on /metrics now (multiagents_alerts: name, state, severity, worker, observed value):"
+curl -fs "http://localhost:$PROM_PORT/metrics" | grep '^multiagents_alerts{' |
+	sed -E 's/.*alertname="([^"]*)".*alertstate="([^"]*)".*severity="([^"]*)"(.*worker_name="([^"]*)")?.*\} (.*)/    \1 \2 (\3) \5 \6/' || true
 firing=$(grep -c '\[slack\] FIRING worker_failure' "$WORK/notifications.log" || true)
 resolved=$(grep -c '\[slack\] RESOLVED worker_failure' "$WORK/notifications.log" || true)
 say "Slack received worker_failure firing ${firing}x and resolved ${resolved}x; PagerDuty: $(grep -c '\[pagerduty\] trigger' "$WORK/notifications.log" || true) trigger(s), $(grep -c '\[pagerduty\] resolve' "$WORK/notifications.log" || true) resolve(s)"
