@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/collector/component"
 )
 
 // Config is the configuration of the alert processor.
@@ -22,6 +24,10 @@ type Config struct {
 	MaxInstances int `mapstructure:"max_instances"`
 	// MaxSeries caps the input series the processor remembers across all rules' metrics.
 	MaxSeries int `mapstructure:"max_series"`
+	// Storage names a storage extension (e.g. file_storage) that keeps firing and resolved
+	// instances across restarts, so an alert that clears while the collector is down still
+	// gets its resolved state written. Unset: alert state lives in memory only.
+	Storage *component.ID `mapstructure:"storage"`
 	// Rules are the alert rules.
 	Rules []Rule `mapstructure:"rules"`
 

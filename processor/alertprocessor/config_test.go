@@ -24,13 +24,18 @@ func TestLoadConfig(t *testing.T) {
 		wantErr string
 	}{
 		{
-			id:    component.NewID(metadata.Type),
-			check: func(t *testing.T, cfg *Config) { assert.Equal(t, createDefaultConfig(), cfg) },
+			id: component.NewID(metadata.Type),
+			check: func(t *testing.T, cfg *Config) {
+				assert.Equal(t, createDefaultConfig(), cfg)
+				assert.Nil(t, cfg.Storage, "no storage unless configured")
+			},
 		},
 		{
 			id: component.NewIDWithName(metadata.Type, "rules"),
 			check: func(t *testing.T, cfg *Config) {
 				assert.Equal(t, 10*time.Second, cfg.EvaluationInterval)
+				require.NotNil(t, cfg.Storage)
+				assert.Equal(t, component.MustNewID("file_storage"), *cfg.Storage)
 				require.Len(t, cfg.Rules, 2)
 				r := cfg.Rules[0]
 				assert.Equal(t, "high_error_rate", r.Name)

@@ -52,8 +52,15 @@ var testEpoch = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 
 func newHarness(t *testing.T, cfg *Config) *harness {
 	t.Helper()
+	return newHarnessWithClock(t, cfg, &fakeClock{t: testEpoch})
+}
+
+// newHarnessWithClock is newHarness on a given clock, so that a processor started after
+// another one's shutdown (a restart) continues its time.
+func newHarnessWithClock(t *testing.T, cfg *Config, clock *fakeClock) *harness {
+	t.Helper()
 	require.NoError(t, cfg.Validate())
-	h := &harness{t: t, clock: &fakeClock{t: testEpoch}, sink: new(consumertest.MetricsSink), tel: componenttest.NewTelemetry()}
+	h := &harness{t: t, clock: clock, sink: new(consumertest.MetricsSink), tel: componenttest.NewTelemetry()}
 	t.Cleanup(func() { require.NoError(t, h.tel.Shutdown(context.Background())) })
 	set := processortest.NewNopSettings(metadata.Type)
 	set.TelemetrySettings = h.tel.NewTelemetrySettings()

@@ -26,26 +26,30 @@ const (
 )
 
 // renderAlerts writes every live instance as a multiagents.alerts point, ordered by rule and
-// fingerprint. It returns false when there is no instance to write.
-func renderAlerts(rules []*compiledRule, now time.Time, version string) (pmetric.Metrics, bool) {
+// fingerprint, then the orphans as resolved. It returns false when there is nothing to write.
+func renderAlerts(rules []*compiledRule, orphans []orphan, now time.Time, version string) (pmetric.Metrics, bool) {
 	md := pmetric.NewMetrics()
 	var points pmetric.NumberDataPointSlice
 	started := false
 	ts := pcommon.NewTimestampFromTime(now)
+	begin := func() {
+		if started {
+			return
+		}
+		started = true
+		sm := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty()
+		sm.Scope().SetName(metadata.ScopeName)
+		sm.Scope().SetVersion(version)
+		m := sm.Metrics().AppendEmpty()
+		m.SetName(alertsMetricName)
+		m.SetDescription(alertsMetricDescription)
+		points = m.SetEmptyGauge().DataPoints()
+	}
 	for _, r := range rules {
 		if len(r.instances) == 0 {
 			continue
 		}
-		if !started {
-			started = true
-			sm := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty()
-			sm.Scope().SetName(metadata.ScopeName)
-			sm.Scope().SetVersion(version)
-			m := sm.Metrics().AppendEmpty()
-			m.SetName(alertsMetricName)
-			m.SetDescription(alertsMetricDescription)
-			points = m.SetEmptyGauge().DataPoints()
-		}
+		begin()
 		instances := make([]*instance, 0, len(r.instances))
 		for _, in := range r.instances {
 			instances = append(instances, in)
@@ -68,6 +72,26 @@ func renderAlerts(rules []*compiledRule, now time.Time, version string) (pmetric
 				if in.labels[i] != "" {
 					attrs.PutStr(k, in.labels[i])
 				}
+			}
+		}
+	}
+	for _, o := range orphans {
+		begin()
+		dp := points.AppendEmpty()
+		dp.SetTimestamp(ts)
+		dp.SetDoubleValue(o.value)
+		attrs := dp.Attributes()
+		attrs.EnsureCapacity(7 + len(o.instance.Labels))
+		attrs.PutStr(attrAlertName, o.rule.Name)
+		attrs.PutStr(attrAlertState, stateResolved.String())
+		attrs.PutStr(attrSeverity, o.rule.Severity)
+		attrs.PutStr(attrFingerprint, o.instance.Fingerprint)
+		attrs.PutStr(attrDescription, o.instance.Description)
+		attrs.PutStr(attrThreshold, o.rule.Threshold)
+		attrs.PutStr(attrCooldown, o.rule.Cooldown)
+		for i, k := range o.rule.GroupBy {
+			if o.instance.Labels[i] != "" && k != "" {
+				attrs.PutStr(k, o.instance.Labels[i])
 			}
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/processor"
@@ -25,6 +26,7 @@ type alertProcessor struct {
 	logger    *zap.Logger
 	telemetry *metadata.TelemetryBuilder
 	next      consumer.Metrics
+	id        component.ID
 	version   string
 	now       func() time.Time // injectable clock
 	ctx       context.Context  // for the processor's own telemetry
@@ -36,6 +38,10 @@ type alertProcessor struct {
 	seriesCount int
 	startedAt   pcommon.Timestamp
 	steps       stepper
+	orphans     []orphan // restored instances of rules that are gone: written resolved once
+
+	client       storage.Client // nil without the storage key
+	writeFailing bool           // a store failed and has not succeeded since (ticker goroutine only)
 
 	stopTicker chan struct{}
 	tickerDone chan struct{}
@@ -55,6 +61,7 @@ func newAlertProcessor(set processor.Settings, cfg *Config, next consumer.Metric
 		logger:    set.Logger,
 		telemetry: tb,
 		next:      next,
+		id:        set.ID,
 		version:   set.BuildInfo.Version,
 		now:       now,
 		ctx:       context.Background(),
@@ -83,7 +90,10 @@ func (p *alertProcessor) consume(_ context.Context, md pmetric.Metrics) (pmetric
 	return md, nil
 }
 
-func (p *alertProcessor) start(_ context.Context, _ component.Host) error {
+func (p *alertProcessor) start(ctx context.Context, host component.Host) error {
+	if err := p.openStorage(ctx, host); err != nil {
+		return err
+	}
 	p.stopTicker = make(chan struct{})
 	p.tickerDone = make(chan struct{})
 	go p.runTicker(p.cfg.EvaluationInterval, p.stopTicker, p.tickerDone)
@@ -92,13 +102,13 @@ func (p *alertProcessor) start(_ context.Context, _ component.Host) error {
 
 func (p *alertProcessor) shutdown(ctx context.Context) error {
 	if p.stopTicker == nil {
-		return nil
+		return p.closeStorage(ctx)
 	}
 	close(p.stopTicker)
 	p.stopTicker = nil
 	select {
 	case <-p.tickerDone:
-		return nil
+		return p.closeStorage(ctx)
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -120,20 +130,25 @@ func (p *alertProcessor) runTicker(interval time.Duration, stop <-chan struct{},
 
 // evaluateAndEmit runs one evaluation at the clock's time and hands the alert state to the
 // next consumer as its own pmetric.Metrics.
+// The state is stored after it was handed on, so that a stored resolved instance has been
+// written at least once.
 func (p *alertProcessor) evaluateAndEmit(ctx context.Context) {
-	md, ok := p.evaluate(p.now())
-	if !ok {
-		return
+	md, ok, stored := p.evaluate(p.now())
+	if ok {
+		if err := p.next.ConsumeMetrics(ctx, md); err != nil {
+			p.telemetry.ProcessorAlertEmitFailures.Add(p.ctx, 1)
+			p.logger.Warn("could not hand multiagents.alerts to the next consumer", zap.Error(err))
+		}
 	}
-	if err := p.next.ConsumeMetrics(ctx, md); err != nil {
-		p.telemetry.ProcessorAlertEmitFailures.Add(p.ctx, 1)
-		p.logger.Warn("could not hand multiagents.alerts to the next consumer", zap.Error(err))
+	if stored != nil {
+		p.persist(ctx, stored)
 	}
 }
 
 // evaluate runs every rule at time now and returns the alert state to write (false when
-// there is no instance at all).
-func (p *alertProcessor) evaluate(now time.Time) (pmetric.Metrics, bool) {
+// there is no instance at all) and, when a storage extension is used and the firing or
+// resolved instances changed, their stored form.
+func (p *alertProcessor) evaluate(now time.Time) (pmetric.Metrics, bool, []byte) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, r := range p.rules {
@@ -162,8 +177,11 @@ func (p *alertProcessor) evaluate(now time.Time) (pmetric.Metrics, bool) {
 	startedFor := now.Sub(p.startedAt.AsTime())
 	for _, r := range p.rules {
 		if r.absent {
-			// No activity within the window; only once the processor has watched that long.
-			holds := r.activeSeries == 0 && startedFor >= r.cfg.Window
+			// No activity within the window; only once the processor has watched that long,
+			// unless the instance was restored firing: then the silence since the restart
+			// continues it.
+			restoredFiring := r.instances[""] != nil && r.instances[""].state == stateFiring
+			holds := r.activeSeries == 0 && (startedFor >= r.cfg.Window || restoredFiring)
 			p.steps.observe(r, "", nil, float64(r.activeSeries), holds, now)
 		} else {
 			for _, g := range r.touched {
@@ -179,7 +197,22 @@ func (p *alertProcessor) evaluate(now time.Time) (pmetric.Metrics, bool) {
 	}
 	p.recordGauges()
 	p.telemetry.ProcessorAlertEvaluations.Add(p.ctx, 1)
-	return renderAlerts(p.rules, now, p.version)
+	md, ok := renderAlerts(p.rules, p.orphans, now, p.version)
+	if len(p.orphans) > 0 {
+		p.orphans = nil
+		p.steps.changed = true
+	}
+	var stored []byte
+	if p.client != nil && p.steps.changed {
+		var err error
+		if stored, err = encodeState(p.rules); err != nil {
+			p.telemetry.ProcessorAlertStorageErrors.Add(p.ctx, 1, metric.WithAttributes(attribute.String("operation", "encode")))
+			p.logger.Warn("Cannot encode alert state for storage", zap.Error(err))
+		} else {
+			p.steps.changed = false
+		}
+	}
+	return md, ok, stored
 }
 
 func (p *alertProcessor) recordGauges() {

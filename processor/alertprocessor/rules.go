@@ -118,7 +118,7 @@ func (r *compiledRule) membership(point, resource pcommon.Map) (membership, bool
 		for i, key := range r.cfg.GroupBy {
 			m.labels[i] = lookupLabel(point, resource, key)
 		}
-		m.groupKey = strings.Join(m.labels, "\xff")
+		m.groupKey = groupKey(m.labels)
 	}
 	if !r.absent {
 		m.group = r.groups[m.groupKey]
@@ -129,3 +129,6 @@ func (r *compiledRule) membership(point, resource pcommon.Map) (membership, bool
 	}
 	return m, true
 }
+
+// groupKey is the key of a group's instance in compiledRule.instances.
+func groupKey(labels []string) string { return strings.Join(labels, "\xff") }

@@ -35,9 +35,15 @@ type instance struct {
 	state      alertState
 	value      float64
 	activeAt   time.Time // when the condition started to hold (start of pending)
+	firedAt    time.Time
 	clearedAt  time.Time // while firing: first evaluation at which the condition no longer held
 	resolvedAt time.Time
 	heldSeq    uint64 // the evaluation in which the condition last held
+
+	// graceUntil is set on an instance restored firing from storage: until then, unless its
+	// group has a value again, a missing series does not count as a cleared condition. After a
+	// restart the series are only as old as the restart, so they get stale_after to come back.
+	graceUntil time.Time
 }
 
 // fingerprint is a stable id of a rule and its group labels: the same across restarts and
@@ -62,11 +68,17 @@ type stepper struct {
 	onOverflow func(r *compiledRule)
 	// onTransition is called on every state change (for telemetry and tests).
 	onTransition func(r *compiledRule, in *instance, from alertState)
+	// changed says that a firing or resolved instance appeared, went, or changed one of the
+	// fields kept in storage since the state was last stored.
+	changed bool
 }
 
 // observe applies one group's evaluation result: the condition held with value v.
 func (st *stepper) observe(r *compiledRule, key string, labels []string, v float64, holds bool, now time.Time) {
 	in := r.instances[key]
+	if in != nil {
+		in.graceUntil = time.Time{} // its group has a value again: evaluated as usual
+	}
 	if !holds {
 		if in != nil {
 			in.value = v
@@ -92,13 +104,17 @@ func (st *stepper) observe(r *compiledRule, key string, labels []string, v float
 	}
 	in.value = v
 	in.heldSeq = r.evalSeq
-	in.clearedAt = time.Time{}
+	if !in.clearedAt.IsZero() {
+		in.clearedAt = time.Time{}
+		st.changed = true
+	}
 	if in.state == 0 || in.state == stateResolved {
 		st.transition(r, in, statePending)
 		in.activeAt = now
 	}
 	if in.state == statePending && now.Sub(in.activeAt) >= r.cfg.For {
 		st.transition(r, in, stateFiring)
+		in.firedAt = now
 	}
 }
 
@@ -115,8 +131,12 @@ func (st *stepper) finish(r *compiledRule, now time.Time, retention time.Duratio
 			delete(r.instances, key)
 			st.instances--
 		case stateFiring:
+			if now.Before(in.graceUntil) {
+				continue // restored, and its series has not come back yet
+			}
 			if in.clearedAt.IsZero() {
 				in.clearedAt = now
+				st.changed = true
 			}
 			if now.Sub(in.clearedAt) >= r.cfg.KeepFiringFor {
 				st.transition(r, in, stateResolved)
@@ -126,6 +146,7 @@ func (st *stepper) finish(r *compiledRule, now time.Time, retention time.Duratio
 			if now.Sub(in.resolvedAt) >= retention && now.After(in.resolvedAt) {
 				delete(r.instances, key)
 				st.instances--
+				st.changed = true
 			}
 		}
 	}
@@ -134,6 +155,9 @@ func (st *stepper) finish(r *compiledRule, now time.Time, retention time.Duratio
 func (st *stepper) transition(r *compiledRule, in *instance, to alertState) {
 	from := in.state
 	in.state = to
+	if from == stateFiring || from == stateResolved || to == stateFiring || to == stateResolved {
+		st.changed = true
+	}
 	if st.onTransition != nil {
 		st.onTransition(r, in, from)
 	}

@@ -30,6 +30,8 @@ type TelemetryBuilder struct {
 	ProcessorAlertRuleErrors        metric.Int64Counter
 	ProcessorAlertUnsupportedPoints metric.Int64Counter
 	ProcessorAlertEmitFailures      metric.Int64Counter
+	ProcessorAlertStorageErrors     metric.Int64Counter
+	ProcessorAlertRestored          metric.Int64Counter
 }
 
 // NewTelemetryBuilder creates the instruments on the component's meter.
@@ -66,6 +68,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings) (*TelemetryBuilde
 	err = errors.Join(err, e)
 	tb.ProcessorAlertEmitFailures, e = m.Int64Counter("otelcol_processor_alert_emit_failures",
 		metric.WithDescription("Evaluations whose multiagents.alerts could not be handed to the next consumer."), metric.WithUnit("{evaluation}"))
+	err = errors.Join(err, e)
+	tb.ProcessorAlertStorageErrors, e = m.Int64Counter("otelcol_processor_alert_storage_errors",
+		metric.WithDescription("Failures to read, decode or write the alert state kept in the storage extension, by operation."), metric.WithUnit("{error}"))
+	err = errors.Join(err, e)
+	tb.ProcessorAlertRestored, e = m.Int64Counter("otelcol_processor_alert_restored",
+		metric.WithDescription("Alert instances read back from the storage extension at start, by outcome (restored, orphaned, skipped)."), metric.WithUnit("{instance}"))
 	err = errors.Join(err, e)
 	return &tb, err
 }
