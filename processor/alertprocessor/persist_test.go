@@ -418,3 +418,42 @@ func TestStorageFailuresNeverStopAlerting(t *testing.T) {
 		assert.Equal(t, 4, client.writes, "nothing stored changed: only the value moved")
 	})
 }
+
+// FuzzRestoreState feeds arbitrary bytes to the stored-state decoder and restores what it
+// accepts into a processor: nothing may panic, the instance budget holds, and evaluation and
+// re-encoding must work after.
+func FuzzRestoreState(f *testing.F) {
+	good := fingerprint("high_error_rate", []string{"worker.name"}, []string{"w1"})
+	for _, seed := range []string{
+		`{"v":1,"r":[{"n":"high_error_rate","g":["worker.name"],"s":"warning","t":"> 0.1","c":"15m0s","i":[{"l":["w1"],"f":"` + good + `","s":"firing","v":"0.5","a":1,"fa":2}]}]}`,
+		`{"v":1,"r":[{"n":"gone","g":["a","b"],"s":"error","t":"> 1","c":"0s","i":[{"l":["x","y"],"f":"f","s":"resolved","v":"NaN","ra":5}]}]}`,
+		`{"v":1,"r":[{"n":"bus_silent","s":"warning","i":[{"f":"` + fingerprint("bus_silent", nil, nil) + `","s":"firing","v":"+Inf"}]}]}`,
+		`{"v":1,"r":[]}`, `{"v":2}`, `null`, `[]`, "\x00",
+	} {
+		f.Add([]byte(seed))
+	}
+	cfg := configWith(errorRateRule(time.Minute, time.Minute),
+		Rule{Name: "bus_silent", Kind: kindAbsent, Metric: "multiagents.events", Window: 5 * time.Minute, Severity: "warning"})
+	cfg.MaxInstances = 3
+	f.Fuzz(func(t *testing.T, data []byte) {
+		stored, _, err := decodeState(data)
+		if err != nil {
+			return
+		}
+		h := newHarness(t, cfg)
+		p := h.proc.alerts
+		p.mu.Lock()
+		p.restore(stored, h.clock.Now())
+		held := p.steps.instances + len(p.orphans)
+		p.mu.Unlock()
+		if held > cfg.MaxInstances {
+			t.Fatalf("%d instances restored over max_instances %d", held, cfg.MaxInstances)
+		}
+		for range 3 {
+			h.step(10 * time.Minute)
+		}
+		if _, err := encodeState(p.rules); err != nil {
+			t.Fatalf("restored state cannot be stored again: %v", err)
+		}
+	})
+}
