@@ -5,15 +5,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// Load is how much traffic a run makes, and for how long. A run always ends: when Duration
-// has passed or Workflows have started (whichever comes first), no workflow starts, and the
-// messages still due go out for at most Drain more.
+// Load is how much traffic a run makes, and for how long. A run always ends: it makes
+// Rate × Duration starts (or Workflows, if fewer), evenly spaced from its beginning, and the
+// messages still due after the last one go out until Duration + Drain.
 type Load struct {
 	// Rate is the target number of workflows started per second.
 	Rate float64
@@ -141,8 +142,11 @@ type Runner struct {
 	rng      *rand.Rand
 	stats    Stats
 
-	begin     time.Time
-	interval  time.Duration
+	begin time.Time
+	// maxStarts is the number of starts the run makes: rate × duration, or Workflows if fewer.
+	maxStarts int64
+	// starts counts start slots used (started or skipped); nextStart is slot starts' time.
+	starts    int64
 	nextStart time.Time
 	pending   scheduleHeap
 	seq       int64
@@ -156,16 +160,17 @@ func NewRunner(scenario *Scenario, load Load, begin time.Time) (*Runner, error) 
 	if err := errors.Join(scenario.Validate(), load.Validate()); err != nil {
 		return nil, err
 	}
-	interval := time.Duration(float64(time.Second) / load.Rate)
-	if interval <= 0 {
-		interval = 1
+	// Rounding down, minus a hair so 0.1 × 30 s does not become 2.9999 → 2 starts.
+	maxStarts := max(int64(math.Floor(load.Rate*load.Duration.Seconds()+1e-9)), 1)
+	if load.Workflows > 0 {
+		maxStarts = min(maxStarts, load.Workflows)
 	}
 	return &Runner{
 		scenario:  scenario,
 		load:      load,
 		rng:       rand.New(rand.NewPCG(load.Seed, load.Seed^0x9e3779b97f4a7c15)),
 		begin:     begin,
-		interval:  interval,
+		maxStarts: maxStarts,
 		nextStart: begin,
 		phases:    scenario.sortedPhases(),
 	}, nil
@@ -177,17 +182,20 @@ func (r *Runner) Stats() *Stats { return &r.stats }
 // Begin is when the run started.
 func (r *Runner) Begin() time.Time { return r.begin }
 
-func (r *Runner) startsOver(now time.Time) bool {
-	return now.Sub(r.begin) >= r.load.Duration ||
-		(r.load.Workflows > 0 && r.stats.Started.Load()+r.stats.Skipped.Load() >= r.load.Workflows)
+func (r *Runner) startsOver() bool { return r.starts >= r.maxStarts }
+
+// startTime is when start slot n is due: computed from n, so rounding never accumulates.
+func (r *Runner) startTime(n int64) time.Time {
+	return r.begin.Add(time.Duration(float64(n) * float64(time.Second) / r.load.Rate))
 }
 
 // Advance moves the run to now: it plans every workflow whose start is due and returns, in
 // order, every message due by now together with the phases that began since the last call.
 func (r *Runner) Advance(now time.Time) (due []Scheduled, phases []Phase) {
-	for !r.nextStart.After(now) && !r.startsOver(r.nextStart) {
+	for !r.startsOver() && !r.nextStart.After(now) {
 		start := r.nextStart
-		r.nextStart = r.nextStart.Add(r.interval)
+		r.starts++
+		r.nextStart = r.startTime(r.starts)
 		if int(r.stats.InFlight.Load()) >= r.load.MaxInFlight {
 			r.stats.Skipped.Add(1)
 			continue
@@ -243,7 +251,7 @@ func (r *Runner) Published(batch []Scheduled, failed int) {
 func (r *Runner) NextDue() (time.Time, bool) {
 	var next time.Time
 	ok := false
-	if !r.startsOver(r.nextStart) {
+	if !r.startsOver() {
 		next, ok = r.nextStart, true
 	}
 	if len(r.pending) > 0 && (!ok || r.pending[0].At.Before(next)) {

@@ -75,6 +75,19 @@ func TestRunnerStartsAtTheTargetRateForTheDuration(t *testing.T) {
 	assert.Equal(t, map[int]int{0: 20, 1: 20, 2: 20, 3: 20, 4: 20}, perSecond)
 }
 
+func TestRunnerStartCountIsRateTimesDuration(t *testing.T) {
+	for _, c := range []struct {
+		rate float64
+		d    time.Duration
+		want int64
+	}{{3, time.Second, 3}, {7, 10 * time.Second, 70}, {0.1, 30 * time.Second, 3}, {1, 500 * time.Millisecond, 1}, {1000, 1500 * time.Millisecond, 1500}} {
+		r, err := NewRunner(NewScenario(), load(c.rate, c.d), t0)
+		require.NoError(t, err)
+		drive(t, r, t0.Add(c.d+5*time.Second), 10*time.Millisecond)
+		assert.Equal(t, c.want, r.Stats().Started.Load(), "%g/s for %s", c.rate, c.d)
+	}
+}
+
 func TestRunnerWorkflowsBound(t *testing.T) {
 	l := load(100, time.Minute)
 	l.Workflows = 7
