@@ -171,3 +171,69 @@ func BenchmarkEvaluate(b *testing.B) {
 		p.alerts.evaluateAndEmit(ctx)
 	}
 }
+
+// benchFiringRules returns a processor's compiled rules holding n firing instances of
+// high_error_rate (one per worker), as after n alerts fired.
+func benchFiringRules(b *testing.B, n int) []*compiledRule {
+	rules, err := compileRules([]Rule{errorRateRule(time.Minute, time.Minute)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := rules[0]
+	for i := range n {
+		labels := []string{fmt.Sprintf("worker_%05d", i)}
+		r.instances[groupKey(labels)] = &instance{
+			labels: labels, fingerprint: fingerprint(r.cfg.Name, r.cfg.GroupBy, labels),
+			description: "Error rate of " + labels[0] + " exceeded 10%", state: stateFiring, value: 0.25,
+			activeAt: testEpoch, firedAt: testEpoch.Add(time.Minute),
+		}
+	}
+	return rules
+}
+
+// BenchmarkStoreState: encoding every firing instance for storage, done only after an
+// evaluation that changed them. Size is reported as bytes/instance.
+func BenchmarkStoreState(b *testing.B) {
+	for _, n := range []int{100, 10000} {
+		b.Run(fmt.Sprint("instances=", n), func(b *testing.B) {
+			rules := benchFiringRules(b, n)
+			var size int
+			b.ReportAllocs()
+			for b.Loop() {
+				data, err := encodeState(rules)
+				if err != nil {
+					b.Fatal(err)
+				}
+				size = len(data)
+			}
+			b.ReportMetric(float64(size)/float64(n), "bytes/instance")
+		})
+	}
+}
+
+// BenchmarkRestoreState: decoding and restoring the stored instances at Start.
+func BenchmarkRestoreState(b *testing.B) {
+	for _, n := range []int{100, 10000} {
+		b.Run(fmt.Sprint("instances=", n), func(b *testing.B) {
+			data, err := encodeState(benchFiringRules(b, n))
+			if err != nil {
+				b.Fatal(err)
+			}
+			cfg := configWith(errorRateRule(time.Minute, time.Minute))
+			b.ReportAllocs()
+			for b.Loop() {
+				p, err := newAlertProcessor(processortest.NewNopSettings(metadata.Type), cfg, consumertest.NewNop(), time.Now)
+				if err != nil {
+					b.Fatal(err)
+				}
+				stored, _, err := decodeState(data)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if restored, _ := p.restore(stored, testEpoch); restored != n {
+					b.Fatalf("restored %d of %d", restored, n)
+				}
+			}
+		})
+	}
+}
