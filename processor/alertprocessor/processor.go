@@ -128,10 +128,9 @@ func (p *alertProcessor) runTicker(interval time.Duration, stop <-chan struct{},
 	}
 }
 
-// evaluateAndEmit runs one evaluation at the clock's time and hands the alert state to the
-// next consumer as its own pmetric.Metrics.
-// The state is stored after it was handed on, so that a stored resolved instance has been
-// written at least once.
+// evaluateAndEmit runs one evaluation at the clock's time, hands the alert state to the
+// next consumer as its own pmetric.Metrics, then stores it when it changed: stored after it
+// was handed on, so that a stored resolved instance has been written at least once.
 func (p *alertProcessor) evaluateAndEmit(ctx context.Context) {
 	md, ok, stored := p.evaluate(p.now())
 	if ok {
