@@ -95,8 +95,11 @@ func simulate(ctx context.Context, opts *options, stdout, stderr io.Writer) int 
 	}
 	out.printf("agentsim: summary after %s", elapsed.Round(100*time.Millisecond))
 	secs := elapsed.Seconds()
-	out.printf("  workflows  started %d (%.1f/s), completed %d, failed %d, timed out %d, cancelled %d, unfinished %d, skipped %d",
-		snap.Started, float64(snap.Started)/secs, snap.Completed, snap.Failed, snap.TimedOut, snap.Cancelled, snap.Abandoned, snap.Skipped)
+	out.printf("  workflows  started %d (%.1f/s), completed %d, failed %d, timed out %d, cancelled %d, unfinished %d",
+		snap.Started, float64(snap.Started)/secs, snap.Completed, snap.Failed, snap.TimedOut, snap.Cancelled, snap.Abandoned)
+	if snap.Skipped > 0 || snap.Behind > 0 {
+		out.printf("  not made   %d starts skipped at --max-in-flight, %d not started because the run fell behind its rate", snap.Skipped, snap.Behind)
+	}
 	if by := describeByWorker(stats.ByWorker()); by != "" {
 		out.printf("  by worker  %s", by)
 	}

@@ -13,8 +13,9 @@ import (
 )
 
 // Load is how much traffic a run makes, and for how long. A run always ends: it makes
-// Rate × Duration starts (or Workflows, if fewer), evenly spaced from its beginning, and the
-// messages still due after the last one go out until Duration + Drain.
+// Rate × Duration starts (or Workflows, if fewer), evenly spaced from its beginning; starts still
+// owed when Duration has passed are not made (counted as Behind), and messages still due go out
+// until Duration + Drain.
 type Load struct {
 	// Rate is the target number of workflows started per second.
 	Rate float64
@@ -61,6 +62,9 @@ type Stats struct {
 	Started, Completed, Failed, TimedOut, Cancelled atomic.Int64
 	// Skipped counts starts not made because MaxInFlight workflows were pending.
 	Skipped atomic.Int64
+	// Behind counts starts not made because the run fell behind its schedule and Duration
+	// passed first: the publisher (or the machine) could not keep up with Rate.
+	Behind atomic.Int64
 	// SlowSteps counts slow results published.
 	SlowSteps atomic.Int64
 	// Events counts messages published; PublishErrors messages the publisher could not deliver.
@@ -114,15 +118,15 @@ func (s *Stats) ByWorker() map[string]WorkerOutcomes {
 
 // Snapshot is a copy of Stats at one moment.
 type Snapshot struct {
-	Started, Completed, Failed, TimedOut, Cancelled, Skipped, SlowSteps int64
-	Events, PublishErrors, InFlight, Abandoned                          int64
+	Started, Completed, Failed, TimedOut, Cancelled, Skipped, Behind, SlowSteps int64
+	Events, PublishErrors, InFlight, Abandoned                                  int64
 }
 
 // Snapshot copies the counters.
 func (s *Stats) Snapshot() Snapshot {
 	return Snapshot{
 		Started: s.Started.Load(), Completed: s.Completed.Load(), Failed: s.Failed.Load(),
-		TimedOut: s.TimedOut.Load(), Cancelled: s.Cancelled.Load(), Skipped: s.Skipped.Load(),
+		TimedOut: s.TimedOut.Load(), Cancelled: s.Cancelled.Load(), Skipped: s.Skipped.Load(), Behind: s.Behind.Load(),
 		SlowSteps: s.SlowSteps.Load(), Events: s.Events.Load(), PublishErrors: s.PublishErrors.Load(),
 		InFlight: s.InFlight.Load(), Abandoned: s.Abandoned.Load(),
 	}
@@ -184,6 +188,9 @@ func (r *Runner) Begin() time.Time { return r.begin }
 
 func (r *Runner) startsOver() bool { return r.starts >= r.maxStarts }
 
+// maxStartsPerAdvance bounds the workflows one Advance plans.
+const maxStartsPerAdvance = 256
+
 // startTime is when start slot n is due: computed from n, so rounding never accumulates.
 func (r *Runner) startTime(n int64) time.Time {
 	return r.begin.Add(time.Duration(float64(n) * float64(time.Second) / r.load.Rate))
@@ -192,7 +199,9 @@ func (r *Runner) startTime(n int64) time.Time {
 // Advance moves the run to now: it plans every workflow whose start is due and returns, in
 // order, every message due by now together with the phases that began since the last call.
 func (r *Runner) Advance(now time.Time) (due []Scheduled, phases []Phase) {
-	for !r.startsOver() && !r.nextStart.After(now) {
+	// A run that is behind catches up in slices, so publishing goes on between them and the
+	// in-flight cap only ever bites on workflows that are really pending.
+	for planned := 0; !r.startsOver() && !r.nextStart.After(now) && planned < maxStartsPerAdvance; planned++ {
 		start := r.nextStart
 		r.starts++
 		r.nextStart = r.startTime(r.starts)
@@ -207,6 +216,10 @@ func (r *Runner) Advance(now time.Time) (due []Scheduled, phases []Phase) {
 			r.seq++
 			heap.Push(&r.pending, scheduled{Scheduled: m, seq: r.seq})
 		}
+	}
+	if !r.startsOver() && now.Sub(r.begin) >= r.load.Duration {
+		r.stats.Behind.Add(r.maxStarts - r.starts)
+		r.starts = r.maxStarts
 	}
 	for r.nextPhase < len(r.phases) && r.phases[r.nextPhase].At <= now.Sub(r.begin) {
 		phases = append(phases, r.phases[r.nextPhase])

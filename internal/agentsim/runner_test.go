@@ -88,6 +88,26 @@ func TestRunnerStartCountIsRateTimesDuration(t *testing.T) {
 	}
 }
 
+func TestRunnerCatchesUpInSlicesAndCountsWhatItCouldNotStart(t *testing.T) {
+	l := load(1000, 10*time.Second)
+	r, err := NewRunner(NewScenario(), l, t0)
+	require.NoError(t, err)
+	// The first call comes 2 s late: 2001 starts are due, planned at most 256 per call.
+	due, _ := r.Advance(t0.Add(2 * time.Second))
+	r.Published(due, 0)
+	assert.EqualValues(t, maxStartsPerAdvance, r.Stats().Started.Load())
+	next, ok := r.NextDue()
+	require.True(t, ok)
+	assert.False(t, next.After(t0.Add(2*time.Second)), "more is due at once")
+	// The next call comes after Duration: what is still owed is not started, and counted.
+	due, _ = r.Advance(t0.Add(10 * time.Second))
+	r.Published(due, 0)
+	st := r.Stats().Snapshot()
+	assert.EqualValues(t, 2*maxStartsPerAdvance, st.Started)
+	assert.EqualValues(t, 10000-2*maxStartsPerAdvance, st.Behind)
+	assert.Zero(t, st.Skipped)
+}
+
 func TestRunnerWorkflowsBound(t *testing.T) {
 	l := load(100, time.Minute)
 	l.Workflows = 7
