@@ -29,7 +29,8 @@ RATE=${DEMO_RATE:-10}
 # A dummy Events API v2 routing key: 32 characters, as PagerDuty requires.
 ROUTING_KEY=demodemodemodemodemodemodemodemo
 
-say() { printf '\033[1mdemo:\033[0m %s\n' "$*"; }
+if [[ -t 1 ]]; then BOLD=$'\033[1m' PLAIN=$'\033[0m'; else BOLD='' PLAIN=''; fi
+say() { printf '%sdemo:%s %s\n' "$BOLD" "$PLAIN" "$*"; }
 die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
 
 if ! command -v redis-server >/dev/null 2>&1; then

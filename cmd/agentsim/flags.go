@@ -92,7 +92,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&def.TimeoutSeconds, "step-timeout", def.TimeoutSeconds, "timeout_seconds written in each command")
 	fs.StringVar(&def.ErrorMessage, "error-message", def.ErrorMessage, "reason in failed results (\"Worker <w> failed: <reason>\")")
 	fs.Float64Var(&o.load.Rate, "rate", 10, "target workflows started per second")
-	fs.DurationVar(&o.load.Duration, "duration", 60*time.Second, "how long workflows are started (every run is bounded)")
+	fs.DurationVar(&o.load.Duration, "duration", 60*time.Second, "how long workflows start, evenly spaced: --rate × --duration of them (every run is bounded)")
 	fs.Int64Var(&workflows, "workflows", 0, "stop after starting this many workflows (0: only --duration bounds the run)")
 	fs.Var(&drain, "drain", "after the last start, the `duration` pending steps may still take to finish (default --slow-duration + 2s)")
 	fs.IntVar(&o.load.MaxInFlight, "max-in-flight", 10000, "cap on workflows with steps pending; starts beyond it are skipped and counted")
