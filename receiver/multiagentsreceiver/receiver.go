@@ -51,10 +51,13 @@ type multiAgentsReceiver struct {
 	reconnectInitial time.Duration
 	reconnectMax     time.Duration
 	healthInterval   time.Duration
+	// decodedBuffer decouples the decoder from the assembler.
+	decodedBuffer int
 
 	asm        *assembler
 	hostStats  *hostSampler
 	queue      chan rawMessage
+	decoded    chan decodedEvent
 	cancel     context.CancelFunc
 	wg         sync.WaitGroup
 	httpServer *http.Server
@@ -91,6 +94,7 @@ func newReceiver(cfg *Config, set receiver.Settings) (*multiAgentsReceiver, erro
 		reconnectInitial: 250 * time.Millisecond,
 		reconnectMax:     30 * time.Second,
 		healthInterval:   15 * time.Second,
+		decodedBuffer:    4096,
 	}, nil
 }
 
@@ -114,8 +118,10 @@ func (r *multiAgentsReceiver) Start(ctx context.Context, host component.Host) er
 		}
 	}
 	r.tap = newRedisTap(r, host)
-	r.wg.Add(4)
-	go r.processLoop(runCtx)
+	r.decoded = make(chan decodedEvent, r.decodedBuffer)
+	r.wg.Add(5)
+	go r.decodeLoop(runCtx)
+	go r.assembleLoop()
 	go r.sweepLoop(runCtx)
 	go r.metricsLoop(runCtx)
 	go r.tap.run(runCtx)
@@ -137,52 +143,66 @@ func (r *multiAgentsReceiver) Shutdown(ctx context.Context) error {
 	return errs
 }
 
-func (r *multiAgentsReceiver) processLoop(ctx context.Context) {
+// decodedEvent is an event on its way from the decoder to the assembler.
+type decodedEvent struct {
+	ev      *event
+	channel string
+}
+
+// decodeLoop decodes queued messages in order and hands them to assembleLoop, so that
+// decoding and assembly can run on two cores. It blocks on the assembler (the drop point
+// is the raw queue in front of it, never the Redis socket). At shutdown it decodes what
+// was queued, then closes its output.
+func (r *multiAgentsReceiver) decodeLoop(ctx context.Context) {
 	defer r.wg.Done()
+	defer close(r.decoded)
 	for {
-		var m rawMessage
 		select {
-		case m = <-r.queue:
+		case m := <-r.queue:
+			r.decodeOne(m)
 		case <-ctx.Done():
-			r.drainQueue()
-			return
+			for {
+				select {
+				case m := <-r.queue:
+					r.decodeOne(m)
+				default:
+					return
+				}
+			}
 		}
+	}
+}
+
+func (r *multiAgentsReceiver) decodeOne(m rawMessage) {
+	ev, err := decodeEvent(m.body)
+	if err != nil {
+		r.countRejected(err, "redis", m.channel)
+		return
+	}
+	r.decoded <- decodedEvent{ev: ev, channel: m.channel}
+}
+
+// assembleLoop applies decoded events in order and hands the output to the pipelines in
+// batches of what is ready, at most maxBatchEvents events each.
+func (r *multiAgentsReceiver) assembleLoop() {
+	defer r.wg.Done()
+	for d := range r.decoded {
 		b := newOutputBatch()
-		r.handleRaw(m, b)
+		r.asm.apply(d.ev, d.channel, b)
 	batch:
 		for n := 1; n < maxBatchEvents; n++ {
 			select {
-			case m = <-r.queue:
-				r.handleRaw(m, b)
+			case d, ok := <-r.decoded:
+				if !ok {
+					break batch
+				}
+				r.asm.apply(d.ev, d.channel, b)
 			default:
 				break batch
 			}
 		}
 		_ = r.flush(context.Background(), b, r.obsRedis)
 	}
-}
-
-// drainQueue processes what the tap had queued before shutdown.
-func (r *multiAgentsReceiver) drainQueue() {
-	b := newOutputBatch()
-	for {
-		select {
-		case m := <-r.queue:
-			r.handleRaw(m, b)
-		default:
-			_ = r.flush(context.Background(), b, r.obsRedis)
-			return
-		}
-	}
-}
-
-func (r *multiAgentsReceiver) handleRaw(m rawMessage, b *outputBatch) {
-	ev, err := decodeEvent(m.body)
-	if err != nil {
-		r.countRejected(err, "redis", m.channel)
-		return
-	}
-	r.asm.apply(ev, m.channel, b)
 }
 
 // countRejected counts a rejected event by reason and says why; the body is never logged,

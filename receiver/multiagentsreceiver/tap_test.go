@@ -19,6 +19,7 @@ func TestFullQueueDropsInsteadOfBlockingRedis(t *testing.T) {
 	blocked := make(chan struct{}, 1)
 	h := startHarness(t, func(h *harness) {
 		h.cfg.Redis.QueueSize = 4
+		h.recv.decodedBuffer = 1
 		h.cfg.Logs.Enabled = false
 		stalling, err := consumer.NewTraces(func(context.Context, ptrace.Traces) error {
 			select {
@@ -49,13 +50,14 @@ func TestFullQueueDropsInsteadOfBlockingRedis(t *testing.T) {
 		h.publish(ch+"status.workflow", statusEvent(fmt.Sprint("s", i), fmt.Sprint("tx", i), "wf", "2025-08-05T00:00:00", "completed", "Workflow completed"))
 	}
 	require.Eventually(t, func() bool {
-		return h.counterValue("otelcol_receiver_multiagents_queue_dropped", nil) == burst-4
-	}, 5*time.Second, 10*time.Millisecond, "all but the queued 4 dropped")
+		// 4 wait in the queue, 1 between decoder and assembler, 1 in the decoder's hand.
+		return h.counterValue("otelcol_receiver_multiagents_queue_dropped", nil) == burst-6
+	}, 5*time.Second, 10*time.Millisecond, "all but the 6 in flight dropped")
 	close(release)
-	h.waitProcessed(1 + 4)
+	h.waitProcessed(1 + 6)
 	assert.Equal(t, 0.0, h.counterValue("otelcol_receiver_multiagents_redis_gaps", nil), "Redis never cut us off")
 
 	// And the bus is read again once the pipeline moves.
 	h.publish(ch+"status.workflow", statusEvent("s-late", "late", "wf", "2025-08-05T00:00:00", "completed", "Workflow completed"))
-	h.waitProcessed(1 + 4 + 1)
+	h.waitProcessed(1 + 6 + 1)
 }
