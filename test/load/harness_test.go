@@ -63,20 +63,37 @@ type collector struct {
 }
 
 // startCollector runs the built binary with the shipped config, every listener on a free
-// loopback port, the extra flags and environment, and waits until it is healthy.
+// loopback port, the extra flags and environment, and waits until it is healthy. Free ports are
+// picked, released and then bound by the collector, so another process on the machine can take
+// one in between: a start that fails on "address already in use" is retried with fresh ports.
 func startCollector(t *testing.T, redisAddr string, extra []string, env ...string) *collector {
 	t.Helper()
-	ports := collectortest.NewPorts(t)
-	args := append([]string{"--config", "otelcol-config.yaml"}, ports.SetFlags()...)
-	args = append(args, extra...)
 	if redisAddr == "" {
 		redisAddr = collectortest.FreeAddr(t) // nothing listens: the tap retries in the background
 	}
-	env = append(append(ports.Env(), "REDIS_ENDPOINT="+redisAddr, "OTELCOL_STORAGE_DIR="+t.TempDir()), env...)
-	p := collectortest.Start(t, args, env...)
-	_, _, err := collectortest.Get(collectortest.URL(ports.Health, "/"), 60*time.Second)
-	require.NoError(t, err, "collector did not come up:\n%s", p.Logs())
-	return &collector{proc: p, ports: ports}
+	storage := t.TempDir()
+	for attempt := 1; ; attempt++ {
+		ports := collectortest.NewPorts(t)
+		args := append([]string{"--config", "otelcol-config.yaml"}, ports.SetFlags()...)
+		args = append(args, extra...)
+		fullEnv := append(append(ports.Env(), "REDIS_ENDPOINT="+redisAddr, "OTELCOL_STORAGE_DIR="+storage), env...)
+		p := collectortest.Start(t, args, fullEnv...)
+		up := collectortest.Eventually(60*time.Second, 100*time.Millisecond, func() bool {
+			if p.Exited() {
+				return true
+			}
+			code, _, err := collectortest.Get(collectortest.URL(ports.Health, "/"), 0)
+			return err == nil && code == http.StatusOK
+		})
+		if up && !p.Exited() {
+			return &collector{proc: p, ports: ports}
+		}
+		if attempt < 3 && p.Exited() && strings.Contains(p.Logs(), "address already in use") {
+			t.Logf("collector start %d: a port was taken in between, retrying with fresh ports", attempt)
+			continue
+		}
+		t.Fatalf("collector did not come up:\n%s", p.Logs())
+	}
 }
 
 // waitSubscribed waits until the receiver's PSUBSCRIBE is registered on redis.

@@ -19,8 +19,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric/pmetricotlp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-
-	"github.com/otelcol-multiagents/otelcol-multiagents/test/collectortest"
 )
 
 const (
@@ -62,13 +60,8 @@ type usage struct {
 }
 
 func runPipeline(t *testing.T, seconds int, processors string) usage {
-	ports := collectortest.NewPorts(t)
-	args := append([]string{"--config", "otelcol-config.yaml"}, ports.SetFlags()...)
-	args = append(args, "--set=service::pipelines::metrics::processors="+processors)
-	env := append(ports.Env(), "REDIS_ENDPOINT="+collectortest.FreeAddr(t), "OTELCOL_STORAGE_DIR="+t.TempDir())
-	p := collectortest.Start(t, args, env...)
-	_, _, err := collectortest.Get(collectortest.URL(ports.Health, "/"), 30*time.Second)
-	require.NoError(t, err, p.Logs())
+	c := startCollector(t, "", []string{"--set=service::pipelines::metrics::processors=" + processors})
+	p, ports := c.proc, c.ports
 
 	conn, err := grpc.NewClient(ports.OTLPGRPC, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	require.NoError(t, err)
@@ -80,7 +73,7 @@ func runPipeline(t *testing.T, seconds int, processors string) usage {
 	if strings.Contains(processors, "alert") {
 		name = "pipeline-worker-health-alert"
 	}
-	waitProfile := profileDuring(t, &collector{proc: p, ports: ports}, name, min(seconds, 30))
+	waitProfile := profileDuring(t, c, name, min(seconds, 30))
 	startCPU := cpuSeconds(t, pid)
 	ticker := time.NewTicker(time.Second / sendsPerSecond)
 	defer ticker.Stop()

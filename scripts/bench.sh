@@ -1,0 +1,425 @@
+#!/usr/bin/env bash
+# scripts/bench.sh: run the Go micro-benchmarks and the load runs of the built collector, and
+# write BENCHMARKS.md from their output (the six figures of issue 8, each with its command, the
+# machine and a baseline measured side by side in the same run).
+#
+#   make bench                      # build, then this script: full run (about 30 to 45 minutes)
+#   BENCH_QUICK=1 make bench        # short holds and counts, for trying it (about 5 minutes)
+#
+# Environment (defaults in brackets):
+#   OTELCOL_BIN     the built collector                          [bin/otelcol-multiagents]
+#   BENCH_QUICK     1 = short runs, not for committed figures    [0]
+#   BENCH_OUT       the report written                           [BENCHMARKS.md]
+#   BENCH_RAW       where raw logs and CPU profiles are kept     [build/bench]
+#   LOADTEST_HOLD   figure 1: how long each rate is held         [60s; quick 5s]
+#   LOAD_SECONDS    figure 3: seconds per pipeline run           [60; quick 15]
+#   BENCH_HTTP_EVENTS, BENCH_HTTP_WORKERS, BENCH_OPEN_TX, BENCH_ALERT_TRIALS, BENCH_STORM,
+#   BENCH_STORM_RATE: sizes of figures 2, 4, 5 and 6 (see test/load).
+# Everything runs on loopback; every loop is bounded in count and time. Nothing asserts speed:
+# the tests fail only on correctness (events lost, notifications missing, contract violations).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+GO=${GO:-go}
+BIN=${OTELCOL_BIN:-$ROOT/bin/otelcol-multiagents}
+QUICK=${BENCH_QUICK:-0}
+OUT=${BENCH_OUT:-BENCHMARKS.md}
+RAW=${BENCH_RAW:-build/bench}
+TELEMETRYGEN_VERSION=v0.161.0
+
+if [[ "$QUICK" == 1 ]]; then
+	HOLD=${LOADTEST_HOLD:-5s}
+	LOAD_SECONDS=${LOAD_SECONDS:-15}
+	BENCHTIME=(-benchtime=100ms)
+else
+	HOLD=${LOADTEST_HOLD:-60s}
+	LOAD_SECONDS=${LOAD_SECONDS:-60}
+	BENCHTIME=()
+fi
+export LOADTEST_HOLD=$HOLD LOAD_SECONDS BENCH_QUICK=$QUICK OTELCOL_BIN=$BIN
+
+[[ -x "$BIN" ]] || { echo "bench: $BIN not found: run make build first" >&2; exit 1; }
+command -v redis-server >/dev/null || { echo "bench: redis-server is needed: apt-get install -y redis-server" >&2; exit 1; }
+
+rm -rf "$RAW"
+mkdir -p "$RAW/profiles"
+RAW=$(cd "$RAW" && pwd)
+export BENCH_PROFILE_DIR=$RAW/profiles
+
+# telemetrygen is figure 2's baseline client. v0.161.0 is the newest release the module proxy
+# serves; the collector is at contrib v0.165.1 (OTLP/HTTP is stable between them).
+TELEMETRYGEN=${TELEMETRYGEN:-$($GO env GOPATH)/bin/telemetrygen}
+if [[ ! -x "$TELEMETRYGEN" ]]; then
+	echo "bench: installing telemetrygen@$TELEMETRYGEN_VERSION"
+	$GO install "github.com/open-telemetry/opentelemetry-collector-contrib/cmd/telemetrygen@$TELEMETRYGEN_VERSION"
+fi
+export TELEMETRYGEN
+
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+CPU_MODEL=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+CORES=$(nproc)
+MEM=$(awk '/^MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)
+GOVERSION=$($GO version | awk '{print $3, $4}')
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+DIRTY=$(git status --porcelain --untracked-files=no 2>/dev/null | wc -l)
+STARTED=$(date -u '+%Y-%m-%d %H:%M UTC')
+LOAD_START=$(loadavg)
+declare -A LOAD_AT RC
+
+# run NAME COMMAND...: runs a step, keeps its output in $RAW/NAME.log, records the load average
+# before it and its exit code; a failing step is reported in BENCHMARKS.md, not hidden.
+run() {
+	local name=$1
+	shift
+	LOAD_AT[$name]=$(loadavg)
+	echo "bench: $name: $*"
+	local rc=0
+	"$@" >"$RAW/$name.log" 2>&1 || rc=$?
+	RC[$name]=$rc
+	if [[ $rc != 0 ]]; then
+		echo "bench: $name FAILED (exit $rc), see $RAW/$name.log" >&2
+		tail -20 "$RAW/$name.log" >&2
+	fi
+}
+
+LOADTEST=(test -tags loadtest -count=1 -v -timeout 90m)
+CMD_MICRO="go test -run '^\$' -bench . -benchmem ${BENCHTIME[*]} ./..."
+CMD_FIG1="LOADTEST_HOLD=$HOLD go test -tags loadtest -count=1 -v -timeout 90m -run '^TestLoadZeroLossRate\$' ./receiver/multiagentsreceiver/"
+CMD_FIG2="OTELCOL_BIN=bin/otelcol-multiagents go test -tags loadtest -count=1 -v -run '^TestHTTPPushThroughput\$' ./test/load/"
+CMD_FIG3="OTELCOL_BIN=bin/otelcol-multiagents LOAD_SECONDS=$LOAD_SECONDS go test -tags loadtest -count=1 -v -run '^TestMetricsPipelineCPU\$' ./test/load/"
+CMD_FIG4="OTELCOL_BIN=bin/otelcol-multiagents go test -tags loadtest -count=1 -v -run '^TestOpenTransactionMemory\$' ./test/load/"
+CMD_FIG5="OTELCOL_BIN=bin/otelcol-multiagents go test -tags loadtest -count=1 -v -run '^TestAlertLatency\$' ./test/load/"
+CMD_FIG6="OTELCOL_BIN=bin/otelcol-multiagents go test -tags loadtest -count=1 -v -run '^TestNotifierStorm\$' ./test/load/"
+if [[ "$QUICK" == 1 ]]; then
+	for v in CMD_FIG2 CMD_FIG4 CMD_FIG5 CMD_FIG6; do printf -v "$v" 'BENCH_QUICK=1 %s' "${!v}"; done
+fi
+
+run micro $GO test -run '^$' -bench . -benchmem "${BENCHTIME[@]}" ./...
+run fig1 $GO "${LOADTEST[@]}" -run '^TestLoadZeroLossRate$' ./receiver/multiagentsreceiver/
+run fig2 $GO "${LOADTEST[@]}" -run '^TestHTTPPushThroughput$' ./test/load/
+run fig3 $GO "${LOADTEST[@]}" -run '^TestMetricsPipelineCPU$' ./test/load/
+run fig4 $GO "${LOADTEST[@]}" -run '^TestOpenTransactionMemory$' ./test/load/
+run fig5 $GO "${LOADTEST[@]}" -run '^TestAlertLatency$' ./test/load/
+run fig6 $GO "${LOADTEST[@]}" -run '^TestNotifierStorm$' ./test/load/
+# The receiver's per-event work alone, profiled, for figures 1 and 2.
+run profile $GO test -run '^$' -bench '^BenchmarkDecodeAssemble$' -benchtime=2s \
+	-o "$RAW/multiagentsreceiver.test" -cpuprofile "$RAW/profiles/decode-assemble.pprof" ./receiver/multiagentsreceiver/
+LOAD_END=$(loadavg)
+FINISHED=$(date -u '+%Y-%m-%d %H:%M UTC')
+
+# ---- parsing -------------------------------------------------------------------------------
+
+# kv FIG KEY: a value from the "RESULT <figure> key=value ..." line of a log.
+kv() {
+	local line
+	line=$(grep -ho "RESULT $2 .*" "$RAW/$1.log" | tail -1) || true
+	sed -nE "s/.* $3=([^ ]+).*/\1/p" <<<"$line"
+}
+# logs FIG: the test's own log lines (not collector output), indented for Markdown.
+logs() { grep -E '^\s+[a-z_]+_test\.go:[0-9]+:|^(--- |ok |FAIL)' "$RAW/$1.log" | sed -E 's/^\s+//; s/^/    /' || true; }
+calc() { awk "BEGIN { printf \"%s\", $1 }"; }
+status() { [[ ${RC[$1]} == 0 ]] && echo "passed" || echo "**FAILED (exit ${RC[$1]})**, see the raw lines"; }
+# yes/no from an awk condition; "n/a" when a value is missing.
+met() { [[ -z "$2" ]] && { echo "n/a"; return; }; awk "BEGIN { exit !($1) }" && echo "**yes**" || echo "**no**"; }
+hot_spots() {
+	local f=$RAW/profiles/$1.pprof
+	[[ -s $f ]] || { echo "    (no profile)"; return; }
+	$GO tool pprof -top -nodecount="${2:-15}" "$f" 2>/dev/null | sed -n '/flat%/,$p' | sed 's/^/    /'
+}
+
+# Figure 1: "RESULT max zero-loss rate: bare subscriber B events/s, receiver R events/s, ratio X (goal >= 0.5), hold H"
+F1=$(grep -ho 'RESULT max zero-loss rate.*' "$RAW/fig1.log" | tail -1 || true)
+F1_BARE=$(sed -nE 's/.*bare subscriber ([0-9]+) events.*/\1/p' <<<"$F1")
+F1_RECV=$(sed -nE 's/.*receiver ([0-9]+) events.*/\1/p' <<<"$F1")
+F1_RATIO=$(sed -nE 's/.*ratio ([0-9.]+).*/\1/p' <<<"$F1")
+F1_HOLD=$(sed -nE 's/.*hold ([^ ]+).*/\1/p' <<<"$F1")
+
+F2_RECV=$(kv fig2 http_push receiver_eps); F2_TG=$(kv fig2 http_push telemetrygen_rps)
+F2_RATIO=$(kv fig2 http_push ratio); F2_SAME=$(kv fig2 http_push sameclient_rps); F2_RATIO_SAME=$(kv fig2 http_push ratio_sameclient)
+F2_EVENTS=$(kv fig2 http_push events); F2_WORKERS=$(kv fig2 http_push workers)
+F2_RCPU=$(kv fig2 http_push receiver_cpu_s); F2_TCPU=$(kv fig2 http_push telemetrygen_cpu_s); F2_SCPU=$(kv fig2 http_push sameclient_cpu_s)
+
+F3_BASE=$(kv fig3 pipeline_cpu baseline_cpu_s); F3_FULL=$(kv fig3 pipeline_cpu full_cpu_s); F3_RATIO=$(kv fig3 pipeline_cpu ratio)
+F3_BRSS=$(kv fig3 pipeline_cpu baseline_rss_mib); F3_FRSS=$(kv fig3 pipeline_cpu full_rss_mib); F3_SECONDS=$(kv fig3 pipeline_cpu seconds)
+
+F4_OPEN=$(kv fig4 open_tx_memory open); F4_PER=$(kv fig4 open_tx_memory per_open_tx_bytes)
+F4_BASE=$(kv fig4 open_tx_memory baseline_per_tx_bytes); F4_NET=$(kv fig4 open_tx_memory net_bytes)
+F4_HEAP=$(kv fig4 open_tx_memory heap_open_mib); F4_BHEAP=$(kv fig4 open_tx_memory heap_baseline_mib)
+
+F5_TRIALS=$(kv fig5 alert_latency trials); F5_P50=$(kv fig5 alert_latency p50_s); F5_P99=$(kv fig5 alert_latency p99_s)
+F5_MIN=$(kv fig5 alert_latency min_s); F5_MAX=$(kv fig5 alert_latency max_s); F5_GOAL=$(kv fig5 alert_latency goal_s)
+F5_OTHERS=$(kv fig5 alert_latency other_slack_messages)
+
+F6_N=$(kv fig6 notifier_storm alerts); F6_LIMIT=$(kv fig6 notifier_storm rate_limit)
+F6_SF=$(kv fig6 notifier_storm slack_firing); F6_SW=$(kv fig6 notifier_storm slack_max_per_s); F6_SG=$(kv fig6 notifier_storm slack_min_gap_ms)
+F6_SS=$(kv fig6 notifier_storm slack_spread_s)
+F6_PF=$(kv fig6 notifier_storm pagerduty_firing); F6_PW=$(kv fig6 notifier_storm pagerduty_max_per_s); F6_PG=$(kv fig6 notifier_storm pagerduty_min_gap_ms)
+F6_PS=$(kv fig6 notifier_storm pagerduty_spread_s)
+
+# by NUM GOAL DIRECTION: "missed by X %" text for a ratio against its goal.
+by() { [[ -z "$1" ]] && return; calc "($3 == 1 ? ($2 - $1) / $2 : ($1 - $2) / $2) * 100" | awk '{printf "%.0f %%", $1}'; }
+
+M1=$(met "${F1_RATIO:-0} >= 0.5" "$F1_RATIO")
+M2=$(met "${F2_RATIO:-0} >= 1.0" "$F2_RATIO")
+M3=$(met "${F3_RATIO:-9} <= 1.25" "$F3_RATIO")
+M4=$(met "${F4_PER:-99999} <= 2048" "$F4_PER")
+M5=$(met "${F5_P99:-99} <= ${F5_GOAL:-0}" "$F5_P99")
+M6=$(met "${F6_SF:-0} == ${F6_N:-1} && ${F6_PF:-0} == ${F6_N:-1} && ${F6_SW:-99} <= ${F6_LIMIT:-0} && ${F6_PW:-99} <= ${F6_LIMIT:-0}" "$F6_SF")
+
+# ---- the report ----------------------------------------------------------------------------
+{
+cat <<EOF
+# Benchmarks
+
+Generated by \`make bench\` (\`scripts/bench.sh\`) from one run; do not edit by hand. Every figure
+has a baseline measured side by side in the same run on the same machine, the exact command, and
+the raw lines it was read from. Raw logs and CPU profiles of the run: \`$RAW\` (not committed).
+
+| | |
+|---|---|
+| machine | $CORES cores, $CPU_MODEL, $MEM RAM, $(uname -sr) |
+| load average (1/5/15 min) | $LOAD_START at the start, $LOAD_END at the end (per figure below) |
+| shared? | yes: the 2 cores were shared with other builds and tests while this ran, so absolute figures are pessimistic and noisy; ratios come from runs minutes apart under similar load. A rerun on an idle machine is worth doing before quoting absolutes. |
+| Go | $GOVERSION |
+| commit | $COMMIT$( [[ $DIRTY != 0 ]] && echo " (with $DIRTY uncommitted changes in the tree)") |
+| run | $STARTED to $FINISHED$( [[ $QUICK == 1 ]] && echo ", **quick mode (BENCH_QUICK=1): short holds and counts, not for quoting**") |
+| binary | \`bin/otelcol-multiagents\`, built by \`make build\` |
+
+## The six figures
+
+| # | figure | goal | measured | baseline (same run) | ratio | met? |
+|---|---|---|---|---|---|---|
+| 1 | Redis tap: highest rate with zero loss, hold $F1_HOLD per rate | ratio ≥ 0.5 | receiver ${F1_RECV:-?} events/s | bare go-redis subscriber ${F1_BARE:-?} events/s | ${F1_RATIO:-?} | $M1 |
+| 2 | HTTP push at saturation, ${F2_EVENTS:-?} events, ${F2_WORKERS:-?} clients | ratio ≥ 1.0 | \`POST /v1/events\` ${F2_RECV:-?} events/s | \`otlp\` receiver, OTLP/HTTP from telemetrygen ${F2_TG:-?} log records/s | ${F2_RATIO:-?} | $M2 |
+| 3 | metrics pipeline CPU at 10k points/s, ${F3_SECONDS:-?} s | ratio ≤ 1.25 | with \`worker_health\` + \`alert\`: ${F3_FULL:-?} CPU-s, peak RSS ${F3_FRSS:-?} MiB | without: ${F3_BASE:-?} CPU-s, peak RSS ${F3_BRSS:-?} MiB | ${F3_RATIO:-?} | $M3 |
+| 4 | memory per open transaction at ${F4_OPEN:-?} open | ≤ 2048 B | ${F4_PER:-?} B per open transaction | ${F4_BASE:-?} B per transaction when all completed | net ${F4_NET:-?} B | $M4 |
+| 5 | alert latency, bus → Slack, ${F5_TRIALS:-?} trials | p99 ≤ \`for\` 0 s + \`evaluation_interval\` 1 s + 1 s = ${F5_GOAL:-?} s | p50 ${F5_P50:-?} s, p99 ${F5_P99:-?} s | timer bound of the chain: 1 + 1 + 1 + 0.2 = 3.2 s (see 5) | p99 / goal $( [[ -n "$F5_P99" ]] && calc "$F5_P99 / $F5_GOAL" | awk '{printf "%.2f", $1}') | $M5 |
+| 6 | notifier storm of ${F6_N:-?} alerts, \`rate_limit\` ${F6_LIMIT:-?}/s | ≤ limit in any 1 s; all delivered | Slack ${F6_SF:-?} delivered, max ${F6_SW:-?} in 1 s; PagerDuty ${F6_PF:-?} delivered, max ${F6_PW:-?} in 1 s | the limit, ${F6_LIMIT:-?}/s | max / limit $( [[ -n "$F6_SW" ]] && calc "(${F6_SW} > ${F6_PW} ? ${F6_SW} : ${F6_PW}) / $F6_LIMIT" | awk '{printf "%.2f", $1}') | $M6 |
+
+Goals missed, and by how much:
+EOF
+if [[ $M1 == "**no**" ]]; then echo "- Figure 1: ratio $F1_RATIO against ≥ 0.5, short by $(by "$F1_RATIO" 0.5 1). See 1 for what limits it."; fi
+if [[ $M2 == "**no**" ]]; then echo "- Figure 2: ratio $F2_RATIO against ≥ 1.0, short by $(by "$F2_RATIO" 1.0 1). See 2 for what limits it."; fi
+if [[ $M3 == "**no**" ]]; then echo "- Figure 3: ratio $F3_RATIO against ≤ 1.25, over by $(by "$F3_RATIO" 1.25 -1). See 3."; fi
+if [[ $M4 == "**no**" ]]; then echo "- Figure 4: $F4_PER B against ≤ 2048 B, over by $(by "$F4_PER" 2048 -1). See 4."; fi
+if [[ $M5 == "**no**" ]]; then echo "- Figure 5: p99 $F5_P99 s against ≤ $F5_GOAL s, over by $(by "$F5_P99" "$F5_GOAL" -1). See 5: the goal counts only the alert stage."; fi
+if [[ $M6 == "**no**" ]]; then echo "- Figure 6: see 6 (max in a 1 s window Slack $F6_SW, PagerDuty $F6_PW against $F6_LIMIT; delivered $F6_SF and $F6_PF of $F6_N)."; fi
+if [[ "$M1$M2$M3$M4$M5$M6" != *"**no**"* ]]; then echo "- none."; fi
+for f in micro fig1 fig2 fig3 fig4 fig5 fig6; do
+	if [[ ${RC[$f]} != 0 ]]; then echo "- Step $f FAILED (exit ${RC[$f]}): its figures above are missing or incomplete."; fi
+done
+
+cat <<EOF
+
+## 1. Redis tap: highest zero-loss rate vs a bare subscriber
+
+\`receiver/multiagentsreceiver/loadtest_test.go\`, in process: realistic e-commerce transactions
+(status, four command/result pairs, status) PUBLISHed to a real \`redis-server\` on loopback at
+doubling rates from 5 000/s, then bisected; a rate counts when everything published for the
+hold is received and the publisher kept ≥ 95 % of the target. Subjects one after the other on the
+same redis: a bare go-redis \`PSUBSCRIBE\` that only counts (the baseline) and the receiver with
+every signal built and handed to a no-op consumer. The issue asks 60 s per rate; this run held
+**$F1_HOLD** per rate (\`LOADTEST_HOLD\`). Load average before: ${LOAD_AT[fig1]}. Status: $(status fig1).
+
+    $CMD_FIG1
+
+$(logs fig1)
+
+A rate fails on loss, or when the publisher itself could not keep 95 % of the target (the line
+then shows \`loss 0 -> LOSS\`).$(if grep -q 'bare go-redis subscriber .* loss *0 -> LOSS' "$RAW/fig1.log"; then echo " **In this run the bare subscriber's ceiling is the publisher's**: it lost nothing at any rate, and the first failed rate failed because the single pipelined publisher fell short of it. The baseline figure is therefore a lower bound of what a bare subscriber takes, and the ratio an upper bound."; fi)
+
+The receiver decodes every event, assembles spans, one log record and the metric updates per
+event (the bare subscriber does none of it); its per-event cost is \`BenchmarkDecodeAssemble\`
+(micro-benchmarks below). Where its time goes (\`go test -bench '^BenchmarkDecodeAssemble\$' -cpuprofile\`,
+top 15 by flat time):
+
+$(hot_spots decode-assemble 15)
+
+## 2. HTTP push vs the standard otlp receiver
+
+\`test/load/httppush_test.go\`. The same binary and config for each run, a fresh collector each
+time: the shipped config with the receiver's \`http::endpoint\` on a free port
+(\`--set=receivers::multiagents::http::endpoint=…\`), the \`otlp\` receiver added to the logs
+pipeline, traces and logs exported to \`debug\` (basic), metrics to Prometheus (no unreachable
+OTLP backend queueing). ${F2_EVENTS:-?} events = whole e-commerce workflows from
+\`internal/agentsim\` (10 events each, ~600 B of JSON per event), ${F2_WORKERS:-?} concurrent clients,
+100 events per request, each body sent once as fast as answers come back (bounded: 120 s).
+Baseline: the same number of log records into the \`otlp\` receiver over OTLP/HTTP from
+\`telemetrygen logs --otlp-http --rate 0 --batch-size 100 --workers ${F2_WORKERS:-?}\`
+(telemetrygen **v0.161.0**, the newest release the module proxy serves, against collector
+v0.165.x: OTLP/HTTP is stable between them), timed at the collector: from the last moment its
+own \`otelcol_receiver_accepted_log_records\` read 0 to the first moment it read the full count
+(polled every 20 ms), so telemetrygen's start-up is not charged to the baseline. A second baseline sends the same
+bodies' events as OTLP log records (event JSON as the body, 100 per request) from this same client.
+Load average before: ${LOAD_AT[fig2]}. Status: $(status fig2).
+
+    $CMD_FIG2
+
+$(logs fig2)
+
+| run | rate | collector CPU | per CPU-second |
+|---|---|---|---|
+| receiver \`POST /v1/events\` | ${F2_RECV:-?} events/s | ${F2_RCPU:-?} s | $( [[ -n "$F2_RCPU" ]] && calc "$F2_EVENTS / $F2_RCPU" | awk '{printf "%.0f", $1}') |
+| \`otlp\`, telemetrygen (baseline) | ${F2_TG:-?} records/s | ${F2_TCPU:-?} s | $( [[ -n "$F2_TCPU" ]] && calc "$F2_EVENTS / ($F2_TCPU > 0 ? $F2_TCPU : 0.01)" | awk '{printf "%.0f", $1}') |
+| \`otlp\`, same client | ${F2_SAME:-?} records/s | ${F2_SCPU:-?} s | $( [[ -n "$F2_SCPU" ]] && calc "$F2_EVENTS / ($F2_SCPU > 0 ? $F2_SCPU : 0.01)" | awk '{printf "%.0f", $1}') |
+
+Ratio receiver / telemetrygen **${F2_RATIO:-?}**, receiver / same client **${F2_RATIO_SAME:-?}**.
+The comparison is not like for like, and that is what limits the ratio: the \`otlp\` receiver
+unmarshals protobuf and hands the records on untouched, while each framework event is parsed
+from JSON and becomes a span (kept until its transaction ends), a log record with redacted
+payload, and updates of the event, worker and workflow metrics, so the collector does three
+pipelines' work per event. Client and collector also share the 2 cores. Where the collector's
+time went during the receiver's run (CPU profile of the collector through its pprof extension,
+3 s in the middle of the run, top 20 by flat time):
+
+$(hot_spots http-push-receiver 20)
+
+## 3. Metrics pipeline CPU with and without worker_health + alert
+
+\`test/load/pipeline_cpu_test.go\`. The shipped config twice, at 10 000 points/s over OTLP/gRPC for
+${F3_SECONDS:-?} s each: 1 000 workers, each with its executions counter (cumulative, success/error)
+and its duration histogram (cumulative, the receiver's 18 bounds), the receiver's metric shapes;
+once with the metrics pipeline \`[memory_limiter, batch]\` (baseline), once as shipped
+\`[memory_limiter, worker_health, alert, batch]\` with the shipped 7 rules, health every 30 s and
+evaluation every 15 s. CPU is user+system of the collector process from \`/proc/<pid>/stat\` over
+the loaded period; peak RSS is \`VmHWM\`. Load average before: ${LOAD_AT[fig3]}. Status: $(status fig3).
+
+    $CMD_FIG3
+
+$(logs fig3)
+
+Collector CPU profile of the run with \`worker_health\` + \`alert\` (top 15 by flat time):
+
+$(hot_spots pipeline-worker-health-alert 15)
+
+## 4. Memory per open transaction at ${F4_OPEN:-?} open transactions
+
+\`test/load/opentx_test.go\`, through the built collector and a real redis: after a warm-up of 1 000
+complete workflows, ${F4_OPEN:-?} workflows are published (paced at 20 000 messages/s), each a
+started status and one command (timeout 1 h, payload ~200 B that the receiver does not keep) with
+no result, so all stay open (\`transactions::max_open\` raised to twice that; the shipped default
+is 10 000). The live heap is read after a forced GC from the pprof extension
+(\`/debug/pprof/heap?gc=1&debug=1\`, \`HeapAlloc\`) before and after; every event is checked
+counted (\`multiagents_events_total\`) and \`multiagents_active_workflows\` must equal the number
+open. Baseline side by side: a second collector, same config, takes the same workflows run to
+completion (result and completed status: 0 open at the end). Load average before: ${LOAD_AT[fig4]}.
+Status: $(status fig4).
+
+    $CMD_FIG4
+
+$(logs fig4)
+
+Heap with ${F4_OPEN:-?} open: ${F4_HEAP:-?} MiB; after the same number completed: ${F4_BHEAP:-?} MiB.
+The in-process \`BenchmarkOpenTransactionMemory\` (20 000 open, micro-benchmarks below) measures the
+assembler alone.
+
+## 5. Alert latency: first failing result on the bus to the Slack request
+
+\`test/load/alerting_test.go\` (\`TestAlertLatency\`): built collector, real redis, a local Slack
+webhook checking Slack's contract (\`notifytest.CheckSlackMessage\`) and recording arrival times.
+Fast timers (stated; the shipped ones are 10 s / 30 s / 15 s / 5 s):
+\`receivers::multiagents::metrics::interval=1s\`, \`processors::worker_health::health_check_interval=1s\`
+(\`recent_window=10m\`, so a failed worker stays failed during the run and no resolve competes
+for Slack's slot), \`processors::alert::evaluation_interval=1s\`, \`processors::batch::timeout=200ms\`;
+\`worker_failure\` as shipped (\`for: 0s\`); Slack at its shipped \`rate_limit\` of 1/s. Each trial
+starts at a random offset (0–1 s) so the trials sample every phase of the timers, uses a fresh
+worker (a new alert instance), publishes started + command, takes the clock, publishes the
+failing result, and waits for that worker's \`worker_failure\` FIRING message; trials run one
+after the other, 1.1 s apart after each message. Load average before: ${LOAD_AT[fig5]}. Status: $(status fig5).
+
+    $CMD_FIG5
+
+$(logs fig5)
+
+What the chain contains, in order, and the most each step can add with these timers:
+
+| step | waits for | at most |
+|---|---|---|
+| receiver | next emission of its cumulative metrics (\`metrics::interval\`) | 1 s |
+| \`worker_health\` | next evaluation (\`health_check_interval\`): error rate 1.0 ≥ 0.5 → \`failed\` | 1 s |
+| \`alert\` | next evaluation (\`evaluation_interval\`), \`for: 0s\` → firing at once | 1 s |
+| \`batch\` | \`timeout\` | 0.2 s |
+| Slack exporter | rate limiter (1/s; idle between trials) + HTTP on loopback | ~0 s |
+
+So the timers alone bound the latency at 3.2 s; three independent 1 s phases plus the batch
+timeout average about 1.7 s. Measured: p50 ${F5_P50:-?} s, p99 ${F5_P99:-?} s (min ${F5_MIN:-?} s,
+max ${F5_MAX:-?} s)$( [[ -n "$F5_P50" ]] && awk "BEGIN { d = $F5_P50 - 1.7; if (d > 0.2) printf \", so the chain loses about %.1f s beyond the timer phases at the median; this run does not break that down per stage (the next step: timestamps of the failing point at each stage from debug logs)\", d }")$( [[ -n "$F5_MAX" ]] && awk "BEGIN { if ($F5_MAX > 3.2) printf \"; the slowest trial exceeded the timers' bound, so some stage also waited for CPU on the shared machine or for an extra tick\" }").
+
+The goal, \`for\` + \`evaluation_interval\` + 1 s = ${F5_GOAL:-?} s, counts only the alert stage; the two
+stages before it (receiver emission and worker health evaluation, 1 s each here) are outside it
+but inside the measured chain. Against the issue's goal the p99 is $( [[ $M5 == "**no**" ]] && echo "over by $(by "$F5_P99" "$F5_GOAL" -1)" || echo "within it"). Shortening the chain means
+emitting worker health when the receiver's metrics arrive rather than on its own timer, or
+evaluating the alert rule when the health series arrives; with the shipped timers (10 s, 30 s,
+15 s, 5 s) the same chain is bounded by about 60 s.
+
+## 6. Notifier storm: 200 alerts at once
+
+\`test/load/alerting_test.go\` (\`TestNotifierStorm\`): the same deployment as 5, with
+\`--set=exporters::slack::rate_limit=${F6_LIMIT:-?}\` and \`--set=exporters::pagerduty::rate_limit=${F6_LIMIT:-?}\`
+(the shipped 1/s and 2/s would make a 200-alert storm last 200 s and 100 s). ${F6_N:-?} workers
+each get one failing one-step workflow, published at once, so \`worker_failure\` fires ${F6_N:-?}
+instances in one evaluation. Local Slack and PagerDuty servers check every request against the
+API contract (\`notifytest.CheckSlackMessage\`, \`notifytest.CheckPagerDutyEvent\`), answer
+success and record arrival times; the test requires every instance at both (one FIRING message
+and one trigger per worker) and no contract violation. Load average before: ${LOAD_AT[fig6]}.
+Status: $(status fig6).
+
+    $CMD_FIG6
+
+$(logs fig6)
+
+| sink | worker_failure delivered | max requests in any 1 s (half-open window) | smallest gap between requests | storm spread |
+|---|---|---|---|---|
+| Slack | ${F6_SF:-?} / ${F6_N:-?} | ${F6_SW:-?} (limit ${F6_LIMIT:-?}) | ${F6_SG:-?} ms (1/limit = $( [[ -n "$F6_LIMIT" ]] && calc "1000 / $F6_LIMIT") ms) | ${F6_SS:-?} s |
+| PagerDuty | ${F6_PF:-?} / ${F6_N:-?} | ${F6_PW:-?} (limit ${F6_LIMIT:-?}) | ${F6_PG:-?} ms | ${F6_PS:-?} s |
+
+The notifier's limiter reserves send slots on a grid 1/\`rate_limit\` apart, with no burst, so
+the sender does not exceed the limit on average (${F6_N:-?} requests over the spread above). At
+the receiving end, though, the spacing is not guaranteed: the slot is reserved when the send is
+queued, so a request that leaves late (goroutine scheduling and GC on a loaded 2-core machine,
+the HTTP round trip) arrives just before the next slot's request — the smallest gap above — and
+a half-open 1 s window can then hold one more than the limit. A server counting strictly per
+sliding second would refuse that one request; Slack and PagerDuty use token buckets that allow
+short bursts, so in practice neither does. To make the property hold at the receiving end too,
+the limiter would reserve the next slot from the moment the previous request actually left
+(\`next = max(next, sent) + interval\`), or keep a margin of a few percent.
+
+## Micro-benchmarks
+
+\`$CMD_MICRO\` (load average before: ${LOAD_AT[micro]}; status: $(status micro)). One row per
+benchmark; \`ns/op\` and the custom metrics are as each benchmark defines its op (see the
+component notes below).
+
+| package | benchmark | ns/op | B/op | allocs/op | other |
+|---|---|---|---|---|---|
+EOF
+awk '
+	/^pkg: / { pkg = $2; sub(/^github.com\/otelcol-multiagents\/otelcol-multiagents\//, "", pkg); next }
+	/^Benchmark/ && / ns\/op/ {
+		name = $1; sub(/-[0-9]+$/, "", name)
+		ns = ""; b = ""; a = ""; other = ""
+		for (i = 3; i < NF; i += 2) {
+			if ($(i+1) == "ns/op") ns = $i
+			else if ($(i+1) == "B/op") b = $i
+			else if ($(i+1) == "allocs/op") a = $i
+			else other = other (other == "" ? "" : ", ") $i " " $(i+1)
+		}
+		printf "| %s | %s | %s | %s | %s | %s |\n", pkg, name, ns, b, a, other
+	}' "$RAW/micro.log"
+
+cat <<EOF
+
+Component notes with their own benchmark figures, commands and analysis:
+
+EOF
+for f in benchmarks/*.md; do
+	[[ -e $f ]] || continue
+	echo "- [$f]($f): $(grep -m1 '^# ' "$f" | sed 's/^# //')"
+done
+} >"$OUT"
+
+echo "bench: wrote $OUT (raw logs in $RAW)"
+failed=0
+for f in "${!RC[@]}"; do [[ ${RC[$f]} == 0 ]] || failed=1; done
+exit $failed
