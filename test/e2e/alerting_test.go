@@ -45,6 +45,8 @@ type deployment struct {
 	ports  collectortest.Ports
 	proc   *collectortest.Process
 	prefix string
+	args   []string
+	env    []string
 }
 
 func startDeployment(t *testing.T) *deployment {
@@ -74,7 +76,14 @@ func startDeployment(t *testing.T) *deployment {
 		"ALERT_TO_EMAILS=oncall@example.com,ops@example.com",
 		"OTELCOL_STORAGE_DIR="+t.TempDir(),
 	)
-	d.proc = collectortest.Start(t, args, env...)
+	d.args, d.env = args, env
+	d.start(t)
+	return d
+}
+
+// start runs the collector and waits until it is healthy and subscribed to the bus.
+func (d *deployment) start(t *testing.T) {
+	d.proc = collectortest.Start(t, d.args, d.env...)
 	_, _, err := collectortest.Get(collectortest.URL(d.ports.Health, "/"), 30*time.Second)
 	require.NoError(t, err, "collector did not come up:\n%s", d.proc.Logs())
 	// The tap subscribes asynchronously: wait until Redis reports our pattern subscription.
@@ -82,7 +91,15 @@ func startDeployment(t *testing.T) *deployment {
 		n, err := d.redis.Do("PUBSUB", "NUMPAT")
 		return err == nil && n != ":0"
 	}), "receiver never subscribed:\n%s", d.proc.Logs())
-	return d
+}
+
+// restart stops the collector with SIGTERM and starts it again with the same config, ports and
+// storage directory, as an operator's restart would.
+func (d *deployment) restart(t *testing.T) {
+	code, err := d.proc.Stop(20 * time.Second)
+	require.NoError(t, err)
+	require.Equal(t, 0, code, "exit code after SIGTERM:\n%s", d.proc.Logs())
+	d.start(t)
 }
 
 func (d *deployment) publish(t *testing.T, m agentsim.Message) {
