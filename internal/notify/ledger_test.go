@@ -21,9 +21,11 @@ func TestLedgerFiringCooldownResolve(t *testing.T) {
 
 	act, repeat := l.decide(alertIn(StatePending, "fp1"), t0)
 	assert.Equal(t, actionNone, act, "pending never notifies")
+	assert.False(t, repeat)
 
 	act, repeat = l.decide(alertIn(StateResolved, "fp1"), t0)
 	assert.Equal(t, actionNone, act, "no resolve before its trigger")
+	assert.False(t, repeat)
 
 	act, repeat = l.decide(a, t0)
 	require.Equal(t, actionFire, act)
