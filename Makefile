@@ -14,7 +14,7 @@ STATICCHECK_VERSION := v0.8.2
 # Extra flags for `make run`, e.g. RUN_ARGS="--config config/production.yaml".
 RUN_ARGS ?=
 
-.PHONY: all build run test vet unit smoke lint bench loadtest clean
+.PHONY: all build run demo test vet unit smoke lint bench loadtest clean
 
 all: build
 
@@ -47,6 +47,11 @@ build: $(DIST_DIR)/components.go
 
 run: build
 	./$(BINARY) --config otelcol-config.yaml $(RUN_ARGS)
+
+# A newcomer's tour (~2 min, needs redis-server): private Redis, a local Slack/PagerDuty sink, the
+# collector with config/demo.yaml, and agentsim breaking then repairing a worker.
+demo: build
+	bash scripts/demo.sh
 
 test: vet unit build smoke
 
