@@ -42,6 +42,7 @@ type deployment struct {
 	slack  *slackSink
 	pd     *pagerDutySink
 	smtp   *smtptest.Server
+	otlp   *otlpSink
 	ports  collectortest.Ports
 	proc   *collectortest.Process
 	prefix string
@@ -55,6 +56,7 @@ func startDeployment(t *testing.T) *deployment {
 		slack:  newSlackSink(t),
 		pd:     newPagerDutySink(t),
 		smtp:   smtptest.Start(t, "alerts-bot", smtpPassword, smtptest.Options{}),
+		otlp:   newOTLPSink(t),
 		ports:  collectortest.NewPorts(t),
 		prefix: "multiagent:",
 	}
@@ -67,6 +69,8 @@ func startDeployment(t *testing.T) *deployment {
 	)
 	env := append(d.ports.Env(),
 		"REDIS_ENDPOINT="+d.redis.Addr,
+		"OTLP_EXPORTER=otlp_grpc",
+		"OTLP_EXPORT_ENDPOINT="+d.otlp.addr,
 		"SLACK_WEBHOOK_URL="+d.slack.srv.URL+"/services/T000/B000/secret",
 		"PAGERDUTY_ROUTING_KEY="+routingKey,
 		"SMTP_ENDPOINT="+d.smtp.Addr,
