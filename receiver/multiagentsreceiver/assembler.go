@@ -655,10 +655,3 @@ func (a *assembler) timeOut(tx *transaction, s openStep, b *outputBatch) {
 		attrs.PutBool(attrTimedOut, true)
 	}
 }
-
-// openCount is the multiagents.active_workflows gauge.
-func (a *assembler) openCount() int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return len(a.open)
-}

@@ -318,7 +318,7 @@ func attrsMatch(kvs []attribute.KeyValue, want map[string]string) bool {
 	for k, v := range want {
 		found := false
 		for _, kv := range kvs {
-			if string(kv.Key) == k && kv.Value.Emit() == v {
+			if string(kv.Key) == k && kv.Value.String() == v {
 				found = true
 			}
 		}
