@@ -56,14 +56,14 @@ func FreeAddr(tb testing.TB) string {
 
 // Ports are the listeners of one collector instance, all on free loopback ports.
 type Ports struct {
-	Prometheus, Health, ZPages, PProf, OTLPGRPC, OTLPHTTP, Telemetry string
+	Prometheus, Health, ZPages, PProf, OTLPGRPC, OTLPHTTP, Telemetry, EventsHTTP string
 }
 
 // NewPorts picks free ports for every listener of the shipped config.
 func NewPorts(tb testing.TB) Ports {
 	return Ports{
 		Prometheus: FreeAddr(tb), Health: FreeAddr(tb), ZPages: FreeAddr(tb), PProf: FreeAddr(tb),
-		OTLPGRPC: FreeAddr(tb), OTLPHTTP: FreeAddr(tb), Telemetry: FreeAddr(tb),
+		OTLPGRPC: FreeAddr(tb), OTLPHTTP: FreeAddr(tb), Telemetry: FreeAddr(tb), EventsHTTP: FreeAddr(tb),
 	}
 }
 
@@ -77,6 +77,7 @@ func (p Ports) SetFlags() []string {
 		"--set=receivers::otlp::protocols::grpc::endpoint=" + p.OTLPGRPC,
 		"--set=receivers::otlp::protocols::http::endpoint=" + p.OTLPHTTP,
 		"--set=exporters::prometheus::endpoint=" + p.Prometheus,
+		"--set=receivers::multiagents::http::endpoint=" + p.EventsHTTP,
 	}
 }
 

@@ -38,8 +38,8 @@ func sumSeries(body, name string, labels ...string) float64 {
 	return total
 }
 
-// What agentsim puts on the bus is what the collector counts: a seeded agentsim run, as a user
-// runs it, and the workflow totals on /metrics equal its own summary, with nothing lost.
+// What agentsim sends is what the collector counts: seeded agentsim runs, as a user runs them, on
+// the Redis bus and over HTTP push, and the workflow totals on /metrics equal their summaries.
 func TestAgentsimRunIsCountedExactly(t *testing.T) {
 	d := startDeployment(t)
 
@@ -49,16 +49,24 @@ func TestAgentsimRunIsCountedExactly(t *testing.T) {
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "build agentsim: %s", out)
 
-	run := exec.Command(bin, "--redis", d.redis.Addr, "--workflows", "300", "--rate", "150",
-		"--fail", "payment=0.2", "--seed", "7", "--progress", "0")
-	out, err = run.CombinedOutput()
-	require.NoError(t, err, "agentsim: %s", out)
-	m := summaryLine.FindStringSubmatch(string(out))
-	require.NotNil(t, m, "no summary in agentsim's output:\n%s", out)
-	completed, _ := strconv.Atoi(m[1])
-	failed, _ := strconv.Atoi(m[2])
-	require.Equal(t, 300, completed+failed, "agentsim's own summary:\n%s", out)
-	require.Positive(t, failed, "the scenario must contain failures:\n%s", out)
+	// 300 workflows on the Redis bus, then 100 pushed to the receiver's HTTP endpoint.
+	completed, failed := 0, 0
+	for _, target := range [][]string{
+		{"--redis", d.redis.Addr, "--workflows", "300", "--seed", "7"},
+		{"--http", "http://" + d.ports.EventsHTTP, "--workflows", "100", "--seed", "8"},
+	} {
+		args := append(target, "--rate", "150", "--fail", "payment=0.2", "--progress", "0")
+		out, err := exec.Command(bin, args...).CombinedOutput()
+		require.NoError(t, err, "agentsim %v: %s", args, out)
+		m := summaryLine.FindStringSubmatch(string(out))
+		require.NotNil(t, m, "no summary in agentsim's output:\n%s", out)
+		c, _ := strconv.Atoi(m[1])
+		f, _ := strconv.Atoi(m[2])
+		require.Positive(t, f, "the scenario must contain failures:\n%s", out)
+		completed += c
+		failed += f
+	}
+	require.Equal(t, 400, completed+failed)
 
 	var body string
 	ok := collectortest.Eventually(30*time.Second, 500*time.Millisecond, func() bool {
@@ -66,9 +74,9 @@ func TestAgentsimRunIsCountedExactly(t *testing.T) {
 		return sumSeries(body, "multiagents_workflows_total", `status="completed"`) == float64(completed) &&
 			sumSeries(body, "multiagents_workflows_total", `status="compensated"`) == float64(failed)
 	})
-	assert.True(t, ok, "collector counted completed %v / compensated %v, agentsim says %d / %d\n%s",
+	assert.True(t, ok, "collector counted completed %v / compensated %v, agentsim says %d / %d",
 		sumSeries(body, "multiagents_workflows_total", `status="completed"`),
-		sumSeries(body, "multiagents_workflows_total", `status="compensated"`), completed, failed, out)
+		sumSeries(body, "multiagents_workflows_total", `status="compensated"`), completed, failed)
 	assert.Equal(t, float64(failed), sumSeries(body, "multiagents_worker_executions_total", `worker_name="process_payment"`, `status="error"`),
 		"every failed payment step counted once")
 }
