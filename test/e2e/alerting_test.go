@@ -16,6 +16,7 @@ import (
 
 	"github.com/otelcol-multiagents/otelcol-multiagents/exporter/emailexporter/smtptest"
 	"github.com/otelcol-multiagents/otelcol-multiagents/internal/agentsim"
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/notify/notifytest"
 	"github.com/otelcol-multiagents/otelcol-multiagents/internal/testredis"
 	"github.com/otelcol-multiagents/otelcol-multiagents/test/collectortest"
 )
@@ -39,8 +40,8 @@ var fastTimers = []string{
 
 type deployment struct {
 	redis  *testredis.Server
-	slack  *slackSink
-	pd     *pagerDutySink
+	slack  slackSink
+	pd     pagerDutySink
 	smtp   *smtptest.Server
 	otlp   *otlpSink
 	ports  collectortest.Ports
@@ -63,7 +64,7 @@ func startDeployment(t *testing.T) *deployment {
 	args := append([]string{"--config", "otelcol-config.yaml"}, d.ports.SetFlags()...)
 	args = append(args, fastTimers...)
 	args = append(args,
-		"--set=exporters::pagerduty::endpoint="+d.pd.srv.URL+"/v2/enqueue",
+		"--set=exporters::pagerduty::endpoint="+d.pd.URL(),
 		"--set=exporters::email::ca_file="+d.smtp.CAFile,
 		"--set=exporters::email::group_wait=1s",
 	)
@@ -71,7 +72,7 @@ func startDeployment(t *testing.T) *deployment {
 		"REDIS_ENDPOINT="+d.redis.Addr,
 		"OTLP_EXPORTER=otlp_grpc",
 		"OTLP_EXPORT_ENDPOINT="+d.otlp.addr,
-		"SLACK_WEBHOOK_URL="+d.slack.srv.URL+"/services/T000/B000/secret",
+		"SLACK_WEBHOOK_URL="+d.slack.URL(),
 		"PAGERDUTY_ROUTING_KEY="+routingKey,
 		"SMTP_ENDPOINT="+d.smtp.Addr,
 		"SMTP_USERNAME=alerts-bot",
@@ -198,7 +199,7 @@ func TestWorkerFailureFiresAndResolvesThroughSlackPagerDutyAndEmail(t *testing.T
 			}
 		}
 		return len(d.slack.matching("worker_failure")) > 0 && trigger.DedupKey != ""
-	}), "no Slack message or PagerDuty trigger for worker_failure; pd events %+v; slack rejected %v, pd rejected %v\nlogs:\n%s", d.pd.events, d.slack.rejected, d.pd.rejected, d.proc.Logs())
+	}), "no Slack message or PagerDuty trigger for worker_failure; pd events %+v; slack violations %v, pd violations %v\nlogs:\n%s", d.pd.Events(), d.slack.violations(), d.pd.Violations(), d.proc.Logs())
 	assert.Equal(t, "error", trigger.Payload.Severity)
 	assert.Equal(t, "multiagents-framework", trigger.Payload.Source)
 	assert.Contains(t, trigger.Payload.Summary, worker)
@@ -216,7 +217,7 @@ func TestWorkerFailureFiresAndResolvesThroughSlackPagerDutyAndEmail(t *testing.T
 		d.runSteps(t, worker, 5, true)
 		return resolvedIncident()
 	})
-	require.True(t, recovered, "PagerDuty never resolved the worker_failure incident; events %+v\nlogs:\n%s", d.pd.events, d.proc.Logs())
+	require.True(t, recovered, "PagerDuty never resolved the worker_failure incident; events %+v\nlogs:\n%s", d.pd.Events(), d.proc.Logs())
 	require.True(t, collectortest.Eventually(10*time.Second, 200*time.Millisecond, func() bool {
 		return len(d.slack.matching("worker_failure")) >= 2
 	}), "no resolved Slack message: %v", d.slack.matching("worker_failure"))
@@ -245,10 +246,10 @@ func TestWorkerFailureFiresAndResolvesThroughSlackPagerDutyAndEmail(t *testing.T
 	assert.Equal(t, "alerts-bot", mail.AuthUser, "mail sent after AUTH")
 	assert.Contains(t, smtptest.Parse(t, mail.Data).Subject, "[ERROR] ")
 	assert.NotContains(t, d.proc.Logs(), smtpPassword, "the SMTP password leaked into the logs")
-	assert.Empty(t, d.slack.rejected, "Slack contract violations")
-	assert.Empty(t, d.pd.rejected, "PagerDuty contract violations")
+	assert.Empty(t, d.slack.violations(), "Slack contract violations")
+	assert.Empty(t, d.pd.Violations(), "PagerDuty contract violations")
 	assert.NotContains(t, d.proc.Logs(), routingKey, "the routing key leaked into the logs")
-	assert.NotContains(t, d.proc.Logs(), "/services/T000/B000/secret", "the webhook URL leaked into the logs")
+	assert.NotContains(t, d.proc.Logs(), notifytest.SlackWebhookPath, "the webhook URL leaked into the logs")
 
 	code, err := d.proc.Stop(20 * time.Second)
 	require.NoError(t, err)

@@ -28,7 +28,7 @@ func TestRestartBetweenTriggerAndResolve(t *testing.T) {
 			}
 		}
 		return trigger.DedupKey != "" && len(d.slack.matching("worker_failure", worker)) == 1
-	}), "no worker_failure trigger before the restart; pd %+v\nlogs:\n%s", d.pd.events, d.proc.Logs())
+	}), "no worker_failure trigger before the restart; pd %+v\nlogs:\n%s", d.pd.Events(), d.proc.Logs())
 	before := d.scrape(t)
 	firingLine, ok := series(before, "multiagents_alerts", `alertname="worker_failure"`, `alertstate="firing"`, `worker_name="`+worker+`"`)
 	require.True(t, ok, "no firing series before the restart:\n%s", before)
@@ -45,7 +45,7 @@ func TestRestartBetweenTriggerAndResolve(t *testing.T) {
 		}
 		return false
 	})
-	require.True(t, resolved, "the incident opened before the restart was never resolved; pd %+v\nlogs:\n%s", d.pd.events, d.proc.Logs())
+	require.True(t, resolved, "the incident opened before the restart was never resolved; pd %+v\nlogs:\n%s", d.pd.Events(), d.proc.Logs())
 	require.True(t, collectortest.Eventually(10*time.Second, 200*time.Millisecond, func() bool {
 		return len(d.slack.matching("worker_failure", worker)) >= 2
 	}), "no resolved Slack message after the restart")
@@ -56,7 +56,7 @@ func TestRestartBetweenTriggerAndResolve(t *testing.T) {
 	assert.Equal(t, fingerprintOf(firingLine), fingerprintOf(resolvedLine), "the restored instance keeps its fingerprint")
 
 	triggers, resolves := 0, 0
-	for _, e := range d.pd.events {
+	for _, e := range d.pd.Events() {
 		if e.DedupKey == trigger.DedupKey {
 			switch e.EventAction {
 			case "trigger":
