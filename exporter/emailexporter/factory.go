@@ -56,12 +56,7 @@ func createMetrics(ctx context.Context, set exporter.Settings, cfg component.Con
 	if err != nil {
 		return nil, err
 	}
-	exp, err := exporterhelper.NewMetrics(ctx, set, cfg, e.notifier.ConsumeMetrics, helperOptions(c, e)...)
-	if err != nil {
-		return nil, err
-	}
-	// Only alert data enters the queue, and queued mail gets the core's shutdown grace, as for Slack.
-	return e.notifier.WrapMetrics(exp), nil
+	return e.notifier.NewMetricsExporter(ctx, set, cfg, e.helperSettings(c))
 }
 
 func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Logs, error) {
@@ -70,11 +65,7 @@ func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config
 	if err != nil {
 		return nil, err
 	}
-	exp, err := exporterhelper.NewLogs(ctx, set, cfg, e.notifier.ConsumeLogs, helperOptions(c, e)...)
-	if err != nil {
-		return nil, err
-	}
-	return e.notifier.WrapLogs(exp), nil
+	return e.notifier.NewLogsExporter(ctx, set, cfg, e.helperSettings(c))
 }
 
 // emailNotifier is the notify core over the SMTP sender, with the digest between them when
@@ -137,14 +128,7 @@ func (e *emailNotifier) shutdown(ctx context.Context) error {
 	return e.notifier.Shutdown(ctx)
 }
 
-// helperOptions wires exporterhelper. The timeout bounds each SMTP dialogue inside the sender
-// rather than the whole push, so that waiting for the rate limit is not cut short.
-func helperOptions(c *Config, e *emailNotifier) []exporterhelper.Option {
-	return []exporterhelper.Option{
-		exporterhelper.WithStart(e.start),
-		exporterhelper.WithShutdown(e.shutdown),
-		exporterhelper.WithTimeout(exporterhelper.TimeoutConfig{}),
-		exporterhelper.WithRetry(c.BackOffConfig),
-		exporterhelper.WithQueue(c.QueueConfig),
-	}
+// helperSettings hands exporterhelper the digest-aware start and shutdown.
+func (e *emailNotifier) helperSettings(c *Config) notify.HelperSettings {
+	return notify.HelperSettings{Queue: c.QueueConfig, Retry: c.BackOffConfig, Start: e.start, Shutdown: e.shutdown}
 }

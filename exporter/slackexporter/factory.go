@@ -48,12 +48,7 @@ func createMetrics(ctx context.Context, set exporter.Settings, cfg component.Con
 	if err != nil {
 		return nil, err
 	}
-	exp, err := exporterhelper.NewMetrics(ctx, set, cfg, n.ConsumeMetrics, helperOptions(c, n)...)
-	if err != nil {
-		return nil, err
-	}
-	// Only alert data goes into the sending queue, not the whole pipeline's metrics.
-	return n.WrapMetrics(exp), nil
+	return n.NewMetricsExporter(ctx, set, cfg, notify.HelperSettings{Queue: c.QueueConfig, Retry: c.BackOffConfig})
 }
 
 func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Logs, error) {
@@ -62,11 +57,7 @@ func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config
 	if err != nil {
 		return nil, err
 	}
-	exp, err := exporterhelper.NewLogs(ctx, set, cfg, n.ConsumeLogs, helperOptions(c, n)...)
-	if err != nil {
-		return nil, err
-	}
-	return n.WrapLogs(exp), nil
+	return n.NewLogsExporter(ctx, set, cfg, notify.HelperSettings{Queue: c.QueueConfig, Retry: c.BackOffConfig})
 }
 
 func newNotifier(set exporter.Settings, c *Config, signal string) (*notify.Notifier, error) {
@@ -85,16 +76,4 @@ func newNotifier(set exporter.Settings, c *Config, signal string) (*notify.Notif
 		Meter:        metadata.Meter(set.TelemetrySettings),
 		Now:          clock,
 	})
-}
-
-// helperOptions wires exporterhelper. The timeout bounds each HTTP request inside the sender
-// rather than the whole push, so that waiting for the rate limit is not cut short.
-func helperOptions(c *Config, n *notify.Notifier) []exporterhelper.Option {
-	return []exporterhelper.Option{
-		exporterhelper.WithStart(n.Start),
-		exporterhelper.WithShutdown(n.Shutdown),
-		exporterhelper.WithTimeout(exporterhelper.TimeoutConfig{}),
-		exporterhelper.WithRetry(c.BackOffConfig),
-		exporterhelper.WithQueue(c.QueueConfig),
-	}
 }

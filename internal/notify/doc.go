@@ -32,8 +32,8 @@
 //
 // An integration is one file: a type with Send(ctx, Notification) error that formats and
 // delivers one notification. The exporter's factory builds it, then New (or NewDisabled when
-// the destination is not configured), passes ConsumeMetrics/ConsumeLogs, Start and Shutdown
-// to exporterhelper, and returns the exporterhelper exporter wrapped by WrapMetrics/WrapLogs.
+// the destination is not configured), and returns Notifier.NewMetricsExporter/NewLogsExporter
+// (exporter.go): the exporterhelper exporter around the notifier, wrapped by WrapMetrics/WrapLogs.
 // Exporters embed Config with `mapstructure:",squash"` for the shared keys.
 // Secrets (webhook URLs, keys, passwords) go in Options.Secrets: they are cut out of any error
 // before it is logged or returned, and PostJSON never prints a URL.

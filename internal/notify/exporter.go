@@ -1,0 +1,59 @@
+package notify
+
+import (
+	"context"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+)
+
+// HelperSettings are the exporterhelper settings every notifier exporter hands over.
+type HelperSettings struct {
+	Queue configoptional.Optional[exporterhelper.QueueBatchConfig]
+	Retry configretry.BackOffConfig
+	// Start and Shutdown replace the notifier's own when set (the e-mail digest wraps them).
+	Start    component.StartFunc
+	Shutdown component.ShutdownFunc
+}
+
+// NewMetricsExporter builds the exporterhelper exporter around n for a metrics pipeline,
+// wrapped so that only multiagents.alerts enters its queue.
+func (n *Notifier) NewMetricsExporter(ctx context.Context, set exporter.Settings, cfg component.Config, h HelperSettings) (exporter.Metrics, error) {
+	exp, err := exporterhelper.NewMetrics(ctx, set, cfg, n.ConsumeMetrics, n.helperOptions(h)...)
+	if err != nil {
+		return nil, err
+	}
+	return n.WrapMetrics(exp), nil
+}
+
+// NewLogsExporter builds the exporterhelper exporter around n for a logs pipeline, wrapped so
+// that only records at or above min_severity enter its queue.
+func (n *Notifier) NewLogsExporter(ctx context.Context, set exporter.Settings, cfg component.Config, h HelperSettings) (exporter.Logs, error) {
+	exp, err := exporterhelper.NewLogs(ctx, set, cfg, n.ConsumeLogs, n.helperOptions(h)...)
+	if err != nil {
+		return nil, err
+	}
+	return n.WrapLogs(exp), nil
+}
+
+// helperOptions wires exporterhelper. It sets no push timeout: each Sender bounds its own
+// requests (the exporter's `timeout`), so waiting for the rate limit is not cut short.
+func (n *Notifier) helperOptions(h HelperSettings) []exporterhelper.Option {
+	start, shutdown := h.Start, h.Shutdown
+	if start == nil {
+		start = n.Start
+	}
+	if shutdown == nil {
+		shutdown = n.Shutdown
+	}
+	return []exporterhelper.Option{
+		exporterhelper.WithStart(start),
+		exporterhelper.WithShutdown(shutdown),
+		exporterhelper.WithTimeout(exporterhelper.TimeoutConfig{}),
+		exporterhelper.WithRetry(h.Retry),
+		exporterhelper.WithQueue(h.Queue),
+	}
+}
