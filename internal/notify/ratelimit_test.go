@@ -26,7 +26,26 @@ func TestRateLimiterNoBurstAfterQuiet(t *testing.T) {
 	require.NoError(t, l.Wait(context.Background()))
 	now = now.Add(time.Hour) // a long quiet spell must not store up tokens
 	require.NoError(t, l.Wait(context.Background()))
-	assert.Equal(t, now.Add(time.Second), l.next)
+	assert.Equal(t, now.Add(l.interval), l.next)
+	assert.Equal(t, 1020*time.Millisecond, l.interval, "1/s with the 2 % spacing margin")
+}
+
+func TestRateLimiterLateWakeUpKeepsTheSpacing(t *testing.T) {
+	l := NewRateLimiter(20) // 51 ms with the margin
+	var late time.Time
+	calls := 0
+	l.now = func() time.Time {
+		calls++
+		if calls == 3 { // the second wait's wake-up, 30 ms after its slot
+			return late
+		}
+		return t0
+	}
+	require.NoError(t, l.Wait(context.Background())) // leaves at t0
+	slot := t0.Add(l.interval)
+	late = slot.Add(30 * time.Millisecond)
+	require.NoError(t, l.Wait(context.Background())) // reserved slot, woke up late
+	assert.Equal(t, late.Add(l.interval), l.next, "the next slot counts from when this one really left")
 }
 
 func TestRateLimiterCancelledWaitReturnsItsSlot(t *testing.T) {
