@@ -1,7 +1,6 @@
 package multiagentsreceiver
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -118,34 +117,4 @@ func (r *multiAgentsReceiver) handleEvents(w http.ResponseWriter, req *http.Requ
 		return
 	}
 	writeJSON(w, http.StatusOK, resp)
-}
-
-// splitEvents accepts one JSON object, a JSON array of objects, or NDJSON (one object per
-// line). Elements are returned raw; each is decoded, and may be rejected, on its own.
-func splitEvents(body []byte) [][]byte {
-	body = bytes.TrimSpace(body)
-	if len(body) == 0 {
-		return nil
-	}
-	if body[0] == '[' {
-		var arr []json.RawMessage
-		if err := json.Unmarshal(sanitizeNonFinite(body), &arr); err == nil {
-			items := make([][]byte, len(arr))
-			for i := range arr {
-				items[i] = arr[i]
-			}
-			return items
-		}
-		return [][]byte{body} // rejected as a whole, with the decoder's reason
-	}
-	if json.Valid(sanitizeNonFinite(body)) {
-		return [][]byte{body}
-	}
-	var items [][]byte
-	for _, line := range bytes.Split(body, []byte("\n")) {
-		if line = bytes.TrimSpace(line); len(line) > 0 {
-			items = append(items, line)
-		}
-	}
-	return items
 }
