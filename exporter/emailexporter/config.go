@@ -128,9 +128,7 @@ func (cfg *Config) Validate() error {
 	if cfg.GroupWait < 0 {
 		errs = append(errs, fmt.Errorf("group_wait: must not be negative, got %s", cfg.GroupWait))
 	}
-	if cfg.TimeoutConfig.Timeout <= 0 {
-		errs = append(errs, fmt.Errorf("timeout: must be positive, got %s", cfg.TimeoutConfig.Timeout))
-	}
+	errs = append(errs, notify.ValidateHelper(cfg.QueueConfig, cfg.TimeoutConfig.Timeout)...)
 	return errors.Join(errs...)
 }
 

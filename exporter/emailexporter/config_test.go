@@ -77,6 +77,7 @@ func TestLoadConfig(t *testing.T) {
 		{name: "bad_body_template", wantErr: "body_template:"},
 		{name: "negative_group_wait", wantErr: "group_wait: must not be negative"},
 		{name: "zero_timeout", wantErr: "timeout: must be positive"},
+		{name: "two_consumers", wantErr: "sending_queue::num_consumers: must be 1"},
 		{name: "bad_min_severity", wantErr: "min_severity:"},
 		{name: "bad_repeat_interval", wantErr: "repeat_interval: must be positive"},
 		{name: "bad_ca_file", wantErr: "ca_file:"},

@@ -55,13 +55,7 @@ func (cfg *Config) Validate() error {
 	if cfg.ClientURL != "" && !isHTTPURL(cfg.ClientURL) {
 		errs = append(errs, fmt.Errorf("client_url: %q is not an http(s) URL", cfg.ClientURL))
 	}
-	if q := cfg.QueueConfig.Get(); q != nil && q.NumConsumers != 1 {
-		// Two consumers could hand a resolve to the notifier before its firing.
-		errs = append(errs, fmt.Errorf("sending_queue::num_consumers: must be 1 so notifications keep their order, got %d", q.NumConsumers))
-	}
-	if cfg.TimeoutConfig.Timeout < 0 {
-		errs = append(errs, fmt.Errorf("timeout: must not be negative, got %s", cfg.TimeoutConfig.Timeout))
-	}
+	errs = append(errs, notify.ValidateHelper(cfg.QueueConfig, cfg.TimeoutConfig.Timeout)...)
 	return errors.Join(errs...)
 }
 

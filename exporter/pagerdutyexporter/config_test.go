@@ -53,7 +53,8 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(metadata.Type, "bad_rate_limit"), wantErr: "rate_limit"},
 		{id: component.NewIDWithName(metadata.Type, "bad_repeat_interval"), wantErr: "repeat_interval"},
 		{id: component.NewIDWithName(metadata.Type, "bad_max_tracked_alerts"), wantErr: "max_tracked_alerts"},
-		{id: component.NewIDWithName(metadata.Type, "negative_timeout"), wantErr: "timeout"},
+		{id: component.NewIDWithName(metadata.Type, "negative_timeout"), wantErr: "timeout: must be positive"},
+		{id: component.NewIDWithName(metadata.Type, "zero_timeout"), wantErr: "timeout: must be positive"},
 		{id: component.NewIDWithName(metadata.Type, "two_consumers"), wantErr: "sending_queue::num_consumers: must be 1"},
 	}
 	for _, tt := range tests {

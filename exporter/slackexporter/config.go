@@ -60,13 +60,7 @@ func (cfg *Config) Validate() error {
 	if _, err := parseTemplate("text_template", cfg.TextTemplate); err != nil {
 		errs = append(errs, err)
 	}
-	if q := cfg.QueueConfig.Get(); q != nil && q.NumConsumers != 1 {
-		// Two consumers could hand a resolve to the notifier before its firing.
-		errs = append(errs, fmt.Errorf("sending_queue::num_consumers: must be 1 so notifications keep their order, got %d", q.NumConsumers))
-	}
-	if cfg.TimeoutConfig.Timeout < 0 {
-		errs = append(errs, fmt.Errorf("timeout: must not be negative, got %s", cfg.TimeoutConfig.Timeout))
-	}
+	errs = append(errs, notify.ValidateHelper(cfg.QueueConfig, cfg.TimeoutConfig.Timeout)...)
 	return errors.Join(errs...)
 }
 

@@ -61,7 +61,8 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(metadata.Type, "bad_max_tracked_alerts"), wantErr: "max_tracked_alerts"},
 		{id: component.NewIDWithName(metadata.Type, "empty_name_attribute"), wantErr: "log_alerts.name_attribute"},
 		{id: component.NewIDWithName(metadata.Type, "empty_fingerprint_attribute"), wantErr: "log_alerts.fingerprint_attributes[1]"},
-		{id: component.NewIDWithName(metadata.Type, "negative_timeout"), wantErr: "timeout"},
+		{id: component.NewIDWithName(metadata.Type, "negative_timeout"), wantErr: "timeout: must be positive"},
+		{id: component.NewIDWithName(metadata.Type, "zero_timeout"), wantErr: "timeout: must be positive"},
 		{id: component.NewIDWithName(metadata.Type, "two_consumers"), wantErr: "sending_queue::num_consumers: must be 1"},
 	}
 	for _, tt := range tests {

@@ -2,6 +2,8 @@ package notify
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configoptional"
@@ -56,4 +58,19 @@ func (n *Notifier) helperOptions(h HelperSettings) []exporterhelper.Option {
 		exporterhelper.WithRetry(h.Retry),
 		exporterhelper.WithQueue(h.Queue),
 	}
+}
+
+// ValidateHelper checks the exporterhelper settings every notifier exporter needs as they are:
+// one queue consumer, or a resolve could be handed over before its firing; and a positive
+// request timeout, since exporterhelper's own is off (see helperOptions) and a request with
+// none could hold the queue, and shutdown, for ever.
+func ValidateHelper(queue configoptional.Optional[exporterhelper.QueueBatchConfig], timeout time.Duration) []error {
+	var errs []error
+	if q := queue.Get(); q != nil && q.NumConsumers != 1 {
+		errs = append(errs, fmt.Errorf("sending_queue::num_consumers: must be 1 so notifications keep their order, got %d", q.NumConsumers))
+	}
+	if timeout <= 0 {
+		errs = append(errs, fmt.Errorf("timeout: must be positive, got %s", timeout))
+	}
+	return errs
 }

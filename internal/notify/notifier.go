@@ -382,7 +382,6 @@ func newTelemetry(meter metric.Meter) (telemetry, error) {
 	t.storageErrors, err = meter.Int64Counter("otelcol_notify_storage_errors",
 		metric.WithDescription("Failures to read or write the notification state in the storage extension."), metric.WithUnit("{error}"))
 	errs = errors.Join(errs, err)
-	errs = errors.Join(errs, err)
 	t.abandoned, err = meter.Int64Counter("otelcol_notify_abandoned_at_shutdown",
 		metric.WithDescription("Notifications given up because the exporter shut down while they waited for the rate limit."), metric.WithUnit("{notification}"))
 	errs = errors.Join(errs, err)
