@@ -225,12 +225,17 @@ func (d *digest) Shutdown(ctx context.Context) error {
 		d.cancel()
 		return nil
 	}
+	// Held mail gets the notify core's shutdown grace to go out, then retries stop: the
+	// collector's shutdown context has no deadline, and an unreachable SMTP server must not hold
+	// SIGTERM for the whole retry_on_failure budget.
+	grace := time.NewTimer(notify.ShutdownGrace)
+	defer grace.Stop()
 	select {
 	case <-d.done:
 	case <-ctx.Done():
-		d.cancel()
-		<-d.done
+	case <-grace.C:
 	}
 	d.cancel()
+	<-d.done
 	return nil
 }

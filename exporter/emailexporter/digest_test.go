@@ -250,3 +250,16 @@ func TestDigestShutdownGivesUpWhenItsContextEnds(t *testing.T) {
 	require.NoError(t, d.Shutdown(ctx))
 	assert.EqualValues(t, 1, d.stats.Dropped.Load(), "the held digest is counted as dropped, not lost silently")
 }
+
+func TestDigestShutdownWithoutDeadlineStopsAfterTheGrace(t *testing.T) {
+	rec := newRecordingDelivery()
+	rec.block = make(chan struct{}) // the SMTP server never answers
+	d, _, _ := newTestDigest(t, rec, configretry.NewDefaultBackOffConfig())
+	require.NoError(t, d.Send(context.Background(), note(1)))
+
+	// The collector's shutdown context has no deadline; retry_on_failure would allow 5 minutes.
+	start := time.Now()
+	require.NoError(t, d.Shutdown(context.Background()))
+	assert.Less(t, time.Since(start), notify.ShutdownGrace+5*time.Second, "shutdown waits for the grace, not the retry budget")
+	assert.EqualValues(t, 1, d.stats.Dropped.Load(), "the held digest is counted as dropped")
+}

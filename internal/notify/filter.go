@@ -112,7 +112,7 @@ func (e alertsOnlyMetrics) ConsumeMetrics(ctx context.Context, md pmetric.Metric
 }
 
 // WrapMetrics wraps the exporterhelper exporter built around n: only multiagents.alerts
-// reaches its queue, and at shutdown queued notifications get shutdownGrace to go out.
+// reaches its queue, and at shutdown queued notifications get ShutdownGrace to go out.
 func (n *Notifier) WrapMetrics(e exporter.Metrics) exporter.Metrics {
 	return alertsOnlyMetrics{Metrics: e, n: n}
 }
@@ -139,7 +139,7 @@ func (e alertsOnlyLogs) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 }
 
 // WrapLogs wraps the exporterhelper exporter built around n: only records at or above
-// min_severity reach its queue, and at shutdown queued notifications get shutdownGrace to go out.
+// min_severity reach its queue, and at shutdown queued notifications get ShutdownGrace to go out.
 func (n *Notifier) WrapLogs(e exporter.Logs) exporter.Logs {
 	return alertsOnlyLogs{Logs: e, n: n}
 }

@@ -68,15 +68,15 @@ type Notifier struct {
 	telemetry telemetry
 	stats     Stats
 
-	// stopWaits ends rate-limit waits once shutdown has gone on for shutdownGrace.
+	// stopWaits ends rate-limit waits once shutdown has gone on for ShutdownGrace.
 	stopWaits       context.Context
 	cancelStopWaits context.CancelFunc
 }
 
-// shutdownGrace is how long, once the collector shuts the exporter down, queued notifications
+// ShutdownGrace is how long, once the collector shuts the exporter down, queued notifications
 // keep going out at the rate limit before the rest are given up (a persistent sending_queue
 // keeps them for the next start). Without it a backlog at 1/s would hold the shutdown.
-const shutdownGrace = 5 * time.Second
+const ShutdownGrace = 5 * time.Second
 
 // Stats counts what a notifier did; tests and the benchmark read it.
 type Stats struct {
@@ -248,9 +248,9 @@ func (n *Notifier) waitForRateLimit(ctx context.Context) error {
 	}
 }
 
-// beginShutdown gives queued notifications shutdownGrace to go out, then ends the waits.
+// beginShutdown gives queued notifications ShutdownGrace to go out, then ends the waits.
 func (n *Notifier) beginShutdown() {
-	time.AfterFunc(shutdownGrace, n.cancelStopWaits)
+	time.AfterFunc(ShutdownGrace, n.cancelStopWaits)
 }
 
 func (n *Notifier) delivered(ctx context.Context, a Alert, act action, now time.Time) {
