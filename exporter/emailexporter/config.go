@@ -134,16 +134,17 @@ func (cfg *Config) Validate() error {
 
 // splitEndpoint reads host:port.
 func splitEndpoint(endpoint string) (string, int, error) {
+	// The value is not repeated in these errors: a URL with user:password@ is the usual mistake.
 	host, portText, err := net.SplitHostPort(endpoint)
 	if err != nil {
-		return "", 0, fmt.Errorf("%q is not host:port: %w", endpoint, err)
+		return "", 0, errors.New("must be host:port, e.g. smtp.example.com:587 (not a URL; credentials go in username and password)")
 	}
 	if host == "" {
-		return "", 0, fmt.Errorf("%q has no host", endpoint)
+		return "", 0, errors.New("has no host")
 	}
 	port, err := strconv.Atoi(portText)
 	if err != nil || port < 1 || port > 65535 {
-		return "", 0, fmt.Errorf("%q: port must be a number from 1 to 65535", endpoint)
+		return "", 0, errors.New("port must be a number from 1 to 65535")
 	}
 	return host, port, nil
 }

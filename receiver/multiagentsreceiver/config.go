@@ -118,7 +118,8 @@ func (cfg *Config) Validate() error {
 	if cfg.Redis.Endpoint == "" {
 		errs = append(errs, errors.New("redis.endpoint: must not be empty"))
 	} else if _, _, err := net.SplitHostPort(cfg.Redis.Endpoint); err != nil {
-		errs = append(errs, fmt.Errorf("redis.endpoint: %q is not host:port: %w", cfg.Redis.Endpoint, err))
+		// The value is not repeated: a URL such as redis://:PASSWORD@host:6379 is the usual mistake.
+		errs = append(errs, errors.New("redis.endpoint: must be host:port, e.g. redis.internal:6379 (not a URL; the password goes in redis.password)"))
 	}
 	if cfg.Redis.DB < 0 {
 		errs = append(errs, fmt.Errorf("redis.db: must be >= 0, got %d", cfg.Redis.DB))

@@ -77,7 +77,8 @@ func TestLoadConfig(t *testing.T) {
 				assert.Equal(t, "localhost:4320", cfg.HTTP.Get().NetAddr.Endpoint)
 			},
 		},
-		{id: component.NewIDWithName(metadata.Type, "bad_endpoint"), wantErr: "redis.endpoint"},
+		{id: component.NewIDWithName(metadata.Type, "bad_endpoint"), wantErr: "redis.endpoint: must be host:port"},
+		{id: component.NewIDWithName(metadata.Type, "url_with_password"), wantErr: "redis.endpoint: must be host:port"},
 		{id: component.NewIDWithName(metadata.Type, "bad_db"), wantErr: "redis.db"},
 		{id: component.NewIDWithName(metadata.Type, "empty_prefix"), wantErr: "redis.channel_prefix"},
 		{id: component.NewIDWithName(metadata.Type, "bad_queue_size"), wantErr: "redis.queue_size"},
@@ -100,6 +101,7 @@ func TestLoadConfig(t *testing.T) {
 			err = confmap.Validate(cfg)
 			if tt.wantErr != "" {
 				require.ErrorContains(t, err, tt.wantErr)
+				assert.NotContains(t, err.Error(), "s3cret", "a password must not reach a config error")
 				return
 			}
 			require.NoError(t, err)
