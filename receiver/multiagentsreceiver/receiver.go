@@ -54,6 +54,9 @@ type multiAgentsReceiver struct {
 	// decodedBuffer decouples the decoder from the assembler.
 	decodedBuffer int
 
+	// rejectWarned holds the rejection reasons already logged at warn level (a small fixed set).
+	rejectWarned sync.Map
+
 	asm        *assembler
 	hostStats  *hostSampler
 	queue      chan rawMessage
@@ -215,8 +218,14 @@ func (r *multiAgentsReceiver) countRejected(err error, transport, origin string)
 	}
 	r.telemetry.MultiagentsDecodeErrors.Add(context.Background(), 1,
 		metric.WithAttributes(attribute.String("reason", reason), attribute.String("transport", transport)))
-	r.logger.Warn("Rejected a MultiAgents event",
-		zap.String("reason", reason), zap.String("detail", err.Error()), zap.String("origin", origin))
+	// Warn once per reason, then debug: a misbehaving publisher must not turn every message into
+	// a log line; the counter above has them all.
+	fields := []zap.Field{zap.String("reason", reason), zap.String("detail", err.Error()), zap.String("origin", origin)}
+	if _, seen := r.rejectWarned.LoadOrStore(reason, true); seen {
+		r.logger.Debug("Rejected a MultiAgents event", fields...)
+	} else {
+		r.logger.Warn("Rejected a MultiAgents event; further rejections for this reason are logged at debug level and counted in otelcol_receiver_multiagents_decode_errors", fields...)
+	}
 	return reason
 }
 

@@ -30,6 +30,43 @@ type redisTap struct {
 
 	// dropLogged makes a burst of queue drops log once per connection.
 	dropLogged atomic.Bool
+
+	// One saga scan at a time: a reconnect while one runs asks for one more pass afterwards,
+	// from the earliest gap asked for, instead of piling up full SCAN saga:* passes that would
+	// only fight over the assembler on a flapping link.
+	reconcileMu      sync.Mutex
+	reconcileRunning bool
+	reconcileAgain   bool
+	reconcileSince   time.Time
+}
+
+func (t *redisTap) requestReconcile(ctx context.Context, since time.Time) {
+	t.reconcileMu.Lock()
+	if t.reconcileRunning {
+		if !t.reconcileAgain || since.Before(t.reconcileSince) {
+			t.reconcileSince = since
+		}
+		t.reconcileAgain = true
+		t.reconcileMu.Unlock()
+		return
+	}
+	t.reconcileRunning = true
+	t.reconcileMu.Unlock()
+	t.r.wg.Add(1)
+	go func() {
+		defer t.r.wg.Done()
+		for {
+			t.r.reconcile(ctx, t.client, since)
+			t.reconcileMu.Lock()
+			if !t.reconcileAgain || ctx.Err() != nil {
+				t.reconcileRunning, t.reconcileAgain = false, false
+				t.reconcileMu.Unlock()
+				return
+			}
+			since, t.reconcileAgain = t.reconcileSince, false
+			t.reconcileMu.Unlock()
+		}
+	}()
 }
 
 func newRedisTap(r *multiAgentsReceiver, host component.Host) *redisTap {
@@ -121,12 +158,7 @@ func (t *redisTap) run(ctx context.Context) {
 		}
 		componentstatus.ReportStatus(t.host, componentstatus.NewEvent(componentstatus.StatusOK))
 		if t.r.cfg.Redis.Reconcile {
-			since := gapStart // zero on the first connection: only open workflows are rebuilt
-			t.r.wg.Add(1)
-			go func() {
-				defer t.r.wg.Done()
-				t.r.reconcile(ctx, t.client, since)
-			}()
+			t.requestReconcile(ctx, gapStart) // zero on the first connection: only open workflows
 		}
 		everUp = true
 
