@@ -159,6 +159,9 @@ func (a *assembler) apply(ev *event, channel string, b *outputBatch) {
 	if ev.timestamp.IsZero() {
 		ev.timestamp = now
 	}
+	// Free text kept past this event (root notes, log attributes) is capped like payloads.
+	ev.message = a.renderer.capString(ev.message)
+	ev.eventName = a.renderer.capString(ev.eventName)
 	if ev.kind == kindCustom {
 		a.custom(ev, b)
 		return
@@ -236,9 +239,17 @@ func (a *assembler) sinkFor(tx *transaction, b *outputBatch) *outputBatch {
 		return b
 	}
 	if tx.held == nil {
-		tx.held = newOutputBatch()
+		tx.held = a.newHeldBatch()
 	}
 	return tx.held
+}
+
+// newHeldBatch is where sampling holds a transaction's output: its spans are capped by
+// reserveSpan, its log records here, both at max_spans_per_transaction.
+func (a *assembler) newHeldBatch() *outputBatch {
+	b := newOutputBatch()
+	b.recordLimit = a.cfg.Transactions.MaxSpansPerTransaction
+	return b
 }
 
 // markFailed makes the transaction always kept and releases what sampling held back.
@@ -535,7 +546,7 @@ func (a *assembler) finalize(tx *transaction, status string, end time.Time, evic
 	dst := b
 	if !keep {
 		if tx.held == nil {
-			tx.held = newOutputBatch()
+			tx.held = a.newHeldBatch()
 		}
 		dst = tx.held // built, then dropped with it
 	}

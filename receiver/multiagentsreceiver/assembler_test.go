@@ -236,3 +236,25 @@ func TestSeriesCapOverflow(t *testing.T) {
 	}
 	assert.True(t, found)
 }
+
+func TestSamplingHoldsAtMostMaxSpansPerTransactionLogRecords(t *testing.T) {
+	u := newUnitAssembler(t, func(c *Config) {
+		c.Sampling.Rate = 0 // every success is held back until it ends
+		c.Transactions.MaxSpansPerTransaction = 3
+	})
+	u.feed(statusEvent("s", "tx", "wf", "2025-08-05T00:00:00", "running", "Workflow started"))
+	for i := 0; i < 5; i++ {
+		cmd := fmt.Sprintf("c%d", i)
+		u.feed(commandEvent(cmd, "tx", "wf", "step", "w", "2025-08-05T00:00:01", 30, `{}`),
+			resultEvent("r"+cmd, "tx", "step", "w", cmd, "2025-08-05T00:00:02", true, "", `{}`))
+	}
+	require.Equal(t, 0, u.out.records.Len(), "nothing leaves while the transaction may still be dropped")
+	// 11 records so far: 3 held, 8 dropped and counted.
+	assert.Equal(t, 8.0, u.counter("otelcol_receiver_multiagents_dropped_log_records"))
+
+	// A failure releases what was held; what comes after goes straight out.
+	u.feed(commandEvent("bad", "tx", "wf", "pay", "w", "2025-08-05T00:00:03", 30, `{}`),
+		resultEvent("rbad", "tx", "pay", "w", "bad", "2025-08-05T00:00:04", false, "boom", `{}`))
+	assert.GreaterOrEqual(t, u.out.records.Len(), 3)
+	assert.LessOrEqual(t, u.out.records.Len(), 5)
+}

@@ -42,6 +42,10 @@ func (a *assembler) logEvent(dst *outputBatch, ev *event, traceID pcommon.TraceI
 	if !a.emitLogs {
 		return
 	}
+	if dst.recordLimit > 0 && dst.records.Len() >= dst.recordLimit {
+		a.count(a.telemetry.MultiagentsDroppedLogRecords, 1)
+		return
+	}
 	lr := dst.records.AppendEmpty()
 	lr.SetTimestamp(pcommon.NewTimestampFromTime(ev.timestamp))
 	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(a.now()))

@@ -17,6 +17,8 @@ type outputBatch struct {
 	spans   ptrace.SpanSlice
 	logs    plog.Logs
 	records plog.LogRecordSlice
+	// recordLimit caps the records of a batch that sampling holds for one transaction (0: none).
+	recordLimit int
 }
 
 func newOutputBatch() *outputBatch {

@@ -31,6 +31,8 @@ type TelemetryBuilder struct {
 	MultiagentsEvictedTransactions metric.Int64Counter
 	// MultiagentsDroppedSpans counts spans not built because a transaction reached max_spans_per_transaction.
 	MultiagentsDroppedSpans metric.Int64Counter
+	// MultiagentsDroppedLogRecords counts log records sampling held back past max_spans_per_transaction.
+	MultiagentsDroppedLogRecords metric.Int64Counter
 	// MultiagentsQueueDropped counts Redis messages dropped because the decode queue was full.
 	MultiagentsQueueDropped metric.Int64Counter
 	// MultiagentsRedisReconnects counts successful re-subscriptions after a lost connection.
@@ -62,6 +64,9 @@ func NewTelemetryBuilder(settings component.TelemetrySettings) (*TelemetryBuilde
 	errs = errors.Join(errs, err)
 	b.MultiagentsDroppedSpans, err = m.Int64Counter("otelcol_receiver_multiagents_dropped_spans",
 		metric.WithDescription("Spans not built because their transaction reached max_spans_per_transaction."), metric.WithUnit("{span}"))
+	errs = errors.Join(errs, err)
+	b.MultiagentsDroppedLogRecords, err = m.Int64Counter("otelcol_receiver_multiagents_dropped_log_records",
+		metric.WithDescription("Log records not kept because sampling held back max_spans_per_transaction of them for one transaction."), metric.WithUnit("{record}"))
 	errs = errors.Join(errs, err)
 	b.MultiagentsQueueDropped, err = m.Int64Counter("otelcol_receiver_multiagents_queue_dropped",
 		metric.WithDescription("Redis messages dropped because the decode queue was full."), metric.WithUnit("{message}"))
