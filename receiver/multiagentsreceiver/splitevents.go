@@ -35,24 +35,14 @@ func splitEvents(body []byte) [][]byte {
 // false when brackets or strings do not balance, an element is empty, or text follows the array.
 func splitArray(body []byte) (items [][]byte, ok bool) {
 	var stack []byte
-	inString, escaped := false, false
+	var text stringTracker
 	elemStart := 1
 	for i := 0; i < len(body); i++ {
 		c := body[i]
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
+		if !text.structural(c) {
 			continue
 		}
 		switch c {
-		case '"':
-			inString = true
 		case '[', '{':
 			stack = append(stack, c)
 		case ']', '}':
@@ -89,23 +79,13 @@ func splitArray(body []byte) (items [][]byte, ok bool) {
 // starts with it), and whether its brackets and strings balance.
 func valueEnd(body []byte) (int, bool) {
 	depth := 0
-	inString, escaped := false, false
+	var text stringTracker
 	for i := 0; i < len(body); i++ {
 		c := body[i]
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
+		if !text.structural(c) {
 			continue
 		}
 		switch c {
-		case '"':
-			inString = true
 		case '[', '{':
 			depth++
 		case ']', '}':
@@ -119,4 +99,23 @@ func valueEnd(body []byte) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// stringTracker follows whether each next byte of JSON text is inside a string, so that the
+// scans above see only brackets and commas that structure the text.
+type stringTracker struct{ inString, escaped bool }
+
+// structural reports whether c, the next byte, is outside every string and not a quote.
+func (t *stringTracker) structural(c byte) bool {
+	switch {
+	case t.inString && t.escaped:
+		t.escaped = false
+	case t.inString && c == '\\':
+		t.escaped = true
+	case c == '"':
+		t.inString = !t.inString
+	default:
+		return !t.inString
+	}
+	return false
 }
