@@ -143,10 +143,10 @@ func TestClassify(t *testing.T) {
 
 func TestRedactKeepsPermanence(t *testing.T) {
 	secrets := []string{"hunter2"}
-	err := redact(consumererror.NewPermanent(errors.New("535 bad password hunter2")), secrets)
+	err := notify.Redact(consumererror.NewPermanent(errors.New("535 bad password hunter2")), secrets)
 	assert.True(t, consumererror.IsPermanent(err))
 	assert.NotContains(t, err.Error(), "hunter2")
-	err = redact(errors.New("454 try hunter2 later"), secrets)
+	err = notify.Redact(errors.New("454 try hunter2 later"), secrets)
 	assert.False(t, consumererror.IsPermanent(err))
 	assert.Equal(t, "454 try [REDACTED] later", err.Error())
 }

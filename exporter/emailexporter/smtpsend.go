@@ -116,7 +116,7 @@ func (s *smtpSender) deliver(ctx context.Context, ns []notify.Notification) erro
 		// The server took the mail and only QUIT failed: sending again would duplicate it.
 		return nil
 	}
-	return redact(classify(s.endpoint, err), s.secrets)
+	return notify.Redact(classify(s.endpoint, err), s.secrets)
 }
 
 // message builds the multipart/alternative mail: plain text first, HTML as the preferred part.
@@ -188,26 +188,4 @@ func secretsOf(cfg *Config) []string {
 	pw := string(cfg.Password)
 	b64 := base64.StdEncoding.EncodeToString
 	return []string{pw, b64([]byte(pw)), b64([]byte("\x00" + cfg.Username + "\x00" + pw))}
-}
-
-// redact cuts the secrets out of an error's text, keeping whether it is permanent.
-func redact(err error, secrets []string) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	leaked := false
-	for _, s := range secrets {
-		if s != "" && strings.Contains(msg, s) {
-			msg = strings.ReplaceAll(msg, s, "[REDACTED]")
-			leaked = true
-		}
-	}
-	if !leaked {
-		return err
-	}
-	if consumererror.IsPermanent(err) {
-		return consumererror.NewPermanent(errors.New(msg))
-	}
-	return errors.New(msg)
 }

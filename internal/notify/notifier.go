@@ -339,13 +339,17 @@ func (n *Notifier) count(c *atomic.Int64, counter metric.Int64Counter) {
 }
 
 // redact cuts the secrets out of an error's text, keeping whether it is permanent.
-func (n *Notifier) redact(err error) error {
+func (n *Notifier) redact(err error) error { return Redact(err, n.opts.Secrets) }
+
+// Redact cuts the secrets out of an error's text, keeping whether it is permanent. Senders
+// whose errors can echo a secret (an SMTP server repeating a password) use it too.
+func Redact(err error, secrets []string) error {
 	if err == nil {
 		return nil
 	}
 	msg := err.Error()
 	leaked := false
-	for _, s := range n.opts.Secrets {
+	for _, s := range secrets {
 		if s != "" && strings.Contains(msg, s) {
 			msg = strings.ReplaceAll(msg, s, "[REDACTED]")
 			leaked = true
