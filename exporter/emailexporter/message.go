@@ -22,16 +22,6 @@ const (
 	maxDigestAlerts = 100
 )
 
-// The guide's severity colours, used by the HTML part; resolved is green.
-var severityColors = map[notify.Severity]string{
-	notify.SeverityInfo:     "#36a64f",
-	notify.SeverityWarning:  "#ff9500",
-	notify.SeverityError:    "#ff0000",
-	notify.SeverityCritical: "#8b0000",
-}
-
-const resolvedColor = "#2eb886"
-
 // DefaultSubjectTemplate is the guide's `[SEVERITY] alertname`; a digest counts its alerts, a
 // mail of resolves says so, and so does a repeat after the cooldown (as the Slack title does).
 const DefaultSubjectTemplate = `[{{ .Severity | upper }}] {{ if .Digest }}{{ len .Alerts }} alerts: {{ end }}{{ .AlertName }}{{ if .Resolved }} (resolved){{ else if .Repeat }} (still firing){{ end }}`
@@ -193,11 +183,11 @@ func newAlertData(n notify.Notification, now time.Time) alertData {
 		Severity:    n.Severity.String(),
 		Time:        n.Time.UTC(),
 		Repeat:      n.Repeat,
-		Color:       htmltemplate.CSS(severityColors[n.Severity]),
+		Color:       htmltemplate.CSS(n.Severity.Color()),
 	}
 	switch {
 	case n.Resolved():
-		a.StateLabel, a.Color = "RESOLVED", htmltemplate.CSS(resolvedColor)
+		a.StateLabel, a.Color = "RESOLVED", htmltemplate.CSS(notify.ResolvedColor)
 	case n.Repeat:
 		a.StateLabel = "FIRING (repeat)"
 	}

@@ -140,7 +140,7 @@ func TestSlackAcceptanceLifecycle(t *testing.T) {
 	msgs = realAlerts(srv.Messages())
 	require.Len(t, msgs, 4)
 	assert.Contains(t, msgs[2].Attachments[0].Title, "RESOLVED", "one resolved message")
-	assert.Equal(t, resolvedColor, msgs[2].Attachments[0].Color)
+	assert.Equal(t, "#2eb886", msgs[2].Attachments[0].Color, "resolved is Slack's good green")
 	assert.Equal(t, "#ff9500", msgs[3].Attachments[0].Color, "a warning reaches Slack, in orange")
 
 	require.NoError(t, exp.Shutdown(ctx))

@@ -25,16 +25,6 @@ const (
 	maxMessageBytes    = 40000
 )
 
-// The guide's colours by severity; resolved uses Slack's "good" green.
-var severityColors = map[notify.Severity]string{
-	notify.SeverityInfo:     "#36a64f",
-	notify.SeverityWarning:  "#ff9500",
-	notify.SeverityError:    "#ff0000",
-	notify.SeverityCritical: "#8b0000",
-}
-
-const resolvedColor = "#2eb886"
-
 // message is an incoming-webhook payload with one legacy attachment.
 type message struct {
 	Channel     string       `json:"channel,omitempty"`
@@ -121,10 +111,10 @@ func (s *slackSender) Send(ctx context.Context, n notify.Notification) error {
 
 func (s *slackSender) message(n notify.Notification) message {
 	data := newTemplateData(n)
-	color := severityColors[n.Severity]
+	color := n.Severity.Color()
 	icon, state := "🚨", "FIRING"
 	if n.Resolved() {
-		color, icon, state = resolvedColor, "✅", "RESOLVED"
+		color, icon, state = notify.ResolvedColor, "✅", "RESOLVED"
 	}
 	title := icon + " " + n.Name + " [" + state + "]"
 	if n.Repeat {

@@ -32,6 +32,21 @@ func ParseSeverity(s string) (Severity, error) {
 	return 0, fmt.Errorf("%q is not one of info, warning, error, critical", s)
 }
 
+// severityColors are the monitoring guide's colours by severity, shared by the Slack attachment
+// and the HTML part of alert mail.
+var severityColors = map[Severity]string{
+	SeverityInfo:     "#36a64f",
+	SeverityWarning:  "#ff9500",
+	SeverityError:    "#ff0000",
+	SeverityCritical: "#8b0000",
+}
+
+// ResolvedColor is the colour of a resolved alert (Slack's "good" green).
+const ResolvedColor = "#2eb886"
+
+// Color is the guide's colour for the severity ("" for an unknown one).
+func (s Severity) Color() string { return severityColors[s] }
+
 func (s Severity) String() string {
 	if name, ok := severityNames[s]; ok {
 		return name
