@@ -31,6 +31,10 @@ const (
 	attrTimedOut          = "multiagents.timed_out"
 	attrErrorType         = "error.type"
 
+	// frameworkTimeoutErrorType is error_details.error_type of a result the framework itself
+	// timed out.
+	frameworkTimeoutErrorType = "timeout"
+
 	// Workflow terminal statuses (the framework's saga states, plus what the receiver decides).
 	workflowCompleted   = "completed"
 	workflowFailed      = "failed"
@@ -122,6 +126,12 @@ type assembler struct {
 	commands *recentSet // ended command ids
 	ended    *recentSet // ended transaction ids
 	metrics  *workflowMetrics
+	// workers holds, per worker that has had commands, what the command gauges need besides
+	// the open steps; bounded by maxSeriesPerMetric (then one overflow entry).
+	workers map[string]*workerCommands
+
+	// component tells this receiver instance's own telemetry apart from another's.
+	component attribute.KeyValue
 }
 
 func newAssembler(cfg *Config, logger *zap.Logger, tb *metadata.TelemetryBuilder, now func() time.Time, emitLogs bool) *assembler {
@@ -137,6 +147,7 @@ func newAssembler(cfg *Config, logger *zap.Logger, tb *metadata.TelemetryBuilder
 		commands:  newRecentSet(recentCapacity),
 		ended:     newRecentSet(recentCapacity),
 		metrics:   newWorkflowMetrics(now()),
+		workers:   map[string]*workerCommands{},
 	}
 	switch rate := cfg.Sampling.Rate; {
 	case rate >= 1:
@@ -148,6 +159,9 @@ func newAssembler(cfg *Config, logger *zap.Logger, tb *metadata.TelemetryBuilder
 }
 
 func (a *assembler) count(c metric.Int64Counter, n int64, attrs ...attribute.KeyValue) {
+	if a.component.Valid() {
+		attrs = append(attrs, a.component)
+	}
 	c.Add(context.Background(), n, metric.WithAttributes(attrs...))
 }
 
@@ -303,6 +317,7 @@ func (a *assembler) command(tx *transaction, ev *event, channel string, now time
 		timeout = time.Duration(ev.timeoutSeconds * float64(time.Second))
 	}
 	timeout += a.cfg.Transactions.StepTimeoutGrace
+	a.trackWorker(worker)
 	tx.steps = append(tx.steps, openStep{
 		commandID:  ev.id,
 		workerType: worker,
@@ -336,6 +351,7 @@ func (a *assembler) result(tx *transaction, ev *event, b *outputBatch) {
 	if i < 0 {
 		if tag, done := a.commands.get(hashKey(spanRoleStep, ev.commandID)); done {
 			a.countDuplicate(tag)
+			a.workerAnswered(workerOrUnknown(ev.source)) // late or not, the worker is alive
 			return
 		}
 		// A result whose command was not seen (published during a gap, or a compensation's
@@ -343,18 +359,26 @@ func (a *assembler) result(tx *transaction, ev *event, b *outputBatch) {
 		if !ev.success {
 			a.markFailed(tx, b)
 		}
-		a.metrics.workerExecution(workerOrUnknown(ev.source), ev.success, 0, false)
+		worker := workerOrUnknown(ev.source)
+		a.workerAnswered(worker)
+		timedOut := reportsTimeout(ev)
+		a.metrics.workerExecution(worker, ev.success, 0, false)
 		a.logEvent(a.sinkFor(tx, b), ev, tx.traceID, spanIDFor(spanRoleStep, ev.commandID), func(attrs pcommon.Map) {
-			attrs.PutStr(attrWorkerName, workerOrUnknown(ev.source))
+			attrs.PutStr(attrWorkerName, worker)
 			attrs.PutStr(attrCommandID, ev.commandID)
+			if timedOut {
+				attrs.PutBool(attrTimedOut, true)
+			}
 		})
 		return
 	}
 	step := a.removeStep(tx, i)
 	a.commands.add(hashKey(spanRoleStep, step.commandID), endedByResult)
+	a.workerAnswered(step.workerType)
 	if !ev.success {
 		a.markFailed(tx, b)
 	}
+	timedOut := reportsTimeout(ev)
 	dst := a.sinkFor(tx, b)
 	span := a.stepSpan(dst, tx, step, ev.timestamp)
 	if !ev.success {
@@ -367,6 +391,9 @@ func (a *assembler) result(tx *transaction, ev *event, b *outputBatch) {
 		if et := errorType(ev.errorDetails); et != "" {
 			span.Attributes().PutStr(attrErrorType, et)
 		}
+		if timedOut {
+			span.Attributes().PutBool(attrTimedOut, true)
+		}
 	}
 	d := ev.timestamp.Sub(step.start)
 	a.metrics.workerExecution(step.workerType, ev.success, d, true)
@@ -375,7 +402,16 @@ func (a *assembler) result(tx *transaction, ev *event, b *outputBatch) {
 		attrs.PutStr(attrWorkerName, step.workerType)
 		attrs.PutStr(attrStep, step.step)
 		attrs.PutStr(attrCommandID, step.commandID)
+		if timedOut {
+			attrs.PutBool(attrTimedOut, true)
+		}
 	})
+}
+
+// reportsTimeout says whether a result is the framework's own timeout of the step
+// (success=false, error_details {"error_type":"timeout"}): marked like a receiver timeout.
+func reportsTimeout(ev *event) bool {
+	return !ev.success && errorType(ev.errorDetails) == frameworkTimeoutErrorType
 }
 
 func (a *assembler) countDuplicate(tag uint8) {
@@ -458,7 +494,9 @@ func (a *assembler) compensation(tx *transaction, ev *event, b *outputBatch) {
 		attrs := span.Attributes()
 		attrs.PutStr(attrTransactionID, tx.id)
 		attrs.PutStr(attrStep, step)
-		attrs.PutStr(attrCommandID, ev.id)
+		// The compensation event's own id is not a command id: multiagents.command_id would
+		// make the compensation look like the step itself in a search by command.
+		attrs.PutStr(attrEventID, ev.id)
 		attrs.PutStr(attrOriginalCommandID, ev.originalCommandID)
 		attrs.PutStr(attrCompensationType, ev.compensationType)
 		if ev.originalCommandID != "" {
@@ -525,6 +563,7 @@ func (a *assembler) afterEnd(ev *event, b *outputBatch) {
 	traceID := traceIDFor(ev.transactionID)
 	spanID := spanIDFor(spanRoleRoot, ev.transactionID)
 	if ev.kind == kindResult {
+		a.workerAnswered(workerOrUnknown(ev.source)) // late or not, the worker is alive
 		if tag, done := a.commands.get(hashKey(spanRoleStep, ev.commandID)); done {
 			a.countDuplicate(tag)
 			return
@@ -641,6 +680,7 @@ func (a *assembler) sweep(b *outputBatch) {
 func (a *assembler) timeOut(tx *transaction, s openStep, b *outputBatch) {
 	a.markFailed(tx, b)
 	a.commands.add(hashKey(spanRoleStep, s.commandID), endedByTimeout)
+	a.workerTimedOut(s.workerType, s.deadline.Add(-s.timeout))
 	a.count(a.telemetry.MultiagentsTimedOutSteps, 1)
 	end := s.start.Add(s.timeout)
 	span := a.stepSpan(b, tx, s, end)

@@ -27,7 +27,8 @@ func TestReadmeDocumentsEveryKey(t *testing.T) {
 		assert.Contains(t, readme, "`"+reason+"`")
 	}
 	for _, m := range []string{metricEvents, metricEventDuration, metricWorkerExecutions, metricWorkerDuration, metricWorkflows,
-		metricWorkflowDuration, metricActiveWorkflows, metricSystemCPU, metricSystemMemory} {
+		metricWorkflowDuration, metricActiveWorkflows, metricSystemCPU, metricSystemMemory,
+		metricCommandsPending, metricCommandsOldestAge, metricCommandsOverdue} {
 		assert.Contains(t, readme, "`"+m+"`")
 	}
 }

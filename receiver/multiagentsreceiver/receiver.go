@@ -9,6 +9,7 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver"
 	"go.opentelemetry.io/collector/receiver/receiverhelper"
@@ -38,6 +39,10 @@ type multiAgentsReceiver struct {
 	settings  receiver.Settings
 	logger    *zap.Logger
 	telemetry *metadata.TelemetryBuilder
+	// component (receiver = the component id) is on every own metric, as on the collector's
+	// otelcol_receiver_* metrics, so two multiagents receivers do not collide on /metrics.
+	component attribute.KeyValue
+	instance  metric.MeasurementOption
 	obsRedis  *receiverhelper.ObsReport
 	obsHTTP   *receiverhelper.ObsReport
 
@@ -85,11 +90,14 @@ func newReceiver(cfg *Config, set receiver.Settings) (*multiAgentsReceiver, erro
 	if err != nil {
 		return nil, err
 	}
+	componentAttr := attribute.String("receiver", set.ID.String())
 	return &multiAgentsReceiver{
 		cfg:              cfg,
 		settings:         set,
 		logger:           set.Logger,
 		telemetry:        tb,
+		component:        componentAttr,
+		instance:         metric.WithAttributeSet(attribute.NewSet(componentAttr)),
 		obsRedis:         obsRedis,
 		obsHTTP:          obsHTTP,
 		now:              time.Now,
@@ -109,6 +117,7 @@ func (r *multiAgentsReceiver) registerLogs(next consumer.Logs)       { r.nextLog
 func (r *multiAgentsReceiver) Start(ctx context.Context, host component.Host) error {
 	emitLogs := r.cfg.Logs.Enabled && r.nextLogs != nil
 	r.asm = newAssembler(r.cfg, r.logger, r.telemetry, r.now, emitLogs)
+	r.asm.component = r.component
 	r.hostStats = newHostSampler()
 	r.queue = make(chan rawMessage, r.cfg.Redis.QueueSize)
 	runCtx, cancel := context.WithCancel(context.Background())
@@ -217,7 +226,7 @@ func (r *multiAgentsReceiver) countRejected(err error, transport, origin string)
 		reason = de.reason
 	}
 	r.telemetry.MultiagentsDecodeErrors.Add(context.Background(), 1,
-		metric.WithAttributes(attribute.String("reason", reason), attribute.String("transport", transport)))
+		metric.WithAttributes(attribute.String("reason", reason), attribute.String("transport", transport), r.component))
 	// Warn once per reason, then debug: a misbehaving publisher must not turn every message into
 	// a log line; the counter above has them all.
 	fields := []zap.Field{zap.String("reason", reason), zap.String("detail", err.Error()), zap.String("origin", origin)}
@@ -301,5 +310,8 @@ func (r *multiAgentsReceiver) emitMetrics(ctx context.Context) {
 func (a *assembler) buildMetrics(host hostUtilisation) pmetric.Metrics {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.metrics.build(a.now(), len(a.open), host)
+	now := a.now()
+	md := a.metrics.build(now, len(a.open), host)
+	buildCommandGauges(md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics(), a.commandGauges(now), pcommon.NewTimestampFromTime(now))
+	return md
 }

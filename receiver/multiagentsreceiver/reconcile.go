@@ -89,7 +89,7 @@ func (r *multiAgentsReceiver) reconcile(ctx context.Context, client *redis.Clien
 		}
 	}
 	if rebuilt > 0 {
-		r.telemetry.MultiagentsReconciledTransactions.Add(ctx, int64(rebuilt))
+		r.telemetry.MultiagentsReconciledTransactions.Add(ctx, int64(rebuilt), r.instance)
 	}
 	r.logger.Info("Reconciled workflows from saga:* keys", zap.Int("sagas", scanned), zap.Int("reconciled", rebuilt))
 }
@@ -185,6 +185,7 @@ func (a *assembler) reconcileStep(tx *transaction, s *sagaState, i int, h sagaSt
 			a.markFailed(tx, b)
 		}
 		a.commands.add(hashKey(spanRoleStep, commandID), endedByResult)
+		a.workerAnswered(worker)
 		span := a.stepSpan(a.sinkFor(tx, b), tx, step, completed)
 		if !ok {
 			span.Status().SetCode(ptrace.StatusCodeError)
@@ -202,6 +203,7 @@ func (a *assembler) reconcileStep(tx *transaction, s *sagaState, i int, h sagaSt
 		timeout := defaultCommandTimeout + a.cfg.Transactions.StepTimeoutGrace
 		step.timeout = timeout
 		step.deadline = now.Add(timeout)
+		a.trackWorker(worker)
 		tx.steps = append(tx.steps, step)
 	}
 }
