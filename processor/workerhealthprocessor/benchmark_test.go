@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/processor/processortest"
@@ -119,7 +120,7 @@ func advance(md pmetric.Metrics) {
 
 func benchmarkConsume(b *testing.B, cfg *Config, md pmetric.Metrics) {
 	clk := newFakeClock(t0)
-	p, err := newWorkerHealthProcessor(processortest.NewNopSettings(metadata.Type), cfg, nil, clk)
+	p, err := newWorkerHealthProcessor(processortest.NewNopSettings(metadata.Type), cfg, consumertest.NewNop(), clk)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -162,7 +163,7 @@ func BenchmarkConsumeSpanMetrics1kWorkers(b *testing.B) {
 // BenchmarkEvaluate1kWorkers is one evaluation: classify 1k workers and build their 11 series each.
 func BenchmarkEvaluate1kWorkers(b *testing.B) {
 	clk := newFakeClock(t0)
-	p, err := newWorkerHealthProcessor(processortest.NewNopSettings(metadata.Type), testConfig(), nil, clk)
+	p, err := newWorkerHealthProcessor(processortest.NewNopSettings(metadata.Type), testConfig(), consumertest.NewNop(), clk)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-var guideThresholds = thresholds{errorRate: 0.1, failedRate: 0.5, recoveryRate: 0.05, slowExecution: 5, inactiveAfter: 90 * time.Second}
+var guideThresholds = thresholds{errorRate: 0.1, failedRate: 0.5, recoveryRate: 0.05, slowExecution: 5, unresponsiveAfter: 5 * time.Minute, minExecutions: 10}
 
 func rate(r float64) observation { return observation{hasRate: true, errorRate: r} }
 
@@ -41,8 +41,8 @@ func TestClassify(t *testing.T) {
 		{"healthy, p95 just below slow threshold", stateHealthy, rateP95(0, 4.999), stateHealthy, issues{}},
 		{"healthy, p95 at slow threshold", stateHealthy, rateP95(0, 5), stateDegraded, issueSet(issueSlowExecution)},
 		{"healthy, slow and erroring", stateHealthy, rateP95(0.2, 7), stateDegraded, issueSet(issueHighErrorRate, issueSlowExecution)},
-		{"healthy, inactive", stateHealthy, observation{inactive: true}, stateFailed, issueSet(issueInactive)},
-		{"healthy, no executions in window", stateHealthy, observation{}, stateHealthy, issues{}},
+		{"healthy, unresponsive", stateHealthy, observation{unresponsive: true}, stateFailed, issueSet(issueUnresponsive)},
+		{"healthy, idle (no executions in window)", stateHealthy, observation{idle: true}, stateHealthy, issues{}},
 
 		// Hysteresis at error_rate_threshold: degraded holds until below recovery_error_rate.
 		{"degraded, below threshold but above recovery holds", stateDegraded, rate(0.09), stateDegraded, issues{}},
@@ -61,11 +61,20 @@ func TestClassify(t *testing.T) {
 		{"degraded, fast again with no errors recovers", stateDegraded, rateP95(0, 4.9), stateHealthy, issues{}},
 		{"degraded, still slow", stateDegraded, rateP95(0, 5), stateDegraded, issueSet(issueSlowExecution)},
 
-		// Inactivity.
-		{"failed by inactivity, active again and clean", stateFailed, rate(0), stateHealthy, issues{}},
-		{"failed, no executions in window and not yet inactive holds", stateFailed, observation{}, stateFailed, issues{}},
-		{"degraded, no executions in window holds", stateDegraded, observation{}, stateDegraded, issues{}},
-		{"degraded, becomes inactive", stateDegraded, observation{inactive: true}, stateFailed, issueSet(issueInactive)},
+		// Unresponsiveness.
+		{"failed by unresponsiveness, answering again and clean", stateFailed, rate(0), stateHealthy, issues{}},
+		{"failed by rate, too few executions to judge holds", stateFailed, observation{}, stateFailed, issues{}},
+		{"failed by unresponsiveness, answering, too few executions to judge is healthy", stateFailed, observation{wasUnresponsive: true}, stateHealthy, issues{}},
+		{"failed by unresponsiveness, answering, timeouts in its error rate is degraded", stateFailed, observation{wasUnresponsive: true, hasRate: true, errorRate: 0.2}, stateDegraded, issueSet(issueHighErrorRate)},
+		{"failed by unresponsiveness, still unresponsive", stateFailed, observation{wasUnresponsive: true, unresponsive: true}, stateFailed, issueSet(issueUnresponsive)},
+		{"degraded, becomes unresponsive", stateDegraded, observation{unresponsive: true}, stateFailed, issueSet(issueUnresponsive)},
+		{"unresponsive and erroring", stateHealthy, observation{unresponsive: true, hasRate: true, errorRate: 0.7}, stateFailed, issueSet(issueUnresponsive, issueHighErrorRate)},
+
+		// Too little evidence (fewer than min_executions: no rate), and idleness.
+		{"degraded, too few executions to judge holds", stateDegraded, observation{}, stateDegraded, issues{}},
+		{"degraded, idle (window empty) is healthy", stateDegraded, observation{idle: true}, stateHealthy, issues{}},
+		{"failed by rate, idle (window empty) is healthy", stateFailed, observation{idle: true}, stateHealthy, issues{}},
+		{"failed, idle but unresponsive stays failed", stateFailed, observation{idle: true, unresponsive: true}, stateFailed, issueSet(issueUnresponsive)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,7 +87,7 @@ func TestClassify(t *testing.T) {
 
 // A worker whose error rate or p95 wobbles across a threshold changes state once, not on every wobble.
 func TestClassifyDoesNotFlap(t *testing.T) {
-	framework := thresholds{errorRate: 0.2, failedRate: 0.5, recoveryRate: 0.1, slowExecution: 5, inactiveAfter: 90 * time.Second}
+	framework := thresholds{errorRate: 0.2, failedRate: 0.5, recoveryRate: 0.1, slowExecution: 5, minExecutions: 10}
 	tests := []struct {
 		name string
 		th   thresholds

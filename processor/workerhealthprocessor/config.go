@@ -12,8 +12,8 @@ import (
 const (
 	// ProfileGuide follows the monitoring guide (error_rate_threshold 0.1).
 	ProfileGuide = "guide"
-	// ProfileFramework reproduces the framework's in-process worker monitor:
-	// failed above 50 % errors, degraded above 20 %, healthy again below 10 %, inactive after 3 intervals.
+	// ProfileFramework reproduces the framework's in-process worker monitor's rate thresholds:
+	// failed above 50 % errors, degraded above 20 %, healthy again below 10 %.
 	ProfileFramework = "framework"
 )
 
@@ -29,9 +29,17 @@ type Config struct {
 	Profile string `mapstructure:"profile"`
 	// HealthCheckInterval is how often every worker is classified (the guide's health_check_interval_seconds).
 	HealthCheckInterval time.Duration `mapstructure:"health_check_interval"`
-	// InactiveAfter marks a worker that was active and has had no execution for this long as failed/inactive.
-	// When not set it is 3 × health_check_interval.
+	// InactiveAfter is deprecated and ignored: silence alone no longer fails a worker (an idle
+	// worker is healthy). It is still accepted so that existing configurations load; a warning
+	// says it has no effect.
 	InactiveAfter time.Duration `mapstructure:"inactive_after"`
+	// UnresponsiveAfter makes a worker unresponsive (failed) when its oldest command still
+	// waiting for a result is this old, even before the command's own timeout_seconds runs
+	// out; 0 leaves only the per-command timeout (the receiver's overdue gauge).
+	UnresponsiveAfter time.Duration `mapstructure:"unresponsive_after"`
+	// MinExecutions is the evidence a rate verdict needs: fewer executions than this in a
+	// window give no error-rate state, issue or rate series.
+	MinExecutions int `mapstructure:"min_executions"`
 	// PerformanceWindow is the long window for success rate and durations (performance_window_minutes).
 	PerformanceWindow time.Duration `mapstructure:"performance_window"`
 	// RecentWindow is the short window that health states are judged on.
@@ -70,6 +78,12 @@ type InputConfig struct {
 	StatusAttribute string `mapstructure:"status_attribute"`
 	// ErrorValues are the StatusAttribute values that count as errors; any other value is a success.
 	ErrorValues []string `mapstructure:"error_values"`
+	// OverdueMetric is a gauge per worker of commands that got no result within their
+	// timeout_seconds (the multiagents receiver's multiagents.worker.commands.overdue).
+	OverdueMetric string `mapstructure:"overdue_metric"`
+	// OldestPendingAgeMetric is a gauge per worker of the age of its oldest command still
+	// waiting for a result (multiagents.worker.commands.oldest_pending_age), in s, ms, us or ns.
+	OldestPendingAgeMetric string `mapstructure:"oldest_pending_age_metric"`
 
 	_ struct{}
 }
@@ -82,6 +96,9 @@ func receiverInput() InputConfig {
 		WorkerAttribute:  "worker.name",
 		StatusAttribute:  "status",
 		ErrorValues:      []string{"error"},
+
+		OverdueMetric:          "multiagents.worker.commands.overdue",
+		OldestPendingAgeMetric: "multiagents.worker.commands.oldest_pending_age",
 	}
 }
 
@@ -95,19 +112,12 @@ func (cfg *Config) applyProfile(profile string) {
 	}
 }
 
-// Unmarshal applies the profile's preset first, so keys written next to it override it,
-// and derives inactive_after from health_check_interval when it is not written.
+// Unmarshal applies the profile's preset first, so keys written next to it override it.
 func (cfg *Config) Unmarshal(conf *confmap.Conf) error {
 	if p, ok := conf.Get("profile").(string); ok {
 		cfg.applyProfile(p)
 	}
-	if err := conf.Unmarshal(cfg); err != nil {
-		return err
-	}
-	if !conf.IsSet("inactive_after") {
-		cfg.InactiveAfter = 3 * cfg.HealthCheckInterval
-	}
-	return nil
+	return conf.Unmarshal(cfg)
 }
 
 // Validate checks the configuration; each error names the field it is about.
@@ -130,7 +140,12 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("report_window: must be %q or %q, got %q", ReportPerformance, ReportRecent, cfg.ReportWindow))
 	}
 	positive("health_check_interval", cfg.HealthCheckInterval)
-	positive("inactive_after", cfg.InactiveAfter)
+	if cfg.UnresponsiveAfter < 0 {
+		errs = append(errs, fmt.Errorf("unresponsive_after: must be 0 (per-command timeout only) or positive, got %s", cfg.UnresponsiveAfter))
+	}
+	if cfg.MinExecutions < 1 {
+		errs = append(errs, fmt.Errorf("min_executions: must be at least 1, got %d", cfg.MinExecutions))
+	}
 	positive("performance_window", cfg.PerformanceWindow)
 	positive("recent_window", cfg.RecentWindow)
 	positive("slow_execution_threshold", cfg.SlowExecutionThreshold)
@@ -150,8 +165,8 @@ func (cfg *Config) Validate() error {
 	if cfg.MaxWorkers <= 0 {
 		errs = append(errs, fmt.Errorf("max_workers: must be positive, got %d", cfg.MaxWorkers))
 	}
-	if cfg.WorkerTTL > 0 && cfg.WorkerTTL < cfg.InactiveAfter {
-		errs = append(errs, fmt.Errorf("worker_ttl: %s must be at least inactive_after %s, or workers are forgotten before they are reported inactive", cfg.WorkerTTL, cfg.InactiveAfter))
+	if cfg.WorkerTTL > 0 && cfg.WorkerTTL < cfg.RecentWindow {
+		errs = append(errs, fmt.Errorf("worker_ttl: %s must be at least recent_window %s, or a worker is forgotten while its recent window still holds a verdict", cfg.WorkerTTL, cfg.RecentWindow))
 	}
 	errs = append(errs, validateInputs(cfg.Inputs)...)
 	return errors.Join(errs...)
@@ -174,6 +189,12 @@ func validateInputs(inputs []InputConfig) []error {
 		at := fmt.Sprintf("inputs[%d]", i)
 		if in.ExecutionsMetric == "" && in.DurationMetric == "" {
 			errs = append(errs, fmt.Errorf("%s: set executions_metric, duration_metric or both", at))
+		}
+		if in.OverdueMetric != "" {
+			claim(at+".overdue_metric", in.OverdueMetric)
+		}
+		if in.OldestPendingAgeMetric != "" {
+			claim(at+".oldest_pending_age_metric", in.OldestPendingAgeMetric)
 		}
 		if in.WorkerAttribute == "" {
 			errs = append(errs, fmt.Errorf("%s.worker_attribute: must not be empty", at))

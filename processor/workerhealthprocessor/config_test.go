@@ -32,7 +32,6 @@ func TestLoadConfig(t *testing.T) {
 			id: component.NewIDWithName(metadata.Type, "production"),
 			check: func(t *testing.T, cfg *Config) {
 				assert.Equal(t, 15*time.Second, cfg.HealthCheckInterval)
-				assert.Equal(t, 45*time.Second, cfg.InactiveAfter, "inactive_after follows 3 × health_check_interval")
 				assert.InDelta(t, 0.05, cfg.ErrorRateThreshold, 1e-9)
 				assert.InDelta(t, 0.02, cfg.RecoveryErrorRate, 1e-9)
 			},
@@ -41,7 +40,6 @@ func TestLoadConfig(t *testing.T) {
 			id: component.NewIDWithName(metadata.Type, "framework"),
 			check: func(t *testing.T, cfg *Config) {
 				assert.Equal(t, ProfileFramework, cfg.Profile)
-				assert.Equal(t, 90*time.Second, cfg.InactiveAfter)
 				assert.InDelta(t, 0.5, cfg.FailedErrorRate, 1e-9)
 				assert.InDelta(t, 0.2, cfg.ErrorRateThreshold, 1e-9)
 				assert.InDelta(t, 0.1, cfg.RecoveryErrorRate, 1e-9)
@@ -52,7 +50,16 @@ func TestLoadConfig(t *testing.T) {
 			check: func(t *testing.T, cfg *Config) {
 				assert.InDelta(t, 0.3, cfg.ErrorRateThreshold, 1e-9, "a key written next to the profile wins")
 				assert.InDelta(t, 0.1, cfg.RecoveryErrorRate, 1e-9, "keys not written keep the profile's value")
-				assert.Equal(t, 2*time.Minute, cfg.InactiveAfter)
+				assert.Equal(t, 2*time.Minute, cfg.InactiveAfter, "the deprecated key still loads (and is ignored)")
+			},
+		},
+		{
+			id: component.NewIDWithName(metadata.Type, "unresponsive"),
+			check: func(t *testing.T, cfg *Config) {
+				assert.Equal(t, time.Duration(0), cfg.UnresponsiveAfter, "0: only the per-command timeout")
+				assert.Equal(t, 20, cfg.MinExecutions)
+				assert.Equal(t, 5*time.Minute, createDefaultConfig().(*Config).UnresponsiveAfter)
+				assert.Equal(t, 10, createDefaultConfig().(*Config).MinExecutions)
 			},
 		},
 		{
@@ -90,8 +97,10 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(metadata.Type, "bad_slow_threshold"), wantErr: "slow_execution_threshold: must be positive"},
 		{id: component.NewIDWithName(metadata.Type, "bad_max_workers"), wantErr: "max_workers: must be positive"},
 		{id: component.NewIDWithName(metadata.Type, "bad_worker_ttl"), wantErr: "worker_ttl: must be positive"},
-		{id: component.NewIDWithName(metadata.Type, "ttl_below_inactive"), wantErr: "worker_ttl: 1m0s must be at least inactive_after"},
-		{id: component.NewIDWithName(metadata.Type, "bad_inactive_after"), wantErr: "inactive_after: must be positive"},
+		{id: component.NewIDWithName(metadata.Type, "ttl_below_recent_window"), wantErr: "worker_ttl: 1m0s must be at least recent_window 5m0s"},
+		{id: component.NewIDWithName(metadata.Type, "bad_unresponsive_after"), wantErr: "unresponsive_after: must be 0 (per-command timeout only) or positive, got -5s"},
+		{id: component.NewIDWithName(metadata.Type, "bad_min_executions"), wantErr: "min_executions: must be at least 1, got 0"},
+		{id: component.NewIDWithName(metadata.Type, "input_overdue_metric_read_twice"), wantErr: `inputs[0].oldest_pending_age_metric: metric "multiagents.worker.commands.overdue" is already read by inputs[0].overdue_metric`},
 		{id: component.NewIDWithName(metadata.Type, "bad_profile"), wantErr: `profile: must be "guide" or "framework", got "strict"`},
 		{id: component.NewIDWithName(metadata.Type, "bad_report_window"), wantErr: `report_window: must be "performance" or "recent"`},
 		{id: component.NewIDWithName(metadata.Type, "no_inputs"), wantErr: "inputs: at least one input is required"},

@@ -76,25 +76,38 @@ func boolValue(b bool) float64 {
 	return 0
 }
 
-// add writes one worker's series; rate and duration series only when the window has data for them.
-func (b *healthBatch) add(w *worker, is issues, report *windowTotals) {
+// reportedWindow is what the rate and duration series describe.
+type reportedWindow struct {
+	totals    *windowTotals
+	errorRate float64
+	hasRate   bool // the window holds at least min_executions executions
+}
+
+// add writes one worker's series; rate and duration series only when the window holds enough
+// evidence for them (min_executions executions, or durations).
+func (b *healthBatch) add(w *worker, is issues, report reportedWindow, minExecutions float64) {
 	for s, name := range stateNames {
 		b.point(b.health, w.name, boolValue(healthState(s) == w.state)).Attributes().PutStr(attrState, name)
 	}
 	for i, name := range issueNames {
 		b.point(b.issue, w.name, boolValue(is[i])).Attributes().PutStr(attrIssue, name)
 	}
-	if n := report.executions(); n > 0 {
-		b.point(b.success, w.name, report.successes/n)
-		b.point(b.errorRate, w.name, report.errors/n)
+	if report.hasRate {
+		b.point(b.success, w.name, 1-report.errorRate)
+		b.point(b.errorRate, w.name, report.errorRate)
 	}
-	if report.durSumCount > 0 {
-		b.point(b.avg, w.name, report.durSum/report.durSumCount)
+	t := report.totals
+	if t.durSumCount > 0 && t.durSumCount >= minExecutions {
+		b.point(b.avg, w.name, t.durSum/t.durSumCount)
 	}
-	if p95, ok := bucketQuantile(0.95, w.bounds, report.buckets); ok {
-		b.point(b.p95, w.name, p95)
+	if t.durCount >= minExecutions {
+		if p95, ok := bucketQuantile(0.95, w.bounds, t.buckets); ok {
+			b.point(b.p95, w.name, p95)
+		}
 	}
-	b.point(b.lastSeen, w.name, float64(w.lastSeen)/1e9)
+	if w.lastSeen != 0 {
+		b.point(b.lastSeen, w.name, float64(w.lastSeen)/1e9)
+	}
 }
 
 // finish drops the metrics that got no points and returns the batch.

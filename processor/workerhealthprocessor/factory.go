@@ -25,9 +25,14 @@ func NewFactory() processor.Factory {
 // Defaults follow the monitoring guide's worker_monitoring section.
 func createDefaultConfig() component.Config {
 	return &Config{
-		Profile:                ProfileGuide,
-		HealthCheckInterval:    30 * time.Second,
-		InactiveAfter:          90 * time.Second, // 3 × health_check_interval
+		Profile:             ProfileGuide,
+		HealthCheckInterval: 30 * time.Second,
+		// The framework's default timeout_seconds: a command waiting longer than that is
+		// unanswered even when its own timeout is longer (or null, which the receiver reads as 300 s).
+		UnresponsiveAfter: 5 * time.Minute,
+		// Below 10 executions a single failure is already more than the guide's 10 %
+		// error_rate_threshold; see the README.
+		MinExecutions:          10,
 		PerformanceWindow:      60 * time.Minute,
 		RecentWindow:           5 * time.Minute,
 		ReportWindow:           ReportPerformance,

@@ -16,6 +16,8 @@ type metricKind uint8
 const (
 	kindExecutions metricKind = iota
 	kindDurations
+	kindOverdue          // gauge: commands past their timeout with no result
+	kindOldestPendingAge // gauge: age of the oldest command waiting for a result
 )
 
 // route says which input reads a metric name, and as what.
@@ -34,6 +36,12 @@ func buildRoutes(inputs []InputConfig) map[string]route {
 		}
 		if in.DurationMetric != "" {
 			routes[in.DurationMetric] = route{id: uint64(len(routes)) + 1, input: in, kind: kindDurations}
+		}
+		if in.OverdueMetric != "" {
+			routes[in.OverdueMetric] = route{id: uint64(len(routes)) + 1, input: in, kind: kindOverdue}
+		}
+		if in.OldestPendingAgeMetric != "" {
+			routes[in.OldestPendingAgeMetric] = route{id: uint64(len(routes)) + 1, input: in, kind: kindOldestPendingAge}
 		}
 	}
 	return routes
@@ -71,9 +79,9 @@ var rejectReasonNames = [rejectReasonCount]string{
 }
 
 var rejectReasonHelp = [rejectReasonCount]string{
-	rejectWrongType:            "executions metrics must be sums and duration metrics histograms",
+	rejectWrongType:            "executions metrics must be sums, duration metrics histograms, command metrics gauges",
 	rejectExponentialHistogram: "exponential histograms are not read; configure explicit buckets (span_metrics: histogram.explicit)",
-	rejectUnknownUnit:          "duration unit must be s, ms, us, ns or empty (seconds)",
+	rejectUnknownUnit:          "duration and age units must be s, ms, us, ns or empty (seconds)",
 	rejectMissingWorker:        "the worker attribute is missing, not a string, or empty",
 	rejectMissingStatus:        "the status attribute is missing",
 	rejectInvalidValue:         "negative, NaN or infinite value, or bucket counts that do not match the bounds",
@@ -114,6 +122,8 @@ func (t *tracker) ingest(md pmetric.Metrics, nowNs int64) {
 					t.ingestExecutions(r, base, m, nowNs)
 				case kindDurations:
 					t.ingestDurations(r, base, m, nowNs)
+				case kindOverdue, kindOldestPendingAge:
+					t.ingestCommandGauge(r, base, m, nowNs)
 				}
 			}
 		}
@@ -133,20 +143,12 @@ func (t *tracker) ingestExecutions(r route, base uint64, m pmetric.Metric, nowNs
 		if dp.Flags().NoRecordedValue() {
 			continue
 		}
-		var v float64
-		switch dp.ValueType() {
-		case pmetric.NumberDataPointValueTypeInt:
-			v = float64(dp.IntValue())
-		case pmetric.NumberDataPointValueTypeDouble:
-			v = dp.DoubleValue()
-		default:
-			v = math.NaN()
-		}
+		v := numberValue(dp)
 		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 			t.stats.rejected[rejectInvalidValue]++
 			continue
 		}
-		st := t.streamFor(r, base, dp.Attributes(), nowNs)
+		st := t.streamFor(r, base, dp.Attributes(), nowNs, true)
 		if st == nil {
 			continue
 		}
@@ -155,8 +157,73 @@ func (t *tracker) ingestExecutions(r route, base uint64, m pmetric.Metric, nowNs
 		if inc > 0 {
 			st.worker.addExecutions(nowNs, inc, st.isError)
 			t.workers.touch(st.worker, nowNs)
+			t.markChanged(st.worker)
 		}
 	}
+}
+
+// ingestCommandGauge reads one of the command gauges: the latest value per worker counts.
+func (t *tracker) ingestCommandGauge(r route, base uint64, m pmetric.Metric, nowNs int64) {
+	if m.Type() != pmetric.MetricTypeGauge {
+		t.stats.rejected[rejectWrongType] += int64(pointCount(m))
+		return
+	}
+	scale := 1.0
+	if r.kind == kindOldestPendingAge {
+		var ok bool
+		if scale, ok = secondsPerUnit(m.Unit()); !ok {
+			t.stats.rejected[rejectUnknownUnit] += int64(pointCount(m))
+			return
+		}
+	}
+	dps := m.Gauge().DataPoints()
+	for i := range dps.Len() {
+		dp := dps.At(i)
+		if dp.Flags().NoRecordedValue() {
+			continue
+		}
+		v := numberValue(dp)
+		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+			t.stats.rejected[rejectInvalidValue]++
+			continue
+		}
+		// A reading of 0 says nothing about a worker not tracked (an idle worker forgotten after
+		// worker_ttl, whose gauges the receiver keeps sending): it does not bring it back.
+		st := t.streamFor(r, base, dp.Attributes(), nowNs, v > 0)
+		if st == nil {
+			continue
+		}
+		if dp.Timestamp() < st.last {
+			t.stats.rejected[rejectOutOfOrder]++
+			continue
+		}
+		st.last = dp.Timestamp()
+		w := st.worker
+		c := &w.commands
+		field := &c.overdue
+		if r.kind == kindOldestPendingAge {
+			field = &c.oldestAge
+			v *= scale
+		}
+		if c.at == 0 || *field != v {
+			t.markChanged(w)
+		}
+		*field, c.at = v, nowNs
+		if v > 0 {
+			t.workers.keepAlive(w, nowNs)
+		}
+	}
+}
+
+// numberValue reads a number point as float64 (NaN when it holds no value).
+func numberValue(dp pmetric.NumberDataPoint) float64 {
+	switch dp.ValueType() {
+	case pmetric.NumberDataPointValueTypeInt:
+		return float64(dp.IntValue())
+	case pmetric.NumberDataPointValueTypeDouble:
+		return dp.DoubleValue()
+	}
+	return math.NaN()
 }
 
 func (t *tracker) ingestDurations(r route, base uint64, m pmetric.Metric, nowNs int64) {
@@ -191,7 +258,7 @@ func (t *tracker) ingestDurations(r route, base uint64, m pmetric.Metric, nowNs 
 			t.stats.rejected[rejectInvalidValue]++
 			continue
 		}
-		st := t.streamFor(r, base, dp.Attributes(), nowNs)
+		st := t.streamFor(r, base, dp.Attributes(), nowNs, true)
 		if st == nil {
 			continue
 		}
@@ -214,6 +281,7 @@ func (t *tracker) ingestDurations(r route, base uint64, m pmetric.Metric, nowNs 
 		}
 		st.worker.addDurations(nowNs, t.scaledBounds, float64(count), sumCount, max(sum, 0)*scale, inc)
 		t.workers.touch(st.worker, nowNs)
+		t.markChanged(st.worker)
 	}
 }
 
@@ -226,12 +294,16 @@ func (t *tracker) noteOutcome(o increaseOutcome) {
 	}
 }
 
-// streamFor finds the series a point belongs to, creating it (and its worker) on first sight.
-// It returns nil for points that are not about a worker (counted when malformed).
-func (t *tracker) streamFor(r route, base uint64, attrs pcommon.Map, nowNs int64) *stream {
+// streamFor finds the series a point belongs to, creating it (and its worker) on first sight
+// when create is set. It returns nil for points that are not about a worker (counted when
+// malformed), and for unknown series when create is not set.
+func (t *tracker) streamFor(r route, base uint64, attrs pcommon.Map, nowNs int64, create bool) *stream {
 	key := streamKey(r.id, base, hashAttributes(attrs))
 	if st := t.streams[key]; st != nil {
 		return st
+	}
+	if !create {
+		return nil
 	}
 	name, isWorker := workerName(r.input, attrs)
 	if !isWorker {

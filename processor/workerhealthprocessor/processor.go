@@ -16,14 +16,21 @@ import (
 	"github.com/otelcol-multiagents/otelcol-multiagents/processor/workerhealthprocessor/internal/metadata"
 )
 
-// workerHealthProcessor passes metrics through untouched, learns worker executions from the
-// configured inputs, and on its own ticker sends the health series to the next consumer.
+// workerHealthProcessor passes metrics through untouched, learns worker executions and
+// command gauges from the configured inputs, and sends the health series to the next consumer:
+// for the workers a batch changed, just before that batch; for every worker, on its own ticker.
 type workerHealthProcessor struct {
 	cfg       *Config
 	logger    *zap.Logger
 	next      consumer.Metrics
 	clock     clock
 	telemetry *metadata.TelemetryBuilder
+	// Every own metric carries processor=<component id>, as the collector's otelcol_processor_*
+	// metrics do, so two worker_health instances do not collide on /metrics.
+	instance     metric.MeasurementOption
+	evictedByMax metric.AddOption
+	evictedByTTL metric.AddOption
+	rejectedBy   [rejectReasonCount]metric.AddOption
 
 	mu      sync.Mutex
 	tracker *tracker
@@ -34,31 +41,30 @@ type workerHealthProcessor struct {
 	stopOnce sync.Once
 }
 
-var (
-	evictedByMax = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", "max_workers")))
-	evictedByTTL = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", "worker_ttl")))
-	rejectedBy   [rejectReasonCount]metric.AddOption
-)
-
-func init() {
-	for i, name := range rejectReasonNames {
-		rejectedBy[i] = metric.WithAttributeSet(attribute.NewSet(attribute.String("reason", name)))
-	}
-}
-
 func newWorkerHealthProcessor(set processor.Settings, cfg *Config, next consumer.Metrics, clk clock) (*workerHealthProcessor, error) {
 	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
 		return nil, err
 	}
-	return &workerHealthProcessor{
-		cfg:       cfg,
-		logger:    set.Logger,
-		next:      next,
-		clock:     clk,
-		telemetry: tb,
-		tracker:   newTracker(cfg),
-	}, nil
+	componentAttr := attribute.String("processor", set.ID.String())
+	withReason := func(reason string) metric.AddOption {
+		return metric.WithAttributeSet(attribute.NewSet(componentAttr, attribute.String("reason", reason)))
+	}
+	p := &workerHealthProcessor{
+		cfg:          cfg,
+		logger:       set.Logger,
+		next:         next,
+		clock:        clk,
+		telemetry:    tb,
+		instance:     metric.WithAttributeSet(attribute.NewSet(componentAttr)),
+		evictedByMax: withReason("max_workers"),
+		evictedByTTL: withReason("worker_ttl"),
+		tracker:      newTracker(cfg),
+	}
+	for i, name := range rejectReasonNames {
+		p.rejectedBy[i] = withReason(name)
+	}
+	return p, nil
 }
 
 // start begins the evaluation ticker. Cumulative series that started before now are taken
@@ -67,6 +73,10 @@ func (p *workerHealthProcessor) start(_ context.Context, _ component.Host) error
 	p.mu.Lock()
 	p.tracker.startedAt = pcommon.Timestamp(p.clock.Now().UnixNano())
 	p.mu.Unlock()
+	if p.cfg.InactiveAfter != 0 {
+		p.logger.Warn("inactive_after is deprecated and has no effect: a worker with no commands waiting is idle, not failed; " +
+			"a worker is failed for silence only while it leaves commands unanswered (see unresponsive_after)")
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	p.cancel = cancel
@@ -99,14 +109,21 @@ func (p *workerHealthProcessor) shutdown(context.Context) error {
 	return nil
 }
 
-// processMetrics reads md and returns it unchanged.
+// processMetrics reads md and returns it unchanged. When md changed a worker's state or
+// issues, the health series of those workers go to the next consumer first, so the data and
+// the health it caused arrive downstream together (the alert processor then sees a worker's
+// failure no later than the error counters behind it).
 func (p *workerHealthProcessor) processMetrics(ctx context.Context, md pmetric.Metrics) (pmetric.Metrics, error) {
 	now := p.clock.Now().UnixNano()
 	p.mu.Lock()
 	p.tracker.ingest(md, now)
+	health, changed := p.tracker.evaluateChanged(now)
 	stats := p.tracker.drainStats()
 	p.mu.Unlock()
 	p.record(ctx, stats)
+	if changed {
+		p.emit(ctx, health)
+	}
 	return md, nil
 }
 
@@ -119,12 +136,17 @@ func (p *workerHealthProcessor) evaluateAndEmit(ctx context.Context) {
 	tracked := p.tracker.workers.len()
 	p.mu.Unlock()
 	p.record(ctx, stats)
-	p.telemetry.ProcessorWorkerHealthWorkersTracked.Record(ctx, int64(tracked))
+	p.telemetry.ProcessorWorkerHealthWorkersTracked.Record(ctx, int64(tracked), p.instance)
+	p.emit(ctx, md)
+}
+
+// emit sends a health batch to the next consumer; an empty one is not sent.
+func (p *workerHealthProcessor) emit(ctx context.Context, md pmetric.Metrics) {
 	if md.DataPointCount() == 0 {
 		return
 	}
 	if err := p.next.ConsumeMetrics(ctx, md); err != nil {
-		p.telemetry.ProcessorWorkerHealthEmitFailures.Add(ctx, 1)
+		p.telemetry.ProcessorWorkerHealthEmitFailures.Add(ctx, 1, p.instance)
 		p.logger.Warn("Next consumer refused the worker health series", zap.Error(err))
 	}
 }
@@ -133,19 +155,19 @@ func (p *workerHealthProcessor) evaluateAndEmit(ctx context.Context) {
 // why points are being rejected.
 func (p *workerHealthProcessor) record(ctx context.Context, s ingestStats) {
 	if s.evictedMax > 0 {
-		p.telemetry.ProcessorWorkerHealthWorkersEvicted.Add(ctx, s.evictedMax, evictedByMax)
+		p.telemetry.ProcessorWorkerHealthWorkersEvicted.Add(ctx, s.evictedMax, p.evictedByMax)
 	}
 	if s.evictedTTL > 0 {
-		p.telemetry.ProcessorWorkerHealthWorkersEvicted.Add(ctx, s.evictedTTL, evictedByTTL)
+		p.telemetry.ProcessorWorkerHealthWorkersEvicted.Add(ctx, s.evictedTTL, p.evictedByTTL)
 	}
 	if s.resets > 0 {
-		p.telemetry.ProcessorWorkerHealthCounterResets.Add(ctx, s.resets)
+		p.telemetry.ProcessorWorkerHealthCounterResets.Add(ctx, s.resets, p.instance)
 	}
 	for reason, n := range s.rejected {
 		if n == 0 {
 			continue
 		}
-		p.telemetry.ProcessorWorkerHealthPointsRejected.Add(ctx, n, rejectedBy[reason])
+		p.telemetry.ProcessorWorkerHealthPointsRejected.Add(ctx, n, p.rejectedBy[reason])
 		p.mu.Lock()
 		first := !p.warned[reason]
 		p.warned[reason] = true

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pmetric"
@@ -111,37 +112,69 @@ func tickAndWait(t *testing.T, clk *fakeClock, sink *consumertest.MetricsSink, i
 	return series(batches[len(batches)-1])
 }
 
-func TestSilentWorkerBecomesFailedInactiveWithoutInput(t *testing.T) {
-	cfg := testConfig() // interval 30s, inactive_after 90s
+func TestSilentWorkerIsIdleNotFailed(t *testing.T) {
+	cfg := testConfig()
 	clk := newFakeClock(t0)
 	p, sink := startProcessor(t, cfg, clk, processortest.NewNopSettings(metadata.Type))
 
 	md := pmetric.NewMetrics()
 	addExecutions(md, delta, t0, t0, "inventory_service", "success", 20)
 	addDurations(md, delta, t0, t0, "inventory_service", []float64{0.1, 0.5, 1}, []uint64{10, 10, 0, 0}, 4)
+	addCommandGauges(md, t0, "inventory_service", 0, 0)
 	require.NoError(t, p.ConsumeMetrics(context.Background(), md))
 
-	for i, want := range []string{"healthy", "healthy"} { // t0+30s, t0+60s
+	for i := range 6 { // up to 3 minutes without a command: idle
 		s := tickAndWait(t, clk, sink, cfg.HealthCheckInterval)
-		assert.Equal(t, want, stateOf(s, "inventory_service"), "evaluation %d", i+1)
-		assert.Equal(t, 0.0, s[issueKey("inventory_service", "inactive")])
+		assert.Equal(t, "healthy", stateOf(s, "inventory_service"), "evaluation %d", i+1)
+		assert.Equal(t, 0.0, s[issueKey("inventory_service", "unresponsive")])
+		assert.Equal(t, float64(t0.Unix()), s[gaugeKey(metricLastSeen, "inventory_service")])
 	}
-	s := tickAndWait(t, clk, sink, cfg.HealthCheckInterval) // t0+90s = inactive_after since the last execution
-	assert.Equal(t, "failed", stateOf(s, "inventory_service"))
-	assert.Equal(t, 1.0, s[issueKey("inventory_service", "inactive")])
-	assert.Equal(t, float64(t0.Unix()), s[gaugeKey(metricLastSeen, "inventory_service")])
-	assert.Len(t, sink.AllMetrics(), 4, "one pass-through batch and three evaluations; nothing else was sent")
-
-	// It comes back: one clean batch makes it healthy again.
-	md = pmetric.NewMetrics()
-	now := clk.Now()
-	addExecutions(md, delta, now, now, "inventory_service", "success", 5)
-	require.NoError(t, p.ConsumeMetrics(context.Background(), md))
-	s = tickAndWait(t, clk, sink, cfg.HealthCheckInterval)
-	assert.Equal(t, "healthy", stateOf(s, "inventory_service"))
+	assert.Len(t, sink.AllMetrics(), 7, "one pass-through batch and six evaluations; nothing else was sent")
 }
 
-func TestFrameworkProfileInactiveAfterNinetySeconds(t *testing.T) {
+// Health follows the data: a batch that makes a worker unresponsive is followed downstream by
+// that worker's health at once, before the batch itself, without waiting for the timer.
+func TestHealthFollowsTheData(t *testing.T) {
+	cfg := testConfig()
+	clk := newFakeClock(t0)
+	p, sink := startProcessor(t, cfg, clk, processortest.NewNopSettings(metadata.Type))
+	ctx := context.Background()
+
+	md := pmetric.NewMetrics()
+	addExecutions(md, delta, t0, t0, "ship_order", "success", 20)
+	addCommandGauges(md, t0, "ship_order", 0, 0)
+	require.NoError(t, p.ConsumeMetrics(ctx, md))
+	assert.Empty(t, healthBatches(sink), "a healthy newcomer changes nothing: no extra batch")
+
+	clk.Advance(10 * time.Second)
+	md = pmetric.NewMetrics()
+	addCommandGauges(md, clk.Now(), "ship_order", 1, 40*time.Second)
+	require.NoError(t, p.ConsumeMetrics(ctx, md))
+	all := sink.AllMetrics()
+	require.Len(t, all, 3, "pass-through, health, pass-through")
+	require.Len(t, healthBatches(sink), 1)
+	assert.Equal(t, metadata.ScopeName, all[1].ResourceMetrics().At(0).ScopeMetrics().At(0).Scope().Name(), "health goes just before the batch that caused it")
+	s := series(all[1])
+	assert.Equal(t, "failed", stateOf(s, "ship_order"))
+	assert.Equal(t, 1.0, s[issueKey("ship_order", "unresponsive")])
+
+	// The same reading again changes nothing: no further health batch until the timer.
+	require.NoError(t, p.ConsumeMetrics(ctx, md))
+	assert.Len(t, healthBatches(sink), 1)
+
+	// It answers: the receiver resets overdue, and the worker is healthy at once.
+	clk.Advance(10 * time.Second)
+	md = pmetric.NewMetrics()
+	addExecutions(md, delta, clk.Now(), clk.Now(), "ship_order", "success", 1)
+	addCommandGauges(md, clk.Now(), "ship_order", 0, 0)
+	require.NoError(t, p.ConsumeMetrics(ctx, md))
+	require.Len(t, healthBatches(sink), 2)
+	s = series(healthBatches(sink)[1])
+	assert.Equal(t, "healthy", stateOf(s, "ship_order"))
+	assert.Equal(t, 0.0, s[issueKey("ship_order", "unresponsive")])
+}
+
+func TestFrameworkProfileThresholds(t *testing.T) {
 	cfg := testConfig()
 	cfg.Profile = ProfileFramework
 	cfg.applyProfile(ProfileFramework)
@@ -154,11 +187,10 @@ func TestFrameworkProfileInactiveAfterNinetySeconds(t *testing.T) {
 	s := tickAndWait(t, clk, sink, 30*time.Second)
 	assert.Equal(t, "healthy", stateOf(s, "w"))
 	assert.Equal(t, 0.0, s[issueKey("w", "high_error_rate")], "0.15 < 0.2 raises no issue")
-	for range 2 { // t0+60s, t0+90s
+	for range 2 { // t0+60s, t0+90s: the framework's own monitor would say inactive; idle is healthy
 		s = tickAndWait(t, clk, sink, 30*time.Second)
 	}
-	assert.Equal(t, "failed", stateOf(s, "w"), "inactive after 3 intervals (90 s)")
-	assert.Equal(t, 1.0, s[issueKey("w", "inactive")])
+	assert.Equal(t, "healthy", stateOf(s, "w"))
 }
 
 func TestMetricsPassThroughUntouched(t *testing.T) {
@@ -266,4 +298,66 @@ func TestConcurrentConsumeAndEvaluate(t *testing.T) {
 			assert.Equal(t, "healthy", stateOf(s, fmt.Sprintf("w%d_%d", g, i)))
 		}
 	}
+}
+
+// Two worker_health instances on one meter provider (as in one collector) report their own
+// telemetry apart: every point carries processor=<component id>, so Prometheus never sees the
+// same series twice.
+func TestTelemetryTellsInstancesApart(t *testing.T) {
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	clk := newFakeClock(t0)
+	var sinks []*consumertest.MetricsSink
+	var procs []processor.Metrics
+	for _, name := range []string{"", "framework"} {
+		set := processortest.NewNopSettings(metadata.Type)
+		set.ID = component.NewIDWithName(metadata.Type, name)
+		set.TelemetrySettings = tel.NewTelemetrySettings()
+		p, sink := startProcessor(t, testConfig(), clk, set)
+		procs, sinks = append(procs, p), append(sinks, sink)
+	}
+	for i, p := range procs {
+		md := pmetric.NewMetrics()
+		for n := 0; n <= i; n++ { // 1 point without a worker for the first, 2 for the second
+			m, _ := metricNamed(md, execName)
+			if m.Type() != pmetric.MetricTypeSum {
+				m.SetEmptySum().SetAggregationTemporality(delta)
+			}
+			m.Sum().DataPoints().AppendEmpty().SetIntValue(1)
+		}
+		addExecutions(md, delta, t0, t0, "w", "success", 1)
+		require.NoError(t, p.ConsumeMetrics(context.Background(), md))
+	}
+	clk.Advance(testConfig().HealthCheckInterval)
+	for _, sink := range sinks {
+		require.Eventually(t, func() bool { return len(healthBatches(sink)) > 0 }, 10*time.Second, time.Millisecond)
+	}
+
+	byProcessor := func(name string) map[string]int64 {
+		got, err := tel.GetMetric(name)
+		require.NoError(t, err, name)
+		out := map[string]int64{}
+		switch data := got.Data.(type) {
+		case metricdata.Sum[int64]:
+			for _, dp := range data.DataPoints {
+				id, ok := dp.Attributes.Value("processor")
+				require.True(t, ok, "%s point without processor attribute", name)
+				out[id.AsString()] += dp.Value
+			}
+		case metricdata.Gauge[int64]:
+			for _, dp := range data.DataPoints {
+				id, ok := dp.Attributes.Value("processor")
+				require.True(t, ok, "%s point without processor attribute", name)
+				out[id.AsString()] = dp.Value
+			}
+		}
+		return out
+	}
+	assert.Equal(t, map[string]int64{"worker_health": 1, "worker_health/framework": 2},
+		byProcessor("otelcol_processor_worker_health_points_rejected"))
+	require.Eventually(t, func() bool {
+		return len(byProcessor("otelcol_processor_worker_health_workers_tracked")) == 2
+	}, 10*time.Second, time.Millisecond)
+	assert.Equal(t, map[string]int64{"worker_health": 1, "worker_health/framework": 1},
+		byProcessor("otelcol_processor_worker_health_workers_tracked"))
 }

@@ -116,9 +116,17 @@ func TestSpanMetricsPipeline(t *testing.T) {
 			assert.Equal(t, 4.0, tot.errors)
 			assert.Equal(t, 10.0, tot.durCount)
 
+			// Health followed the data: the batch that made process_payment degraded carried
+			// its health before any tick of the timer.
+			early := healthBatches(sink)
+			require.NotEmpty(t, early, "a batch that changes a worker's state is followed by its health at once")
+			assert.Equal(t, "degraded", stateOf(series(early[0]), "process_payment"))
+
+			before := len(early)
 			clk.Advance(cfg.HealthCheckInterval)
-			require.Eventually(t, func() bool { return len(healthBatches(sink)) > 0 }, 10*time.Second, time.Millisecond)
-			s := series(healthBatches(sink)[0])
+			require.Eventually(t, func() bool { return len(healthBatches(sink)) > before }, 10*time.Second, time.Millisecond)
+			all := healthBatches(sink)
+			s := series(all[len(all)-1])
 
 			assert.Equal(t, "healthy", stateOf(s, "validate_order"))
 			assert.Equal(t, 1.0, s[gaugeKey(metricSuccessRate, "validate_order")])
@@ -135,7 +143,7 @@ func TestSpanMetricsPipeline(t *testing.T) {
 			assert.LessOrEqual(t, s[gaugeKey(metricDurationP95, "process_payment")], 10.0)
 			assert.Equal(t, 1.0, s[issueKey("process_payment", "high_error_rate")])
 			assert.Equal(t, 1.0, s[issueKey("process_payment", "slow_execution")])
-			assert.Equal(t, 0.0, s[issueKey("process_payment", "inactive")])
+			assert.Equal(t, 0.0, s[issueKey("process_payment", "unresponsive")])
 
 			for k := range s {
 				assert.NotContains(t, k, "HTTP GET", "only worker.* spans become workers")

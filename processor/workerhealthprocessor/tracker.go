@@ -22,6 +22,11 @@ type tracker struct {
 
 	stats ingestStats
 
+	// changed lists the workers whose inputs moved since the last evaluation, so a batch
+	// that carries new executions or command readings is judged at once, at a cost in
+	// proportion to the batch rather than to all workers.
+	changed []*worker
+
 	// scratch space reused across points and evaluations
 	incBuckets   []uint64
 	scaledBounds []float64
@@ -62,35 +67,98 @@ func (t *tracker) drainStats() ingestStats {
 	return s
 }
 
-// evaluate forgets silent workers, classifies every remaining worker that has executed at
-// least once, and returns the health series for them (empty when there are none).
+// markChanged queues w for evaluation on the current batch.
+func (t *tracker) markChanged(w *worker) {
+	if !w.pending {
+		w.pending = true
+		t.changed = append(t.changed, w)
+	}
+}
+
+// evaluate forgets expired workers, classifies every remaining worker that has something to
+// report, and returns the health series for all of them (empty when there are none). It runs on
+// the processor's timer, which notices what changes without input: windows ageing, readings
+// going stale.
 func (t *tracker) evaluate(nowNs int64) pmetric.Metrics {
 	t.workers.expire(nowNs-int64(t.cfg.WorkerTTL), func(w *worker) {
 		t.forget(w, nowNs)
 		t.stats.evictedTTL++
 	})
+	t.clearChanged()
 	out := newHealthBatch(pcommon.Timestamp(nowNs), t.workers.len())
 	t.workers.each(func(w *worker) {
-		if w.lastSeen == 0 {
-			return // known only from a baseline point: nothing to say yet
+		if is, ok := t.judge(w, nowNs); ok {
+			out.add(w, is, t.reportWindow(w, nowNs), t.th.minExecutions)
 		}
-		nBuckets := len(w.bounds) + 1
-		w.recent.sum(nowNs, nBuckets, &t.recent)
-		var o observation
-		if n := t.recent.executions(); n > 0 {
-			o.hasRate, o.errorRate = true, t.recent.errors/n
-		}
-		o.p95, o.hasP95 = bucketQuantile(0.95, w.bounds, t.recent.buckets)
-		o.inactive = nowNs-w.lastSeen >= int64(t.th.inactiveAfter)
-		var is issues
-		w.state, is = classify(w.state, o, t.th)
-
-		report := &t.recent
-		if t.cfg.ReportWindow == ReportPerformance {
-			w.perf.sum(nowNs, nBuckets, &t.report)
-			report = &t.report
-		}
-		out.add(w, is, report)
 	})
 	return out.finish()
+}
+
+// evaluateChanged classifies only the workers whose inputs changed since the last evaluation
+// and returns the health series of those whose state or issues changed, so that health reaches
+// the next consumer together with the data that changed it; ok is false (and nothing is
+// allocated) when no state or issue changed.
+func (t *tracker) evaluateChanged(nowNs int64) (md pmetric.Metrics, ok bool) {
+	var out *healthBatch
+	for _, w := range t.changed {
+		w.pending = false
+		if w.gone {
+			continue
+		}
+		prevState, prevIssues := w.state, w.issues
+		is, reported := t.judge(w, nowNs)
+		if !reported || (w.state == prevState && is == prevIssues) {
+			continue
+		}
+		if out == nil {
+			out = newHealthBatch(pcommon.Timestamp(nowNs), len(t.changed))
+		}
+		out.add(w, is, t.reportWindow(w, nowNs), t.th.minExecutions)
+	}
+	clear(t.changed)
+	t.changed = t.changed[:0]
+	if out == nil {
+		return md, false
+	}
+	return out.finish(), true
+}
+
+func (t *tracker) clearChanged() {
+	for _, w := range t.changed {
+		w.pending = false
+	}
+	clear(t.changed)
+	t.changed = t.changed[:0]
+}
+
+// judge classifies w at now and records its new state and issues; ok is false for a worker with
+// nothing to report yet (known only from a baseline point, and not unresponsive).
+func (t *tracker) judge(w *worker, nowNs int64) (is issues, ok bool) {
+	o := observation{wasUnresponsive: w.issues[issueUnresponsive]}
+	o.unresponsive = w.commands.unresponsive(nowNs, t.th.unresponsiveAfter, t.cfg.RecentWindow)
+	if w.lastSeen == 0 && !o.unresponsive {
+		return is, false
+	}
+	nBuckets := len(w.bounds) + 1
+	w.recent.sum(nowNs, nBuckets, &t.recent)
+	o.idle = t.recent.executions() == 0
+	o.errorRate, o.hasRate = w.recentRate.judge(&t.recent, w.executionSeq, t.th.minExecutions)
+	if t.recent.durCount >= t.th.minExecutions {
+		o.p95, o.hasP95 = bucketQuantile(0.95, w.bounds, t.recent.buckets)
+	}
+	w.state, is = classify(w.state, o, t.th)
+	w.issues = is
+	return is, true
+}
+
+// reportWindow sums the window the rate and duration series describe, with its error rate
+// judged like the recent one (minimum evidence, even ageing).
+func (t *tracker) reportWindow(w *worker, nowNs int64) reportedWindow {
+	if t.cfg.ReportWindow == ReportRecent {
+		// judge has just summed the recent window into t.recent.
+		return reportedWindow{totals: &t.recent, errorRate: w.recentRate.rate, hasRate: w.recentRate.has}
+	}
+	w.perf.sum(nowNs, len(w.bounds)+1, &t.report)
+	r, ok := w.reportRate.judge(&t.report, w.executionSeq, t.th.minExecutions)
+	return reportedWindow{totals: &t.report, errorRate: r, hasRate: ok}
 }

@@ -215,7 +215,7 @@ func TestHealthSeriesOfOneEvaluation(t *testing.T) {
 		healthKey("pay", "failed"):         0,
 		issueKey("pay", "high_error_rate"): 1,
 		issueKey("pay", "slow_execution"):  1,
-		issueKey("pay", "inactive"):        0,
+		issueKey("pay", "unresponsive"):    0,
 		gaugeKey(metricSuccessRate, "pay"): 0.6,
 		gaugeKey(metricErrorRate, "pay"):   0.4,
 		gaugeKey(metricDurationAvg, "pay"): 7,
@@ -333,15 +333,15 @@ func TestWorkerTTLForgetsSilentWorkers(t *testing.T) {
 	tr.ingest(md, t0.Add(time.Second).UnixNano())
 
 	s := series(tr.evaluate(t0.Add(59 * time.Minute).UnixNano()))
-	assert.Equal(t, "failed", stateOf(s, "old"), "silent but not yet forgotten")
-	assert.Equal(t, 1.0, s[issueKey("old", "inactive")])
+	assert.Equal(t, "healthy", stateOf(s, "old"), "silent (idle) but not yet forgotten")
+	assert.Equal(t, 0.0, s[issueKey("old", "unresponsive")])
 	require.NotNil(t, tr.streams[streamKeyOf(t, tr, "old")])
 
 	md = pmetric.NewMetrics()
 	addExecutions(md, delta, t0, t0.Add(60*time.Minute), "new", "success", 1)
 	tr.ingest(md, t0.Add(60*time.Minute).UnixNano())
 	s = series(tr.evaluate(t0.Add(61 * time.Minute).UnixNano()))
-	assert.NotContains(t, s, healthKey("old", "failed"), "forgotten after worker_ttl")
+	assert.NotContains(t, s, healthKey("old", "healthy"), "forgotten after worker_ttl")
 	assert.Equal(t, "healthy", stateOf(s, "new"))
 	assert.Equal(t, int64(1), tr.stats.evictedTTL)
 	assert.Nil(t, tr.streams[streamKeyOf(t, tr, "old")])

@@ -100,3 +100,31 @@ func (r *ring) sum(now int64, nBuckets int, t *windowTotals) {
 		}
 	}
 }
+
+// heldRate is a window's error rate as last judged. Windows age evenly: while no new
+// executions arrive, the rate may only fall (min of the held and the recomputed rate), so a
+// worker's rate never rises just because older successes left the window before newer
+// failures did. New executions replace it with the recomputed rate.
+type heldRate struct {
+	judgedAt uint64 // the worker's executionSeq when the rate was last judged
+	has      bool
+	rate     float64
+}
+
+// judge returns the window's error rate, or false when the window holds fewer than
+// minExecutions executions (too little evidence for a rate).
+func (h *heldRate) judge(t *windowTotals, executionSeq uint64, minExecutions float64) (float64, bool) {
+	n := t.executions()
+	fresh := executionSeq != h.judgedAt
+	h.judgedAt = executionSeq
+	if n == 0 || n < minExecutions {
+		h.has = false
+		return 0, false
+	}
+	r := t.errors / n
+	if h.has && !fresh {
+		r = min(r, h.rate)
+	}
+	h.has, h.rate = true, r
+	return r, true
+}

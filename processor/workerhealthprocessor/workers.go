@@ -1,6 +1,9 @@
 package workerhealthprocessor
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // worker is everything the processor keeps about one worker.
 type worker struct {
@@ -11,15 +14,48 @@ type worker struct {
 	bounds []float64
 
 	lastSeen     int64 // unix ns of the last execution observed; 0 = never
-	lastActivity int64 // unix ns of the last execution, or creation; orders eviction
+	lastActivity int64 // unix ns of the last execution or pending command, or creation; orders eviction
 	state        healthState
+	issues       issues   // as of the last evaluation, to tell a change
 	streams      []uint64 // keys of the input series feeding this worker
+
+	// executionSeq counts the batches that added executions; the held rates compare it with
+	// the value they were last judged at to tell new evidence from mere aging.
+	executionSeq uint64
+	recentRate   heldRate
+	reportRate   heldRate
+
+	commands commandGauges
+
+	// pending: the worker is in the tracker's list of workers to evaluate on the current batch.
+	pending bool
+	// gone: the worker was evicted; a pending entry for it is skipped.
+	gone bool
 
 	newer, older *worker // recency list
 }
 
+// commandGauges is the latest reading of the worker's command gauges (the multiagents
+// receiver's multiagents.worker.commands.*).
+type commandGauges struct {
+	at        int64 // unix ns of the last reading; 0 = never read
+	overdue   float64
+	oldestAge float64 // seconds
+}
+
+// unresponsive says whether the worker leaves commands unanswered: some are overdue, or the
+// oldest waiting is older than unresponsiveAfter (0: not used). A reading older than
+// staleAfter is ignored (its source went away).
+func (c *commandGauges) unresponsive(now int64, unresponsiveAfter, staleAfter time.Duration) bool {
+	if c.at == 0 || now-c.at > int64(staleAfter) {
+		return false
+	}
+	return c.overdue > 0 || (unresponsiveAfter > 0 && c.oldestAge >= unresponsiveAfter.Seconds())
+}
+
 // addExecutions records n executions seen at now.
 func (w *worker) addExecutions(now int64, n float64, isError bool) {
+	w.executionSeq++
 	r, p := w.recent.at(now), w.perf.at(now)
 	if isError {
 		r.errors += n
@@ -101,7 +137,14 @@ func (t *workerTable) getOrAdd(name string, now int64) (w, evicted *worker) {
 
 // touch records an execution of w at now.
 func (t *workerTable) touch(w *worker, now int64) {
-	w.lastSeen, w.lastActivity = now, now
+	w.lastSeen = now
+	t.keepAlive(w, now)
+}
+
+// keepAlive records activity of w at now that is not an execution (commands waiting for it),
+// so a worker that is sent commands it never answers is not forgotten.
+func (t *workerTable) keepAlive(w *worker, now int64) {
+	w.lastActivity = now
 	if t.newest == w {
 		return
 	}
@@ -112,6 +155,7 @@ func (t *workerTable) touch(w *worker, now int64) {
 func (t *workerTable) remove(w *worker) {
 	t.unlink(w)
 	delete(t.byName, w.name)
+	w.gone = true
 }
 
 // expire removes and returns, oldest first, the workers with no activity since before cutoff.

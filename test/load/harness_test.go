@@ -40,7 +40,6 @@ var fastTimers = []string{
 	"--set=receivers::multiagents::metrics::interval=1s",
 	"--set=processors::worker_health::health_check_interval=1s",
 	"--set=processors::worker_health::recent_window=10m",
-	"--set=processors::worker_health::inactive_after=10m",
 	"--set=processors::alert::evaluation_interval=1s",
 	"--set=processors::batch::timeout=200ms",
 }
