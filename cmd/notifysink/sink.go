@@ -94,8 +94,9 @@ type slackMessage struct {
 	Blocks []json.RawMessage `json:"blocks"`
 }
 
-// slackTitle matches the slack exporter's default title, e.g. "🚨 worker_failure [FIRING] (still firing)".
-var slackTitle = regexp.MustCompile(`^(?:\S+ )?(\S+) \[(FIRING|RESOLVED)\]( \(still firing\))?`)
+// slackTitle matches the slack exporter's default title for a group, e.g.
+// "🚨 [FIRING:3] worker_failure (still firing)" or "✅ [RESOLVED] worker_failure".
+var slackTitle = regexp.MustCompile(`^(?:\S+ )?\[(FIRING|RESOLVED)(?::(\d+))?\] (.+?)( \(still firing\))?$`)
 
 // slack answers as Slack's incoming webhooks do: 200 "ok"; 400 with a reason for a body that
 // is not a JSON message with text, attachments or blocks; 413 past the size limit.
@@ -120,7 +121,7 @@ func (s *sink) slack(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *sink) printSlack(msg slackMessage) {
-	title, text, severity, value := msg.Text, "", "", ""
+	title, text, severity, value, firing, resolved := msg.Text, "", "", "", "", ""
 	if len(msg.Attachments) > 0 {
 		a := msg.Attachments[0]
 		if a.Title != "" {
@@ -133,6 +134,10 @@ func (s *sink) printSlack(msg slackMessage) {
 				severity = f.Value
 			case "Value":
 				value = f.Value
+			case "Firing":
+				firing = f.Value
+			case "Resolved":
+				resolved = f.Value
 			}
 		}
 	}
@@ -144,7 +149,7 @@ func (s *sink) printSlack(msg slackMessage) {
 		s.printf("[slack] %s", oneLine(strings.TrimSpace(title+" "+text)))
 		return
 	}
-	name, state, repeat := m[1], m[2], m[3] != ""
+	state, name, repeat := m[1], m[3], m[4] != ""
 	if state == "FIRING" {
 		s.counts.SlackFiring++
 	} else {
@@ -157,6 +162,9 @@ func (s *sink) printSlack(msg slackMessage) {
 	if value != "" && state == "FIRING" {
 		details = append(details, "value "+value)
 	}
+	if firing != "" { // a group of several alerts: its counts, then its list
+		details = append(details, firing+" firing", resolved+" resolved")
+	}
 	if repeat {
 		details = append(details, "still firing")
 	}
@@ -164,7 +172,7 @@ func (s *sink) printSlack(msg slackMessage) {
 	if len(details) > 0 {
 		line += " (" + strings.Join(details, ", ") + ")"
 	}
-	s.printf("[slack] %s %s", line, oneLine(text))
+	s.printf("[slack] %s %s", line, oneLine(strings.ReplaceAll(text, "*", "")))
 }
 
 // pdEvent is an Events API v2 request.

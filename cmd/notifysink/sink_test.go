@@ -54,13 +54,13 @@ func post(t *testing.T, url, contentType, body string) (int, string, http.Header
 	return resp.StatusCode, string(b), resp.Header
 }
 
-// slackAlert is a message in the slack exporter's shape.
+// slackAlert is a message in the slack exporter's shape for a group of one alert.
 func slackAlert(state, name, severity, text string) string {
-	icon := "🚨"
+	icon, head := "🚨", "[FIRING:1]"
 	if state == "RESOLVED" {
-		icon = "✅"
+		icon, head = "✅", "[RESOLVED]"
 	}
-	title := icon + " " + name + " [" + state + "]"
+	title := icon + " " + head + " " + name
 	b, _ := json.Marshal(map[string]any{
 		"text": title,
 		"attachments": []map[string]any{{
@@ -231,4 +231,28 @@ func TestRunRejectsABusyAddress(t *testing.T) {
 	code := run(context.Background(), []string{"--listen", strings.TrimPrefix(srv.URL, "http://")}, io.Discard, &stderr)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr.String(), "--listen")
+}
+
+// A group of several alerts prints its counts and its list on one line.
+func TestSlackGroupMessagesArePrintedOnOneLine(t *testing.T) {
+	s, srv, out := newTestSink(t)
+	title := "🚨 [FIRING:2] worker_failure (still firing)"
+	b, _ := json.Marshal(map[string]any{
+		"text": title,
+		"attachments": []map[string]any{{
+			"fallback": title, "color": "#ff0000", "title": title,
+			"text": "*Firing*\n• *worker_failure* worker.name=w1: Worker w1 has failed\n• *worker_failure* worker.name=w2: Worker w2 has failed\n\n*Resolved*\n• *worker_failure* worker.name=w3: Worker w3 has failed",
+			"fields": []map[string]any{
+				{"title": "Severity", "value": "error", "short": true},
+				{"title": "Firing", "value": "2", "short": true},
+				{"title": "Resolved", "value": "1", "short": true},
+			},
+		}},
+	})
+	code, _, _ := post(t, srv.URL+"/services/demo", "application/json", string(b))
+	assert.Equal(t, http.StatusOK, code)
+	assert.Equal(t, "03:04:05 [slack] FIRING worker_failure (error, 2 firing, 1 resolved, still firing) "+
+		"Firing • worker_failure worker.name=w1: Worker w1 has failed • worker_failure worker.name=w2: Worker w2 has failed "+
+		"Resolved • worker_failure worker.name=w3: Worker w3 has failed\n", out.String())
+	assert.Equal(t, Counts{SlackFiring: 1}, s.Counts())
 }

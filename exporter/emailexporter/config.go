@@ -9,7 +9,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configoptional"
@@ -52,12 +51,9 @@ type Config struct {
 	// Empty keeps the built-in ones.
 	SubjectTemplate string `mapstructure:"subject_template"`
 	BodyTemplate    string `mapstructure:"body_template"`
-	// GroupWait collects the notifications that arrive within it into one digest mail, so that a
-	// storm is one mail. Zero sends one mail per notification, synchronously.
-	GroupWait time.Duration `mapstructure:"group_wait"`
-
-	// The settings every notifier shares: min_severity, send_resolved, repeat_interval,
-	// rate_limit, max_tracked_alerts, storage, log_alerts.
+	// The settings every notifier shares: min_severity, send_resolved, group_by, group_wait
+	// (30 s here), group_interval, repeat_interval, rate_limit, max_tracked_alerts, max_groups,
+	// storage, log_alerts. One mail per group notification.
 	notify.Config `mapstructure:",squash"`
 
 	TimeoutConfig exporterhelper.TimeoutConfig                             `mapstructure:",squash"`
@@ -124,9 +120,6 @@ func (cfg *Config) Validate() error {
 	}
 	if _, err := parseBodyTemplate(cfg.BodyTemplate); err != nil {
 		errs = append(errs, err)
-	}
-	if cfg.GroupWait < 0 {
-		errs = append(errs, fmt.Errorf("group_wait: must not be negative, got %s", cfg.GroupWait))
 	}
 	errs = append(errs, notify.ValidateHelper(cfg.QueueConfig, cfg.TimeoutConfig.Timeout)...)
 	return errors.Join(errs...)

@@ -85,8 +85,9 @@ func resolved(worker string) testAlert {
 	return a
 }
 
-// newTestConfig points the exporter at srv, sending synchronously (no queue, no group_wait) so
-// that each push has been answered by the server when ConsumeMetrics returns.
+// newTestConfig points the exporter at srv with no queue, no group_wait and a group_interval of
+// a nanosecond, so that consume (which then sends what is due) has had each change answered by
+// the server when it returns. The grouping timers are tested with an injected clock in notify.
 func newTestConfig(srv *smtptest.Server) *Config {
 	cfg := createDefaultConfig().(*Config)
 	cfg.Endpoint = srv.Addr
@@ -96,6 +97,7 @@ func newTestConfig(srv *smtptest.Server) *Config {
 	cfg.From = "MultiAgents Alerts <alerts@example.com>"
 	cfg.To = testRecipients
 	cfg.GroupWait = 0
+	cfg.GroupInterval = time.Nanosecond
 	cfg.RateLimit = 1000
 	cfg.TimeoutConfig.Timeout = 10 * time.Second
 	cfg.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
@@ -157,9 +159,29 @@ func assertNoSecretInLogs(t *testing.T, logs *observer.ObservedLogs, cfg *Config
 	}
 }
 
+// consume pushes the alerts, then sends what is due: the dispatcher's pass in progress is
+// waited for, so the mails are at the server when it returns.
 func consume(t *testing.T, exp exporter.Metrics, alerts ...testAlert) {
 	t.Helper()
 	require.NoError(t, exp.ConsumeMetrics(context.Background(), alertMetrics(alerts...)))
+	sendDue(exp)
+}
+
+// notifierOf is the notify core behind an exporter built by the factory.
+func notifierOf(exp any) *notify.Notifier {
+	if o, ok := exp.(*onceShutdown); ok {
+		exp = o.Metrics
+	}
+	return exp.(interface{ Notifier() *notify.Notifier }).Notifier()
+}
+
+func sendDue(exp any) { notifierOf(exp).SendDue(context.Background()) }
+
+// retryWarning waits for the dispatcher's warning about a failed send, and returns its error text.
+func retryWarning(t *testing.T, logs *observer.ObservedLogs) string {
+	t.Helper()
+	notifytest.Eventually(t, 20*time.Second, func() bool { return logs.FilterMessageSnippet("retrying").Len() > 0 }, "the retry warning")
+	return fmt.Sprint(logs.FilterMessageSnippet("retrying").All()[0].ContextMap()["error"])
 }
 
 func TestFiringAlertDeliversOneMailToEveryRecipient(t *testing.T) {
@@ -240,6 +262,7 @@ func TestResolveDeliversOneResolvedMail(t *testing.T) {
 	consume(t, exp, firing("order-worker"))
 	consume(t, exp, resolved("order-worker"))
 	consume(t, exp, resolved("order-worker")) // written again by the processor: no second resolve
+	require.NoError(t, exp.Shutdown(context.Background()))
 
 	mails := srv.Mails()
 	require.Len(t, smtptest.Subjects(t, mails), 2)
@@ -252,10 +275,12 @@ func TestResolveDeliversOneResolvedMail(t *testing.T) {
 
 func TestCooldownHolds(t *testing.T) {
 	fake := notifytest.NewClock(alertTime)
-	clock = fake.Now
-	t.Cleanup(func() { clock = time.Now })
+	clock = fake
+	t.Cleanup(func() { clock = notify.SystemClock })
 	srv := smtptest.Start(t, testUser, testPassword, smtptest.Options{})
-	exp, _ := startMetricsExporter(t, newTestConfig(srv))
+	cfg := newTestConfig(srv)
+	cfg.GroupBy = []string{"alertname", "worker.name"} // each worker its own group, its own repeat
+	exp, _ := startMetricsExporter(t, cfg)
 
 	withCooldown := firing("order-worker")
 	withCooldown.cooldown = "15m"
@@ -271,21 +296,28 @@ func TestCooldownHolds(t *testing.T) {
 	assert.Equal(t, "[CRITICAL] worker_failure (still firing)", smtptest.Parse(t, mails[1].Data).Subject)
 	assert.Contains(t, smtptest.Parse(t, mails[1].Data).Text, "State: FIRING (repeat)")
 
+	// Resolve it, so its group's repeats stop.
+	fake.Advance(time.Second) // past group_interval
+	consume(t, exp, resolved("order-worker"))
+	require.Len(t, smtptest.Subjects(t, srv.Mails()), 3, "the resolve")
+
 	// Without a cooldown of its own, repeat_interval (4h) applies.
 	plain := firing("payment-worker")
 	consume(t, exp, plain)
+	require.Len(t, smtptest.Subjects(t, srv.Mails()), 4)
 	fake.Advance(3 * time.Hour)
 	consume(t, exp, plain)
-	require.Len(t, smtptest.Subjects(t, srv.Mails()), 3)
+	require.Len(t, smtptest.Subjects(t, srv.Mails()), 4)
 	fake.Advance(time.Hour)
 	consume(t, exp, plain)
-	require.Len(t, smtptest.Subjects(t, srv.Mails()), 4)
+	require.Len(t, smtptest.Subjects(t, srv.Mails()), 5)
 }
 
 func TestTenAlertsWithinGroupWaitArriveAsOneDigest(t *testing.T) {
 	srv := smtptest.Start(t, testUser, testPassword, smtptest.Options{})
 	cfg := newTestConfig(srv)
 	cfg.GroupWait = 500 * time.Millisecond
+	cfg.GroupBy = nil // one group for every alert: the storm is one mail
 	exp, _ := startMetricsExporter(t, cfg)
 
 	var alerts []testAlert
@@ -296,14 +328,14 @@ func TestTenAlertsWithinGroupWaitArriveAsOneDigest(t *testing.T) {
 		}
 		alerts = append(alerts, a)
 	}
-	consume(t, exp, alerts...)
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), alertMetrics(alerts...)))
 	srv.WaitMails(t, 1)
 	require.NoError(t, exp.Shutdown(context.Background())) // flushes anything still held
 
 	mails := srv.Mails()
 	require.Len(t, smtptest.Subjects(t, mails), 1, "ten alerts within group_wait are one mail")
 	p := smtptest.Parse(t, mails[0].Data)
-	assert.Equal(t, "[CRITICAL] 10 alerts: worker_failure, slow_execution", p.Subject)
+	assert.Equal(t, "[CRITICAL] 10 alerts: slow_execution, worker_failure", p.Subject, "listed by name")
 	assert.Contains(t, p.Text, "10 alerts (10 firing, 0 resolved)")
 	for i := range 10 {
 		assert.Contains(t, p.Text, fmt.Sprintf("worker.name: worker-%02d", i))
@@ -320,7 +352,7 @@ func TestTemporaryReplyIsRetried(t *testing.T) {
 			cfg.GroupWait = groupWait
 			exp, logs := startMetricsExporter(t, cfg)
 
-			consume(t, exp, firing("order-worker"))
+			require.NoError(t, exp.ConsumeMetrics(context.Background(), alertMetrics(firing("order-worker"))))
 			srv.WaitMails(t, 1)
 
 			assert.Equal(t, 2, srv.Attempts(), "451, then 250 on the retry")
@@ -339,8 +371,8 @@ func TestPermanentReplyIsNotRetried(t *testing.T) {
 			cfg.GroupWait = groupWait
 			exp, logs := startMetricsExporter(t, cfg)
 
-			consume(t, exp, firing("order-worker"))
-			require.NoError(t, exp.Shutdown(context.Background())) // waits for a digest's delivery
+			require.NoError(t, exp.ConsumeMetrics(context.Background(), alertMetrics(firing("order-worker"))))
+			require.NoError(t, exp.Shutdown(context.Background())) // sends what group_wait still holds
 
 			assert.Equal(t, 1, srv.Attempts(), "a 5xx reply is not retried")
 			assert.Empty(t, srv.Mails())
@@ -379,11 +411,9 @@ func TestCleartextOnlyWhenAllowed(t *testing.T) {
 		srv := smtptest.Start(t, testUser, testPassword, smtptest.Options{Cleartext: true})
 		cfg := newTestConfig(srv)
 		cfg.CAFile = ""
-		cfg.BackOffConfig.MaxElapsedTime = 100 * time.Millisecond
-		exp, _ := startMetricsExporter(t, cfg)
-		err := exp.ConsumeMetrics(context.Background(), alertMetrics(firing("order-worker")))
-		require.Error(t, err, "retried, then returned: never sent in clear")
-		assert.Contains(t, err.Error(), "STARTTLS")
+		exp, logs := startMetricsExporter(t, cfg)
+		require.NoError(t, exp.ConsumeMetrics(context.Background(), alertMetrics(firing("order-worker"))))
+		assert.Contains(t, retryWarning(t, logs), "STARTTLS", "retried: never sent in clear")
 		assert.Zero(t, srv.Attempts(), "neither the password nor the mail went out in clear")
 	})
 	t.Run("tls none with insecure sends in clear", func(t *testing.T) {
@@ -404,12 +434,10 @@ func TestUntrustedCertificateIsRetriedNotSent(t *testing.T) {
 	srv := smtptest.Start(t, testUser, testPassword, smtptest.Options{})
 	cfg := newTestConfig(srv)
 	cfg.CAFile = "" // the system roots do not trust the test's self-signed certificate
-	cfg.BackOffConfig.MaxElapsedTime = 100 * time.Millisecond
 	exp, logs := startMetricsExporter(t, cfg)
 
-	err := exp.ConsumeMetrics(context.Background(), alertMetrics(firing("order-worker")))
-	require.Error(t, err, "a TLS failure is retried until retry_on_failure gives up, then returned")
-	assert.Contains(t, err.Error(), "certificate")
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), alertMetrics(firing("order-worker"))))
+	assert.Contains(t, retryWarning(t, logs), "certificate", "a TLS failure is retried")
 	assert.Zero(t, srv.Attempts(), "nothing was sent over the unverified connection")
 	assert.Empty(t, logs.FilterMessageSnippet("refused").All(), "not treated as a permanent refusal")
 }
@@ -429,22 +457,21 @@ func TestPasswordAppearsInNoLogOrError(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			srv := smtptest.Start(t, testUser, "another password", smtptest.Options{AuthError: authError})
 			cfg := newTestConfig(srv)
-			cfg.BackOffConfig.MaxElapsedTime = 50 * time.Millisecond
 			exp, logs := startMetricsExporter(t, cfg)
 
-			err := exp.ConsumeMetrics(context.Background(), alertMetrics(firing("order-worker")))
+			// Sends leave from the dispatcher: a failure never comes back to the pipeline, it
+			// is logged (a refusal once, a retryable failure at each streak's start).
+			require.NoError(t, exp.ConsumeMetrics(context.Background(), alertMetrics(firing("order-worker"))))
 			if name == "temporary" {
-				require.Error(t, err, "retried until max_elapsed_time, then returned")
-			} else {
-				require.NoError(t, err, "a permanent refusal is logged by the core, not returned")
-			}
-			if err != nil {
+				errText := retryWarning(t, logs)
 				for _, secret := range secretForms(cfg) {
-					assert.NotContains(t, err.Error(), secret)
+					assert.NotContains(t, errText, secret)
 				}
-				assert.Contains(t, err.Error(), "[REDACTED]")
+				assert.Contains(t, errText, "[REDACTED]")
+			} else {
+				sendDue(exp)
+				require.Equal(t, 1, logs.FilterMessageSnippet("refused").Len(), "the refusal is logged once")
 			}
-			require.NotZero(t, logs.Len()+len(fmt.Sprint(err)), "the failure was reported somewhere")
 			assert.Empty(t, srv.Mails())
 			// assertNoSecretInLogs runs at cleanup over every captured line, debug included.
 			var all strings.Builder
@@ -482,6 +509,7 @@ func TestLogRecordAlertIsMailed(t *testing.T) {
 	rec.Attributes().PutStr("alertname", "worker_crash")
 	rec.Attributes().PutStr("worker.name", "order-worker")
 	require.NoError(t, exp.ConsumeLogs(context.Background(), ld))
+	sendDue(exp)
 
 	mails := srv.Mails()
 	require.Len(t, smtptest.Subjects(t, mails), 1)
@@ -545,9 +573,66 @@ func TestThroughTheSendingQueue(t *testing.T) {
 	cfg.QueueConfig = createDefaultConfig().(*Config).QueueConfig // the default: queued, one consumer
 	exp, _ := startMetricsExporter(t, cfg)
 
-	consume(t, exp, firing("order-worker"))
-	consume(t, exp, resolved("order-worker"))
+	// The resolve is pushed once the firing mail went out after its retry: a resolve that
+	// arrives before its firing was ever told has nothing to tell (the group never opened).
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), alertMetrics(firing("order-worker"))))
+	srv.WaitMails(t, 1)
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), alertMetrics(resolved("order-worker"))))
 	srv.WaitMails(t, 2)
+	assert.Equal(t, 3, srv.Attempts(), "421, then the firing, then the resolve")
 	assert.Equal(t, []string{"[CRITICAL] worker_failure", "[CRITICAL] worker_failure (resolved)"}, smtptest.Subjects(t, srv.Mails()),
 		"order kept through the retry")
+}
+
+// TestShutdownGraceBoundsAFailingServer keeps the intent of the former digest's shutdown tests:
+// a mail still failing (451 every time) when the collector stops is tried within the core's
+// ShutdownGrace, then left (logged), and Shutdown returns instead of retrying for ever.
+func TestShutdownGraceBoundsAFailingServer(t *testing.T) {
+	srv := smtptest.Start(t, testUser, testPassword, smtptest.Options{})
+	var replies []smtptest.Reply
+	for range 1000 {
+		replies = append(replies, smtptest.Reply{Stage: "data", Err: &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again"}})
+	}
+	srv.Script(replies...)
+	cfg := newTestConfig(srv)
+	cfg.GroupWait = time.Hour // held by group_wait when the collector stops
+	exp, logs := startMetricsExporter(t, cfg)
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), alertMetrics(firing("order-worker"))))
+
+	done := make(chan error, 1)
+	go func() { done <- exp.Shutdown(context.Background()) }()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(time.Minute): // a bound on a hang, not a measure of speed
+		t.Fatal("Shutdown did not return: the failing server held it")
+	}
+	assert.GreaterOrEqual(t, srv.Attempts(), 1, "the held mail was tried at shutdown, not lost silently")
+	assert.Empty(t, srv.Mails())
+	left := logs.FilterMessageSnippet("left unsent at shutdown").All()
+	require.Len(t, left, 1, "what was given up is logged")
+	assert.Equal(t, int64(1), left[0].ContextMap()["groups"])
+}
+
+// One group is one mail, and a group's change is one more: a member resolving is listed as
+// resolved beside the one still firing; an inhibited alert is not mailed.
+func TestGroupMailListsFiringAndResolved(t *testing.T) {
+	srv := smtptest.Start(t, testUser, testPassword, smtptest.Options{})
+	exp, _ := startMetricsExporter(t, newTestConfig(srv))
+	inhibited := firing("muted-worker")
+	inhibited.state = "inhibited"
+	consume(t, exp, firing("order-worker"), firing("payment-worker"), inhibited)
+	consume(t, exp, resolved("order-worker"), resolved("muted-worker"))
+	require.NoError(t, exp.Shutdown(context.Background()))
+
+	mails := srv.Mails()
+	require.Equal(t, []string{"[CRITICAL] 2 alerts: worker_failure", "[CRITICAL] 2 alerts: worker_failure"}, smtptest.Subjects(t, mails))
+	first := smtptest.Parse(t, mails[0].Data).Text
+	assert.Contains(t, first, "2 alerts (2 firing, 0 resolved)")
+	assert.NotContains(t, first, "muted-worker")
+	second := strings.ReplaceAll(smtptest.Parse(t, mails[1].Data).Text, "\r\n", "\n")
+	assert.Contains(t, second, "2 alerts (1 firing, 1 resolved)")
+	assert.Contains(t, second, "Alert: worker_failure\nState: FIRING")
+	assert.Contains(t, second, "Alert: worker_failure\nState: RESOLVED")
+	assert.NotContains(t, second, "muted-worker")
 }

@@ -18,14 +18,17 @@ import (
 
 // Defaults that differ from the shared ones.
 const (
+	// defaultGroupWait is longer than the shared 2 s: mail is not the paging channel, and a
+	// longer wait gathers a storm into one mail, as the exporter's digest did before grouping.
 	defaultGroupWait = 30 * time.Second
 	defaultTimeout   = 15 * time.Second // go-mail's own default; SMTP dialogues are slower than a webhook
-	// defaultRateLimit bounds how many notifications per second become mails (or join a digest).
+	// defaultRateLimit bounds how many mails per second leave.
 	defaultRateLimit = 10
 )
 
-// clock is the notifier's time source for cooldowns; tests replace it to step through them.
-var clock = time.Now
+// clock is the notifier's time source for grouping and cooldowns; tests replace it to step
+// through them.
+var clock = notify.SystemClock
 
 // NewFactory returns the factory of the email exporter.
 func NewFactory() exporter.Factory {
@@ -40,10 +43,11 @@ func NewFactory() exporter.Factory {
 func createDefaultConfig() component.Config {
 	queue := exporterhelper.NewDefaultQueueConfig()
 	queue.NumConsumers = 1 // one consumer keeps notifications in order
+	shared := notify.NewDefaultConfig("warning", defaultRateLimit)
+	shared.GroupWait = defaultGroupWait
 	return &Config{
 		TLS:           TLSStartTLS,
-		GroupWait:     defaultGroupWait,
-		Config:        notify.NewDefaultConfig("warning", defaultRateLimit),
+		Config:        shared,
 		TimeoutConfig: exporterhelper.TimeoutConfig{Timeout: defaultTimeout},
 		QueueConfig:   configoptional.Some(queue),
 		BackOffConfig: configretry.NewDefaultBackOffConfig(),
@@ -52,58 +56,41 @@ func createDefaultConfig() component.Config {
 
 func createMetrics(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Metrics, error) {
 	c := cfg.(*Config)
-	e, err := newEmailNotifier(set, c, "metrics")
+	n, err := newNotifier(set, c, "metrics")
 	if err != nil {
 		return nil, err
 	}
-	return e.notifier.NewMetricsExporter(ctx, set, cfg, e.helperSettings(c))
+	return n.NewMetricsExporter(ctx, set, cfg, notify.HelperSettings{Queue: c.QueueConfig, Retry: c.BackOffConfig})
 }
 
 func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Logs, error) {
 	c := cfg.(*Config)
-	e, err := newEmailNotifier(set, c, "logs")
+	n, err := newNotifier(set, c, "logs")
 	if err != nil {
 		return nil, err
 	}
-	return e.notifier.NewLogsExporter(ctx, set, cfg, e.helperSettings(c))
+	return n.NewLogsExporter(ctx, set, cfg, notify.HelperSettings{Queue: c.QueueConfig, Retry: c.BackOffConfig})
 }
 
-// emailNotifier is the notify core over the SMTP sender, with the digest between them when
-// group_wait is set.
-type emailNotifier struct {
-	notifier *notify.Notifier
-	digest   *digest // nil when group_wait is zero or the exporter is disabled
-}
-
-func newEmailNotifier(set exporter.Settings, c *Config, signal string) (*emailNotifier, error) {
+// newNotifier is the notify core over the SMTP sender: the core's groups make one mail per
+// group (what the exporter's own group_wait digest did before grouping moved into the core).
+func newNotifier(set exporter.Settings, c *Config, signal string) (*notify.Notifier, error) {
 	if !c.enabled() {
-		return &emailNotifier{notifier: notify.NewDisabled(set.Logger, disabledMessage(c))}, nil
+		return notify.NewDisabled(set.Logger, disabledMessage(c)), nil
 	}
 	smtp, err := newSMTPSender(c)
 	if err != nil {
 		return nil, err
 	}
-	e := &emailNotifier{}
-	var sender notify.Sender = smtp
-	meter := metadata.Meter(set.TelemetrySettings)
-	if c.GroupWait > 0 {
-		if e.digest, err = newDigest(c.GroupWait, c.BackOffConfig, smtp.deliver, set.Logger, meter); err != nil {
-			return nil, err
-		}
-		sender = e.digest
-	}
-	e.notifier, err = notify.New(set, c.Config, sender, notify.Options{
+	return notify.New(set, c.Config, smtp, notify.Options{
 		Destination:  "email",
 		RateLimitKey: c.Endpoint,
 		Secrets:      secretsOf(c),
 		Signal:       signal,
-		Meter:        meter,
-		Now:          clock,
+		Retry:        c.BackOffConfig,
+		Meter:        metadata.Meter(set.TelemetrySettings),
+		Clock:        clock,
 	})
-	if err != nil {
-		return nil, err
-	}
-	return e, nil
 }
 
 func disabledMessage(c *Config) string {
@@ -111,24 +98,4 @@ func disabledMessage(c *Config) string {
 		return "email: endpoint is empty; notifications disabled"
 	}
 	return "email: to is empty; notifications disabled"
-}
-
-func (e *emailNotifier) start(ctx context.Context, host component.Host) error {
-	if e.digest != nil {
-		e.digest.Start()
-	}
-	return e.notifier.Start(ctx, host)
-}
-
-// shutdown sends what the digest still holds before the core closes its storage.
-func (e *emailNotifier) shutdown(ctx context.Context) error {
-	if e.digest != nil {
-		_ = e.digest.Shutdown(ctx)
-	}
-	return e.notifier.Shutdown(ctx)
-}
-
-// helperSettings hands exporterhelper the digest-aware start and shutdown.
-func (e *emailNotifier) helperSettings(c *Config) notify.HelperSettings {
-	return notify.HelperSettings{Queue: c.QueueConfig, Retry: c.BackOffConfig, Start: e.start, Shutdown: e.shutdown}
 }

@@ -18,16 +18,16 @@ const (
 	maxSubjectBytes = 200
 	maxFieldBytes   = 4000
 	maxLabels       = 50
-	// maxDigestAlerts caps one digest; past it the group is sent and a new one begins.
-	maxDigestAlerts = 100
+	// maxListedAlerts caps the alerts one mail lists; the rest are counted ("and N more").
+	maxListedAlerts = 100
 )
 
-// DefaultSubjectTemplate is the guide's `[SEVERITY] alertname`; a digest counts its alerts, a
-// mail of resolves says so, and so does a repeat after the cooldown (as the Slack title does).
-const DefaultSubjectTemplate = `[{{ .Severity | upper }}] {{ if .Digest }}{{ len .Alerts }} alerts: {{ end }}{{ .AlertName }}{{ if .Resolved }} (resolved){{ else if .Repeat }} (still firing){{ end }}`
+// DefaultSubjectTemplate is the guide's `[SEVERITY] alertname`; a group of several alerts counts
+// them, a group that resolved says so, and so does a repeat (as the Slack title does).
+const DefaultSubjectTemplate = `[{{ .Severity | upper }}] {{ if .Digest }}{{ .Count }} alerts: {{ end }}{{ .AlertName }}{{ if .Resolved }} (resolved){{ else if .Repeat }} (still firing){{ end }}`
 
 // DefaultBodyTemplate is the plain-text part: the guide's handler body, one block per alert.
-const DefaultBodyTemplate = `{{ if .Digest }}{{ len .Alerts }} alerts ({{ .FiringCount }} firing, {{ .ResolvedCount }} resolved)
+const DefaultBodyTemplate = `{{ if .Digest }}{{ .Count }} alerts ({{ .FiringCount }} firing, {{ .ResolvedCount }} resolved{{ if .MutedCount }}, {{ .MutedCount }} muted{{ end }})
 
 {{ end }}{{ range $i, $a := .Alerts }}{{ if $i }}
 ----------------------------------------
@@ -42,7 +42,9 @@ Time: {{ $a.TimeText }}
 {{ end }}{{ if $a.Labels }}
 Labels:
 {{ range $a.Labels }}  {{ .Key }}: {{ .Value }}
-{{ end }}{{ end }}{{ end }}
+{{ end }}{{ end }}{{ end }}{{ if .Omitted }}
+... and {{ .Omitted }} more
+{{ end }}
 -- 
 Sent by otelcol-multiagents (fingerprint{{ if .Digest }}s{{ end }}: {{ .Fingerprints }})
 `
@@ -51,7 +53,7 @@ Sent by otelcol-multiagents (fingerprint{{ if .Digest }}s{{ end }}: {{ .Fingerpr
 // body_template the HTML part shows that text instead.
 const htmlBody = `<!DOCTYPE html>
 <html><body style="font-family: sans-serif; font-size: 14px;">
-{{ if .Digest }}<p><b>{{ len .Alerts }} alerts</b> ({{ .FiringCount }} firing, {{ .ResolvedCount }} resolved)</p>
+{{ if .Digest }}<p><b>{{ .Count }} alerts</b> ({{ .FiringCount }} firing, {{ .ResolvedCount }} resolved{{ if .MutedCount }}, {{ .MutedCount }} muted{{ end }})</p>
 {{ end }}{{ range .Alerts }}<div style="border-left: 6px solid {{ .Color }}; padding: 4px 12px; margin: 12px 0;">
 <h2 style="margin: 4px 0;">{{ .Name }} <span style="color: {{ .Color }};">[{{ .StateLabel }}]</span></h2>
 <p>{{ .Description }}</p>
@@ -63,6 +65,7 @@ const htmlBody = `<!DOCTYPE html>
 {{ end }}{{ range .Labels }}<tr><th align="left">{{ .Key }}</th><td>{{ .Value }}</td></tr>
 {{ end }}</table>
 </div>
+{{ end }}{{ if .Omitted }}<p>… and {{ .Omitted }} more</p>
 {{ end }}</body></html>
 `
 
@@ -104,23 +107,29 @@ func parseTemplate(field, text string) (*template.Template, error) {
 	return t, nil
 }
 
-// mailData is what subject_template and body_template see. For a single alert the top-level
-// fields are that alert's; for a digest they summarise the group.
+// mailData is what subject_template and body_template see: one group's notification. For a
+// group of one alert the top-level fields are that alert's; for more they summarise the group.
 type mailData struct {
-	// AlertName is the alert's name; in a digest, the distinct names joined by ", ".
+	// AlertName is the alert's name; for several, the distinct names joined by ", ".
 	AlertName string
-	// Severity is the highest severity in the mail.
+	// Severity is the highest severity among the firing alerts (among all when none fires).
 	Severity string
-	// State is firing or resolved; in a digest, "firing" unless every alert resolved.
+	// State is the group's status: firing while any alert fires, resolved when all have.
 	State string
-	// Resolved is true when every alert in the mail is resolved.
+	// Resolved is true when the whole group has resolved.
 	Resolved bool
-	// Repeat is true when every alert in the mail is a firing repeated after its cooldown.
+	// Repeat is true when nothing changed and the group is told again after its repeat interval.
 	Repeat bool
-	// Digest is true when the mail carries more than one alert.
-	Digest                     bool
-	FiringCount, ResolvedCount int
-	// Fingerprints are the alerts' fingerprints joined by ", ".
+	// Digest is true when the mail lists more than one alert.
+	Digest bool
+	// GroupKey is {label="value", ...}; GroupLabels are the group_by labels.
+	GroupKey    string
+	GroupLabels []notify.Label
+	// Count is how many alerts the group lists (firing, muted, resolved), Omitted how many of
+	// them past maxListedAlerts are not in Alerts.
+	Count, Omitted                         int
+	FiringCount, ResolvedCount, MutedCount int
+	// Fingerprints are the listed alerts' fingerprints joined by ", ".
 	Fingerprints string
 	Alerts       []alertData
 }
@@ -128,7 +137,8 @@ type mailData struct {
 // alertData is one alert as templates show it.
 type alertData struct {
 	Name, Fingerprint, Description, Threshold, Value string
-	// State is firing or resolved; StateLabel says FIRING, FIRING (repeat) or RESOLVED.
+	// State is firing, inhibited or resolved; StateLabel says FIRING, FIRING (repeat),
+	// MUTED (inhibited) or RESOLVED.
 	State, StateLabel string
 	Severity          string
 	Time              time.Time
@@ -138,41 +148,33 @@ type alertData struct {
 	Color             htmltemplate.CSS
 }
 
-// newMailData describes ns (one alert, or a digest); now stands in for alerts without a time.
-func newMailData(ns []notify.Notification, now time.Time) mailData {
-	d := mailData{Digest: len(ns) > 1, Alerts: make([]alertData, 0, len(ns))}
-	var names, fingerprints []string
-	var highest notify.Severity
-	repeats := 0
-	for _, n := range ns {
-		if n.Repeat && !n.Resolved() {
-			repeats++
-		}
-		d.Alerts = append(d.Alerts, newAlertData(n, now))
-		if n.Resolved() {
-			d.ResolvedCount++
-		} else {
-			d.FiringCount++
-		}
-		highest = max(highest, n.Severity)
-		if !slices.Contains(names, n.Name) {
-			names = append(names, n.Name)
-		}
-		fingerprints = append(fingerprints, n.Fingerprint)
+// newMailData describes the group n; now stands in for alerts without a time.
+func newMailData(n notify.Notification, now time.Time) mailData {
+	all := n.Alerts()
+	d := mailData{
+		Severity: n.Severity.String(), State: string(n.Status), Resolved: n.GroupResolved(), Repeat: n.Repeat,
+		Digest: len(all) > 1, GroupKey: n.GroupKey, GroupLabels: n.GroupLabels, Count: len(all),
+		FiringCount: len(n.Firing), ResolvedCount: len(n.Resolved), MutedCount: len(n.Muted),
+		Alerts: make([]alertData, 0, min(len(all), maxListedAlerts)),
 	}
-	d.Severity = highest.String()
+	var names, fingerprints []string
+	for i, a := range all {
+		if !slices.Contains(names, a.Name) {
+			names = append(names, a.Name)
+		}
+		if i >= maxListedAlerts {
+			d.Omitted++
+			continue
+		}
+		d.Alerts = append(d.Alerts, newAlertData(a, n.Repeat, now))
+		fingerprints = append(fingerprints, a.Fingerprint)
+	}
 	d.AlertName = strings.Join(names, ", ")
 	d.Fingerprints = strings.Join(fingerprints, ", ")
-	d.Resolved = d.FiringCount == 0 && d.ResolvedCount > 0
-	d.Repeat = repeats > 0 && repeats == len(ns)
-	d.State = string(notify.StateFiring)
-	if d.Resolved {
-		d.State = string(notify.StateResolved)
-	}
 	return d
 }
 
-func newAlertData(n notify.Notification, now time.Time) alertData {
+func newAlertData(n notify.Alert, repeat bool, now time.Time) alertData {
 	a := alertData{
 		Name:        clip(n.Name),
 		Fingerprint: clip(n.Fingerprint),
@@ -182,13 +184,15 @@ func newAlertData(n notify.Notification, now time.Time) alertData {
 		StateLabel:  "FIRING",
 		Severity:    n.Severity.String(),
 		Time:        n.Time.UTC(),
-		Repeat:      n.Repeat,
+		Repeat:      repeat && n.State == notify.StateFiring,
 		Color:       htmltemplate.CSS(n.Severity.Color()),
 	}
 	switch {
-	case n.Resolved():
+	case n.State == notify.StateResolved:
 		a.StateLabel, a.Color = "RESOLVED", htmltemplate.CSS(notify.ResolvedColor)
-	case n.Repeat:
+	case n.State.Muted():
+		a.StateLabel = "MUTED (" + string(n.State) + ")"
+	case a.Repeat:
 		a.StateLabel = "FIRING (repeat)"
 	}
 	if a.Color == "" {
@@ -241,10 +245,10 @@ func newComposer(cfg *Config) (*composer, error) {
 	return c, nil
 }
 
-// compose renders one mail for ns. A template that fails at run time falls back to the built-in
+// compose renders one mail for the group n. A template that fails at run time falls back to the built-in
 // one, so a broken template never silences an alert.
-func (c *composer) compose(ns []notify.Notification, now time.Time) mailContent {
-	d := newMailData(ns, now)
+func (c *composer) compose(n notify.Notification, now time.Time) mailContent {
+	d := newMailData(n, now)
 	subject, err := execute(c.subject, d)
 	if err != nil {
 		subject, _ = execute(defaultSubject, d)

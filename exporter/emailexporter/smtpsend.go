@@ -22,8 +22,8 @@ import (
 // userAgent names the sender in the User-Agent and X-Mailer headers.
 const userAgent = "otelcol-multiagents email exporter"
 
-// smtpSender composes alert mails and delivers them through one SMTP server with go-mail. It is
-// the notify.Sender when group_wait is zero, and the digest's delivery otherwise.
+// smtpSender composes one mail per group notification and delivers it through one SMTP server
+// with go-mail; it is the email exporter's notify.Sender.
 type smtpSender struct {
 	client   *mail.Client
 	endpoint string
@@ -98,16 +98,11 @@ func newSMTPSender(cfg *Config) (*smtpSender, error) {
 	}, nil
 }
 
-// Send delivers one notification as one mail; it implements notify.Sender.
+// Send delivers one group's notification as one mail to every recipient. The error it returns
+// is classified for the dispatcher (a 5xx reply is permanent; a 4xx reply, a connection or TLS
+// failure is retried) and never carries the password.
 func (s *smtpSender) Send(ctx context.Context, n notify.Notification) error {
-	return s.deliver(ctx, []notify.Notification{n})
-}
-
-// deliver sends one mail carrying ns to every recipient. The error it returns is classified for
-// exporterhelper (a 5xx reply is permanent; a 4xx reply, a connection or TLS failure is not) and
-// never carries the password.
-func (s *smtpSender) deliver(ctx context.Context, ns []notify.Notification) error {
-	msg, err := s.message(ns)
+	msg, err := s.message(n)
 	if err != nil {
 		return consumererror.NewPermanent(fmt.Errorf("email: cannot compose the mail: %w", err))
 	}
@@ -120,9 +115,9 @@ func (s *smtpSender) deliver(ctx context.Context, ns []notify.Notification) erro
 }
 
 // message builds the multipart/alternative mail: plain text first, HTML as the preferred part.
-func (s *smtpSender) message(ns []notify.Notification) (*mail.Msg, error) {
+func (s *smtpSender) message(n notify.Notification) (*mail.Msg, error) {
 	now := s.now()
-	content := s.composer.compose(ns, now)
+	content := s.composer.compose(n, now)
 	msg := mail.NewMsg(mail.WithNoDefaultUserAgent())
 	if err := msg.From(s.from); err != nil {
 		return nil, fmt.Errorf("from: %w", err)

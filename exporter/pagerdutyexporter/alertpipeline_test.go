@@ -53,6 +53,7 @@ func TestAlertProcessorToSlackAndPagerDuty(t *testing.T) {
 	slackCfg := slackexporter.NewFactory().CreateDefaultConfig().(*slackexporter.Config)
 	slackCfg.WebhookURL = configopaque.String(slackSrv.URL())
 	slackCfg.InsecureAllowHTTP = true
+	slackCfg.GroupInterval = 100 * time.Millisecond // the resolve is not held for the default minute
 	slackSet := exportertest.NewNopSettings(slackexporter.NewFactory().Type())
 	slackSet.Logger = logger
 	slackExp, err := slackexporter.NewFactory().CreateMetrics(ctx, slackSet, slackCfg)

@@ -3,6 +3,7 @@ package pagerdutyexporter
 import (
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -47,6 +48,9 @@ func TestLoadConfig(t *testing.T) {
 				assert.Equal(t, "multiagents-framework", cfg.Source)
 				require.NotNil(t, cfg.Storage)
 				assert.Equal(t, 5.0, cfg.RateLimit)
+				assert.Equal(t, []string{"alertname", "worker.name"}, cfg.GroupBy, "one incident per worker")
+				assert.Equal(t, 5*time.Minute, cfg.GroupInterval)
+				assert.Equal(t, 2*time.Second, cfg.GroupWait, "the short default")
 			},
 		},
 		{id: component.NewIDWithName(metadata.Type, "bad_client_url"), wantErr: "client_url"},

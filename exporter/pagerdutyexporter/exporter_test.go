@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exportertest"
+	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-multiagents/otelcol-multiagents/exporter/pagerdutyexporter/internal/metadata"
@@ -35,6 +36,9 @@ func newTestConfig(url string) *Config {
 	cfg.BackOffConfig.MaxInterval = 200 * time.Millisecond
 	cfg.BackOffConfig.RandomizationFactor = 0
 	cfg.BackOffConfig.MaxElapsedTime = time.Minute
+	// Short group timers; the grouping itself is tested with an injected clock in notify.
+	cfg.GroupWait = 0
+	cfg.GroupInterval = 50 * time.Millisecond
 	return cfg
 }
 
@@ -57,15 +61,20 @@ func startMetricsAs(t *testing.T, id component.ID, cfg *Config, host component.H
 	return exp, logs
 }
 
-// sentinel pages (critical) under its own dedup key; when it arrives, everything pushed
-// before it was handled, since one queue consumer handles batches in order.
+// sentinel pages (critical) in a group of its own (its own alertname, so its own dedup key);
+// when it arrives, everything due before it was handled, since the dispatcher sends in order.
 func sentinel(i int) notifytest.Point {
-	return notifytest.Firing(fmt.Sprintf("sentinel-%d", i), "critical", "sentinel")
+	p := notifytest.Firing(fmt.Sprintf("sentinel-%d", i), "critical", "sentinel")
+	p.Name = fmt.Sprintf("sentinel_%d", i)
+	return p
 }
 
 func isSentinel(ev notifytest.PagerDutyEvent) bool {
-	return strings.HasPrefix(ev.DedupKey, "sentinel-")
+	return ev.Payload != nil && strings.HasPrefix(ev.Payload.Class, "sentinel_")
 }
+
+// workerFailureKey is the dedup_key of the group {alertname="worker_failure"}.
+var workerFailureKey = notify.GroupIDOf(`{alertname="worker_failure"}`)
 
 func realEvents(evs []notifytest.PagerDutyEvent) []notifytest.PagerDutyEvent {
 	var out []notifytest.PagerDutyEvent
@@ -80,23 +89,25 @@ func realEvents(evs []notifytest.PagerDutyEvent) []notifytest.PagerDutyEvent {
 func settleWith(t *testing.T, exp exporter.Metrics, srv *notifytest.PagerDutyServer, i int) {
 	t.Helper()
 	require.NoError(t, exp.ConsumeMetrics(context.Background(), notifytest.AlertMetrics(sentinel(i))))
+	name := fmt.Sprintf("sentinel_%d", i)
 	notifytest.Eventually(t, 30*time.Second, func() bool {
-		n := 0
 		for _, ev := range srv.Events() {
-			if isSentinel(ev) {
-				n++
+			if ev.Payload != nil && ev.Payload.Class == name {
+				return true
 			}
 		}
-		return n == i
+		return false
 	}, "the sentinel")
 }
 
 func TestPagerDutyAcceptanceLifecycle(t *testing.T) {
 	srv := notifytest.NewPagerDutyServer(t)
 	fake := notifytest.NewClock(time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC))
-	clock = fake.Now
-	t.Cleanup(func() { clock = time.Now })
-	exp, logs := startMetrics(t, newTestConfig(srv.URL()), componenttest.NewNopHost())
+	clock = fake
+	t.Cleanup(func() { clock = notify.SystemClock })
+	cfg := newTestConfig(srv.URL())
+	cfg.GroupInterval = time.Minute
+	exp, logs := startMetrics(t, cfg, componenttest.NewNopHost())
 	ctx := context.Background()
 	push := func(points ...notifytest.Point) {
 		require.NoError(t, exp.ConsumeMetrics(ctx, notifytest.AlertMetrics(points...)))
@@ -113,7 +124,7 @@ func TestPagerDutyAcceptanceLifecycle(t *testing.T) {
 	require.Len(t, evs, 1, "a firing alert gives exactly one trigger")
 	ev := evs[0]
 	assert.Equal(t, "trigger", ev.EventAction)
-	assert.Equal(t, "fp-w1", ev.DedupKey)
+	assert.Equal(t, workerFailureKey, ev.DedupKey, "one incident per group")
 	assert.Equal(t, routingKey, ev.RoutingKey)
 	assert.Equal(t, "otelcol-multiagents", ev.Client)
 	assert.Equal(t, "http://localhost:9090/alerts", ev.ClientURL)
@@ -135,15 +146,19 @@ func TestPagerDutyAcceptanceLifecycle(t *testing.T) {
 	settleWith(t, exp, srv, 4)
 	evs = realEvents(srv.Events())
 	require.Len(t, evs, 2, "one more trigger after the cooldown")
-	assert.Equal(t, "fp-w1", evs[1].DedupKey)
+	assert.Equal(t, workerFailureKey, evs[1].DedupKey)
+	assert.Equal(t, true, evs[1].Payload.CustomDetails["repeat"])
 
 	push(notifytest.Resolved("fp-w1", "error", "w1"), notifytest.Resolved("fp-warn", "warning", "w9"))
 	push(notifytest.Resolved("fp-w1", "error", "w1"))
 	settleWith(t, exp, srv, 5)
+	require.Len(t, realEvents(srv.Events()), 2, "the resolve waits for group_interval")
+	fake.Advance(time.Minute)
+	settleWith(t, exp, srv, 6)
 	evs = realEvents(srv.Events())
 	require.Len(t, evs, 3)
 	assert.Equal(t, "resolve", evs[2].EventAction, "one resolve")
-	assert.Equal(t, "fp-w1", evs[2].DedupKey, "with the trigger's dedup_key")
+	assert.Equal(t, workerFailureKey, evs[2].DedupKey, "with the trigger's dedup_key")
 
 	require.NoError(t, exp.Shutdown(ctx))
 	assert.Empty(t, srv.Violations())
@@ -236,13 +251,13 @@ func TestPagerDutyEventLimits(t *testing.T) {
 	s := newPagerDutySender(newTestConfig("http://127.0.0.1:1/v2/enqueue"))
 	a := notifyAlert(notifytest.Firing("fp", "critical", "w1"))
 
-	a.Description = strings.Repeat("日本", 1000) // 3 bytes a rune: the summary must be cut on a rune boundary
+	a.Firing[0].Description = strings.Repeat("日本", 1000) // 3 bytes a rune: the summary must be cut on a rune boundary
 	ev := s.event(a)
 	assert.LessOrEqual(t, len(ev.Payload.Summary), maxSummaryBytes)
 	assert.True(t, utf8.ValidString(ev.Payload.Summary))
 	assert.NotNil(t, ev.Payload.CustomDetails)
 
-	a.Description = strings.Repeat("x", 600*1024)
+	a.Firing[0].Description = strings.Repeat("x", 600*1024)
 	ev = s.event(a)
 	assert.Nil(t, ev.Payload.CustomDetails, "dropped past 512 KB")
 	assert.Contains(t, ev.Payload.Summary, "custom_details dropped")
@@ -251,13 +266,13 @@ func TestPagerDutyEventLimits(t *testing.T) {
 	require.NoError(t, err)
 	assert.LessOrEqual(t, len(body), maxEventBytes)
 
-	a.Fingerprint = strings.Repeat("f", 300)
+	a.GroupID = strings.Repeat("f", 300)
 	ev = s.event(a)
 	assert.LessOrEqual(t, len(ev.DedupKey), maxDedupKeyBytes)
 	assert.Equal(t, ev.DedupKey, s.event(a).DedupKey, "stable")
 
 	resolved := a
-	resolved.State = notify.StateResolved
+	resolved.Status, resolved.Resolved, resolved.Firing = notify.StateResolved, a.Firing, nil
 	rev := s.event(resolved)
 	assert.Equal(t, "resolve", rev.EventAction)
 	assert.Nil(t, rev.Payload)
@@ -284,14 +299,12 @@ func TestPagerDutyUnreachableLeaksNoSecret(t *testing.T) {
 	t.Parallel()
 	srv := notifytest.NewPagerDutyServer(t)
 	srv.Close()
-	cfg := newTestConfig(srv.URL())
-	cfg.BackOffConfig.MaxElapsedTime = 300 * time.Millisecond
-	exp, logs := startMetrics(t, cfg, componenttest.NewNopHost())
+	exp, logs := startMetrics(t, newTestConfig(srv.URL()), componenttest.NewNopHost())
 	require.NoError(t, exp.ConsumeMetrics(context.Background(), notifytest.AlertMetrics(notifytest.Firing("fp", "error", "w1"))))
 	notifytest.Eventually(t, 30*time.Second, func() bool {
-		return len(logs.FilterMessageSnippet("Dropping data").All()) > 0
-	}, "the exporter to give up")
-	assert.NotEmpty(t, logs.FilterMessageSnippet("Will retry").All(), "the connection error was retried")
+		return len(logs.FilterMessageSnippet("retrying").All()) >= 3
+	}, "the connection error to be retried")
+	assert.Len(t, logs.FilterMessageSnippet("retrying").FilterLevelExact(zapcore.WarnLevel).All(), 1, "one warning per streak")
 	require.NoError(t, exp.Shutdown(context.Background()))
 	notifytest.AssertNoSecret(t, logs, routingKey)
 }
@@ -304,7 +317,51 @@ func TestPagerDutyDisabledWithoutRoutingKey(t *testing.T) {
 	assert.Len(t, logs.FilterMessage(disabledMessage).All(), 1, "one warning at start")
 }
 
+// notifyAlert reads a point the way the exporter does, as the notification of a group of one.
 func notifyAlert(p notifytest.Point) notify.Notification {
 	alerts, _ := notify.AlertsFromMetrics(notifytest.AlertMetrics(p))
-	return notify.Notification{Alert: alerts[0]}
+	labels := []notify.Label{{Key: "alertname", Value: alerts[0].Name}}
+	key := notify.GroupKeyOf(labels)
+	return notify.Notification{GroupKey: key, GroupID: notify.GroupIDOf(key), GroupLabels: labels,
+		Status: notify.StateFiring, Firing: alerts, Severity: alerts[0].Severity, Time: time.Now()}
+}
+
+// One group is one incident: alerts that fail together are one trigger listing them; a
+// member's resolve updates the incident; the incident resolves when the whole group has; an
+// inhibited alert pages nobody.
+func TestPagerDutyOneIncidentPerGroup(t *testing.T) {
+	t.Parallel()
+	srv := notifytest.NewPagerDutyServer(t)
+	exp, logs := startMetrics(t, newTestConfig(srv.URL()), componenttest.NewNopHost())
+	ctx := context.Background()
+	push := func(points ...notifytest.Point) {
+		require.NoError(t, exp.ConsumeMetrics(ctx, notifytest.AlertMetrics(points...)))
+	}
+	push(notifytest.Firing("fp-w1", "error", "w1"), notifytest.Firing("fp-w2", "critical", "w2"), notifytest.Inhibited("fp-w3", "error", "w3"))
+	notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.Events()) == 1 }, "the trigger")
+	ev := srv.Events()[0]
+	assert.Equal(t, "trigger", ev.EventAction)
+	assert.Equal(t, workerFailureKey, ev.DedupKey)
+	assert.Equal(t, "critical", ev.Payload.Severity, "the highest severity of the group")
+	assert.Equal(t, "[FIRING:2] worker_failure: Worker w1 has failed (and 1 more)", ev.Payload.Summary)
+	assert.EqualValues(t, 2, ev.Payload.CustomDetails["firing_count"])
+	assert.Len(t, ev.Payload.CustomDetails["firing"], 2)
+	assert.Nil(t, ev.Payload.CustomDetails["muted"], "the inhibited alert is not listed: it was never told")
+	assert.Equal(t, `{alertname="worker_failure"}`, ev.Payload.CustomDetails["group_key"])
+
+	push(notifytest.Resolved("fp-w1", "error", "w1"), notifytest.Resolved("fp-w3", "error", "w3"))
+	notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.Events()) == 2 }, "the update")
+	ev = srv.Events()[1]
+	assert.Equal(t, "trigger", ev.EventAction, "w2 still fires: the incident stays open")
+	assert.EqualValues(t, 1, ev.Payload.CustomDetails["resolved_count"])
+
+	push(notifytest.Resolved("fp-w2", "critical", "w2"))
+	notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.Events()) == 3 }, "the resolve")
+	assert.Equal(t, "resolve", srv.Events()[2].EventAction)
+	assert.Equal(t, workerFailureKey, srv.Events()[2].DedupKey)
+	time.Sleep(200 * time.Millisecond) // a few group_intervals: nothing more comes
+	assert.Len(t, srv.Events(), 3)
+	require.NoError(t, exp.Shutdown(ctx))
+	assert.Empty(t, srv.Violations())
+	notifytest.AssertNoSecret(t, logs, routingKey)
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -40,16 +41,43 @@ type payload struct {
 	CustomDetails *customDetails `json:"custom_details,omitempty"`
 }
 
+// customDetails is the group as PagerDuty shows it under the incident: the group, and its
+// firing, resolved and muted alerts. A group of one alert also carries that alert's fields at
+// the top level, as before grouping.
 type customDetails struct {
-	Alertname   string            `json:"alertname"`
+	Alertname   string            `json:"alertname,omitempty"`
 	Description string            `json:"description,omitempty"`
 	Value       *float64          `json:"value,omitempty"`
 	Threshold   string            `json:"threshold,omitempty"`
 	Labels      map[string]string `json:"labels,omitempty"`
-	Repeat      bool              `json:"repeat,omitempty"`
+
+	GroupKey      string            `json:"group_key"`
+	GroupLabels   map[string]string `json:"group_labels,omitempty"`
+	FiringCount   int               `json:"firing_count"`
+	ResolvedCount int               `json:"resolved_count"`
+	MutedCount    int               `json:"muted_count,omitempty"`
+	Repeat        bool              `json:"repeat,omitempty"`
+	Firing        []alertDetails    `json:"firing,omitempty"`
+	Resolved      []alertDetails    `json:"resolved,omitempty"`
+	Muted         []alertDetails    `json:"muted,omitempty"`
+	// Omitted counts the alerts left out of the lists to stay within the event's size.
+	Omitted int `json:"omitted,omitempty"`
 }
 
-// pagerDutySender formats an alert as an Events API v2 event and enqueues it.
+// alertDetails is one alert of the group.
+type alertDetails struct {
+	Alertname   string            `json:"alertname"`
+	Severity    string            `json:"severity"`
+	Description string            `json:"description,omitempty"`
+	Value       *float64          `json:"value,omitempty"`
+	Threshold   string            `json:"threshold,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+}
+
+// maxListedAlerts bounds each list in custom_details; the rest are counted in omitted.
+const maxListedAlerts = 100
+
+// pagerDutySender formats a group as an Events API v2 event and enqueues it.
 type pagerDutySender struct {
 	cfg    *Config
 	client *http.Client
@@ -75,48 +103,133 @@ func (s *pagerDutySender) Send(ctx context.Context, n notify.Notification) error
 	return notify.ErrorForStatus("pagerduty", resp, time.Now())
 }
 
-// event builds the trigger or resolve event. A resolve carries only its dedup_key, as the API asks.
+// event builds the group's trigger, or its resolve once every alert of the group has resolved.
+// One group is one incident: the dedup_key is the group's id. A trigger while the incident is
+// open updates it (PagerDuty dedups on the key). A resolve carries only its dedup_key, as the
+// API asks.
 func (s *pagerDutySender) event(n notify.Notification) event {
 	ev := event{
 		RoutingKey: string(s.cfg.RoutingKey),
-		DedupKey:   dedupKey(n.Fingerprint),
+		DedupKey:   dedupKey(n.GroupID),
 	}
-	if n.Resolved() {
+	if n.GroupResolved() {
 		ev.EventAction = "resolve"
 		return ev
 	}
 	ev.EventAction = "trigger"
 	ev.Client, ev.ClientURL = s.cfg.Client, s.cfg.ClientURL
-	summary := n.Name
-	if n.Description != "" {
-		summary += ": " + n.Description
-	}
-	details := &customDetails{Alertname: n.Name, Description: n.Description, Threshold: n.Threshold, Repeat: n.Repeat}
-	if n.HasValue {
-		v := n.Value
-		details.Value = &v
-	}
-	if len(n.Labels) > 0 {
-		details.Labels = make(map[string]string, len(n.Labels))
-		for _, l := range n.Labels {
-			details.Labels[l.Key] = l.Value
-		}
+	summary := summaryOf(n)
+	details := detailsOf(n)
+	class := n.Title()
+	alerts := n.Alerts()
+	if len(alerts) > 0 {
+		class = alerts[0].Name
 	}
 	ev.Payload = &payload{
 		Summary:       notify.TruncateRunes(summary, maxSummaryBytes),
 		Source:        s.cfg.Source,
 		Severity:      n.Severity.String(), // PagerDuty's severities are ours: info, warning, error, critical
-		Class:         n.Name,
+		Class:         class,
 		CustomDetails: details,
 	}
-	if n.Time.Unix() > 0 {
+	if len(n.Firing) > 0 && n.Firing[0].Time.Unix() > 0 {
+		ev.Payload.Timestamp = n.Firing[0].Time.UTC().Format(time.RFC3339Nano)
+	} else if n.Time.Unix() > 0 {
 		ev.Payload.Timestamp = n.Time.UTC().Format(time.RFC3339Nano)
 	}
-	if size := eventSize(ev); size > maxEventBytes {
+	// Past 512 KB, the lists are halved until the event fits, then dropped altogether.
+	for eventSize(ev) > maxEventBytes && details.listed() > 1 {
+		details.halve()
+	}
+	if eventSize(ev) > maxEventBytes {
 		ev.Payload.CustomDetails = nil
 		ev.Payload.Summary = notify.TruncateRunes(summary, maxSummaryBytes-len(droppedDetailsNote)) + droppedDetailsNote
 	}
 	return ev
+}
+
+// summaryOf is "name: description" for a group of one alert, as before grouping; for a larger
+// group "[FIRING:n] title: first description (and n-1 more)".
+func summaryOf(n notify.Notification) string {
+	alerts := n.Alerts()
+	if len(alerts) == 1 {
+		summary := alerts[0].Name
+		if alerts[0].Description != "" {
+			summary += ": " + alerts[0].Description
+		}
+		return summary
+	}
+	summary := fmt.Sprintf("[FIRING:%d] %s", len(n.Firing), n.Title())
+	if len(n.Firing) > 0 && n.Firing[0].Description != "" {
+		summary += ": " + n.Firing[0].Description
+		if len(n.Firing) > 1 {
+			summary += fmt.Sprintf(" (and %d more)", len(n.Firing)-1)
+		}
+	}
+	return summary
+}
+
+func detailsOf(n notify.Notification) *customDetails {
+	d := &customDetails{
+		GroupKey: n.GroupKey, FiringCount: len(n.Firing), ResolvedCount: len(n.Resolved), MutedCount: len(n.Muted),
+		Repeat: n.Repeat,
+	}
+	if len(n.GroupLabels) > 0 {
+		d.GroupLabels = make(map[string]string, len(n.GroupLabels))
+		for _, l := range n.GroupLabels {
+			d.GroupLabels[l.Key] = l.Value
+		}
+	}
+	d.Firing, d.Omitted = listDetails(n.Firing, d.Omitted)
+	d.Resolved, d.Omitted = listDetails(n.Resolved, d.Omitted)
+	d.Muted, d.Omitted = listDetails(n.Muted, d.Omitted)
+	if alerts := n.Alerts(); len(alerts) == 1 {
+		a := alertDetailsOf(alerts[0])
+		d.Alertname, d.Description, d.Value, d.Threshold, d.Labels = a.Alertname, a.Description, a.Value, a.Threshold, a.Labels
+	}
+	return d
+}
+
+func listDetails(as []notify.Alert, omitted int) ([]alertDetails, int) {
+	var out []alertDetails
+	for i, a := range as {
+		if i == maxListedAlerts {
+			return out, omitted + len(as) - i
+		}
+		out = append(out, alertDetailsOf(a))
+	}
+	return out, omitted
+}
+
+func alertDetailsOf(a notify.Alert) alertDetails {
+	d := alertDetails{Alertname: a.Name, Severity: a.Severity.String(), Description: a.Description, Threshold: a.Threshold}
+	if a.HasValue {
+		v := a.Value
+		d.Value = &v
+	}
+	if len(a.Labels) > 0 {
+		d.Labels = make(map[string]string, len(a.Labels))
+		for _, l := range a.Labels {
+			d.Labels[l.Key] = l.Value
+		}
+	}
+	return d
+}
+
+func (d *customDetails) listed() int { return len(d.Firing) + len(d.Resolved) + len(d.Muted) }
+
+// halve keeps the first half of each list, counting the rest as omitted.
+func (d *customDetails) halve() {
+	cut := func(l []alertDetails) []alertDetails {
+		keep := (len(l) + 1) / 2
+		if len(l) == 1 {
+			keep = 0
+		}
+		d.Omitted += len(l) - keep
+		return l[:keep]
+	}
+	d.Firing, d.Resolved, d.Muted = cut(d.Firing), cut(d.Resolved), cut(d.Muted)
+	d.Labels = nil
 }
 
 func eventSize(ev event) int {
@@ -127,11 +240,11 @@ func eventSize(ev event) int {
 	return len(body)
 }
 
-// dedupKey is the fingerprint, or its hash when it is longer than the API's 255 characters.
-func dedupKey(fingerprint string) string {
-	if len(fingerprint) <= maxDedupKeyBytes {
-		return fingerprint
+// dedupKey is the group's id, or its hash when it is longer than the API's 255 characters.
+func dedupKey(id string) string {
+	if len(id) <= maxDedupKeyBytes {
+		return id
 	}
-	sum := sha256.Sum256([]byte(fingerprint))
+	sum := sha256.Sum256([]byte(id))
 	return "sha256:" + hex.EncodeToString(sum[:])
 }

@@ -24,8 +24,14 @@ func TestLoadConfig(t *testing.T) {
 		wantErr string
 	}{
 		{
-			id:    component.NewID(metadata.Type),
-			check: func(t *testing.T, cfg *Config) { assert.Equal(t, createDefaultConfig(), cfg) },
+			id: component.NewID(metadata.Type),
+			check: func(t *testing.T, cfg *Config) {
+				assert.Equal(t, createDefaultConfig(), cfg)
+				assert.Equal(t, []string{"alertname"}, cfg.GroupBy)
+				assert.Equal(t, 2*time.Second, cfg.GroupWait)
+				assert.Equal(t, time.Minute, cfg.GroupInterval)
+				assert.Equal(t, 1000, cfg.MaxGroups)
+			},
 		},
 		{
 			id: component.NewIDWithName(metadata.Type, "custom"),
@@ -47,6 +53,10 @@ func TestLoadConfig(t *testing.T) {
 				assert.False(t, cfg.SendResolved)
 				assert.Equal(t, 0.5, cfg.RateLimit)
 				assert.Equal(t, 500, cfg.MaxTrackedAlerts)
+				assert.Equal(t, 50, cfg.MaxGroups)
+				assert.Equal(t, []string{"alertname", "worker.name"}, cfg.GroupBy)
+				assert.Equal(t, 5*time.Second, cfg.GroupWait)
+				assert.Equal(t, 2*time.Minute, cfg.GroupInterval)
 				require.NotNil(t, cfg.Storage)
 				assert.Equal(t, component.MustNewID("file_storage"), *cfg.Storage)
 				assert.Equal(t, "rule", cfg.LogAlerts.NameAttribute)
@@ -55,6 +65,16 @@ func TestLoadConfig(t *testing.T) {
 				assert.NotEmpty(t, cfg.TitleTemplate)
 			},
 		},
+		{id: component.NewIDWithName(metadata.Type, "group_by_everything"), check: func(t *testing.T, cfg *Config) {
+			assert.Equal(t, []string{"..."}, cfg.GroupBy)
+		}},
+		{id: component.NewIDWithName(metadata.Type, "one_group"), check: func(t *testing.T, cfg *Config) { assert.Empty(t, cfg.GroupBy) }},
+		{id: component.NewIDWithName(metadata.Type, "bad_group_by"), wantErr: `group_by[1]: "..." must stand alone`},
+		{id: component.NewIDWithName(metadata.Type, "bad_group_by"), wantErr: `group_by[2]: "alertname" is listed twice`},
+		{id: component.NewIDWithName(metadata.Type, "bad_group_by"), wantErr: "group_by[3]: must not be empty"},
+		{id: component.NewIDWithName(metadata.Type, "bad_group_timers"), wantErr: "group_wait: must not be negative"},
+		{id: component.NewIDWithName(metadata.Type, "bad_group_timers"), wantErr: "group_interval: must be positive"},
+		{id: component.NewIDWithName(metadata.Type, "bad_max_groups"), wantErr: "max_groups: must be positive"},
 		{id: component.NewIDWithName(metadata.Type, "bad_min_severity"), wantErr: `min_severity: "page" is not one of`},
 		{id: component.NewIDWithName(metadata.Type, "bad_title_template"), wantErr: "title_template:"},
 		{id: component.NewIDWithName(metadata.Type, "bad_text_template"), wantErr: "text_template:"},

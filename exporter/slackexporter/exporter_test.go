@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/otelcol-multiagents/otelcol-multiagents/exporter/slackexporter/internal/metadata"
@@ -27,11 +28,14 @@ import (
 )
 
 // newTestConfig points a default configuration at the local server, with a quick backoff so
-// that waits in the tests come from Retry-After and the rate limit, not from the backoff.
+// that waits in the tests come from Retry-After and the rate limit, not from the backoff, and
+// with short group timers (the grouping itself is tested with an injected clock in notify).
 func newTestConfig(url string) *Config {
 	cfg := createDefaultConfig().(*Config)
 	cfg.WebhookURL = configopaque.String(url)
 	cfg.InsecureAllowHTTP = true
+	cfg.GroupWait = 0
+	cfg.GroupInterval = 50 * time.Millisecond
 	cfg.BackOffConfig.InitialInterval = 20 * time.Millisecond
 	cfg.BackOffConfig.MaxInterval = 200 * time.Millisecond
 	cfg.BackOffConfig.RandomizationFactor = 0
@@ -53,10 +57,12 @@ func startMetrics(t *testing.T, cfg *Config, host component.Host) (exporter.Metr
 	return exp, logs
 }
 
-// sentinel is an alert pushed last: when it arrives, everything queued before it was handled,
-// since one queue consumer handles batches in order.
+// sentinel is an alert pushed last, in a group of its own (its own alertname): when it arrives,
+// everything due before it was handled, since the dispatcher sends due groups in order.
 func sentinel(i int) notifytest.Point {
-	return notifytest.Firing(fmt.Sprintf("sentinel-%d", i), "info", "sentinel")
+	p := notifytest.Firing(fmt.Sprintf("sentinel-%d", i), "info", "sentinel")
+	p.Name = fmt.Sprintf("sentinel_%d", i)
+	return p
 }
 
 func isSentinel(m notifytest.SlackMessage) bool { return m.Field("worker.name") == "sentinel" }
@@ -74,10 +80,12 @@ func realAlerts(msgs []notifytest.SlackMessage) []notifytest.SlackMessage {
 func TestSlackAcceptanceLifecycle(t *testing.T) {
 	srv := notifytest.NewSlackServer(t)
 	fake := notifytest.NewClock(time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC))
-	clock = fake.Now
-	t.Cleanup(func() { clock = time.Now })
+	clock = fake
+	t.Cleanup(func() { clock = notify.SystemClock })
 	cfg := newTestConfig(srv.URL())
 	cfg.Channel, cfg.Username, cfg.IconEmoji = "#alerts", "multiagents", ":rotating_light:"
+	cfg.GroupBy = []string{"alertname", "worker.name"} // one group per worker: one alert per message
+	cfg.GroupInterval = time.Minute
 	exp, logs := startMetrics(t, cfg, componenttest.NewNopHost())
 	ctx := context.Background()
 	sentinels := 0
@@ -87,15 +95,14 @@ func TestSlackAcceptanceLifecycle(t *testing.T) {
 	settle := func() {
 		sentinels++
 		push(sentinel(sentinels))
-		want := sentinels
+		name := fmt.Sprintf("sentinel_%d", sentinels)
 		notifytest.Eventually(t, 30*time.Second, func() bool {
-			n := 0
 			for _, m := range srv.Messages() {
-				if isSentinel(m) {
-					n++
+				if strings.Contains(m.Attachments[0].Title, name) {
+					return true
 				}
 			}
-			return n == want
+			return false
 		}, "the sentinel")
 	}
 
@@ -135,6 +142,10 @@ func TestSlackAcceptanceLifecycle(t *testing.T) {
 	assert.Contains(t, msgs[1].Attachments[0].Title, "still firing")
 
 	push(notifytest.Resolved("fp-w1", "error", "w1"), notifytest.Resolved("fp-w1", "error", "w1"))
+	settle()
+	require.Len(t, realAlerts(srv.Messages()), 2, "the resolve waits for group_interval")
+	fake.Advance(time.Minute)
+	settle()
 	push(notifytest.Firing("fp-w2", "warning", "w2"))
 	settle()
 	msgs = realAlerts(srv.Messages())
@@ -202,14 +213,18 @@ func TestSlackServerErrorsAreRetriedUntilSuccess(t *testing.T) {
 	notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.Messages()) == 1 }, "the retried message")
 	assert.Len(t, srv.AttemptTimes(), 4, "three failures, then success")
 	require.NoError(t, exp.Shutdown(context.Background()))
-	assert.NotEmpty(t, logs.FilterMessageSnippet("Will retry").All(), "exporterhelper retried")
+	assert.Len(t, logs.FilterMessageSnippet("retrying").FilterLevelExact(zapcore.WarnLevel).All(), 1,
+		"the dispatcher retried, warning once for the streak")
 	notifytest.AssertNoSecret(t, logs, notifytest.SlackWebhookPath, notifytest.SlackSecretToken)
 }
 
+// TestSlackFiftyAlertsRespectTheRateLimit groups by every label, so fifty alerts are fifty groups.
 func TestSlackFiftyAlertsRespectTheRateLimit(t *testing.T) {
 	t.Parallel()
 	srv := notifytest.NewSlackServer(t)
-	exp, logs := startMetrics(t, newTestConfig(srv.URL()), componenttest.NewNopHost())
+	cfg := newTestConfig(srv.URL())
+	cfg.GroupBy = []string{"..."}
+	exp, logs := startMetrics(t, cfg, componenttest.NewNopHost())
 	var points []notifytest.Point
 	for i := range 50 {
 		points = append(points, notifytest.Firing(fmt.Sprintf("fp-%02d", i), "error", fmt.Sprintf("w%02d", i)))
@@ -238,22 +253,20 @@ func TestSlackUnreachableWebhookLeaksNoSecret(t *testing.T) {
 	srv := notifytest.NewSlackServer(t)
 	url := srv.URL()
 	srv.Close() // connection refused: Go's url.Error would print the whole URL
-	// Without a queue the push error comes back to the caller, so the error itself can be checked.
 	cfg := newTestConfig(url)
-	cfg.BackOffConfig.MaxElapsedTime = 300 * time.Millisecond
 	cfg.TimeoutConfig.Timeout = time.Second
-	logger, logs := notifytest.ObservedLogger()
-	set := exportertest.NewNopSettings(metadata.Type)
-	set.Logger = logger
-	exp, err := NewFactory().CreateMetrics(context.Background(), set, withoutQueue(cfg))
-	require.NoError(t, err)
-	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
-	err = exp.ConsumeMetrics(context.Background(), notifytest.AlertMetrics(notifytest.Firing("fp", "error", "w1")))
-	require.Error(t, err)
-	assert.NotContains(t, err.Error(), notifytest.SlackSecretToken)
-	assert.NotContains(t, err.Error(), notifytest.SlackWebhookPath)
+	// Without a queue a push reaches the notifier directly: ingesting never waits for the
+	// webhook, so no send error comes back to the pipeline; the dispatcher logs it.
+	exp, logs := startMetrics(t, withoutQueue(cfg), componenttest.NewNopHost())
+	require.NoError(t, exp.ConsumeMetrics(context.Background(), notifytest.AlertMetrics(notifytest.Firing("fp", "error", "w1"))))
+	notifytest.Eventually(t, 30*time.Second, func() bool {
+		return len(logs.FilterMessageSnippet("retrying").All()) > 0
+	}, "the failed send's warning")
+	errText := fmt.Sprint(logs.FilterMessageSnippet("retrying").All()[0].ContextMap()["error"])
+	assert.Contains(t, errText, "connection refused")
+	assert.NotContains(t, errText, notifytest.SlackSecretToken)
+	assert.NotContains(t, errText, notifytest.SlackWebhookPath)
 	require.NoError(t, exp.Shutdown(context.Background()))
-	require.NotEmpty(t, logs.All())
 	notifytest.AssertNoSecret(t, logs, notifytest.SlackWebhookPath, notifytest.SlackSecretToken)
 }
 
@@ -314,7 +327,7 @@ func TestSlackTemplatesAndLimits(t *testing.T) {
 	assert.Equal(t, "error: worker_failure on w1", m.Attachments[0].Title)
 	assert.Equal(t, "Worker w1 has failed (value 1)", m.Attachments[0].Text)
 
-	a.Description = strings.Repeat("é", 5000)
+	a.Firing[0].Description = strings.Repeat("é", 5000)
 	s, err = newSlackSender(newTestConfig("https://hooks.slack.example/x"))
 	require.NoError(t, err)
 	m = s.message(a)
@@ -330,10 +343,33 @@ func withoutQueue(cfg *Config) *Config {
 	return &c
 }
 
-// notifyAlert reads a point the way the exporter does.
+// notifyAlert reads a point the way the exporter does, as the notification of a group of one.
 func notifyAlert(p notifytest.Point) notify.Notification {
 	alerts, _ := notify.AlertsFromMetrics(notifytest.AlertMetrics(p))
-	return notify.Notification{Alert: alerts[0]}
+	return groupOf(alerts...)
+}
+
+// groupOf is the firing notification of a group {alertname=...} holding alerts.
+func groupOf(alerts ...notify.Alert) notify.Notification {
+	labels := []notify.Label{{Key: "alertname", Value: alerts[0].Name}}
+	key := notify.GroupKeyOf(labels)
+	n := notify.Notification{GroupKey: key, GroupID: notify.GroupIDOf(key), GroupLabels: labels,
+		Status: notify.StateFiring, Time: time.Now()}
+	for _, a := range alerts {
+		switch a.State {
+		case notify.StateResolved:
+			n.Resolved = append(n.Resolved, a)
+		case notify.StateInhibited:
+			n.Muted = append(n.Muted, a)
+		default:
+			n.Firing = append(n.Firing, a)
+		}
+		n.Severity = max(n.Severity, a.Severity)
+	}
+	if len(n.Firing) == 0 && len(n.Muted) == 0 {
+		n.Status = notify.StateResolved
+	}
+	return n
 }
 
 // toServerMessage is the message as the local Slack server decodes it.
@@ -379,6 +415,7 @@ func TestSlackRestartWithFileStorage(t *testing.T) {
 	require.NoError(t, exp.ConsumeMetrics(ctx, notifytest.AlertMetrics(notifytest.Resolved("fp-w1", "error", "w1"))))
 	require.NoError(t, exp.ConsumeMetrics(ctx, notifytest.AlertMetrics(notifytest.Resolved("fp-w1", "error", "w1"), sentinel(1))))
 	notifytest.Eventually(t, 30*time.Second, func() bool { return len(srv.Messages()) == 3 }, "the resolve and the sentinel")
+	time.Sleep(200 * time.Millisecond) // a few group_intervals: a duplicate would have come by now
 	require.NoError(t, exp.Shutdown(ctx))
 	stopStorage()
 
@@ -413,7 +450,9 @@ func TestSlackOversizedLabelsAreDropped(t *testing.T) {
 func TestSlackShutdownDoesNotWaitForTheWholeBacklog(t *testing.T) {
 	t.Parallel()
 	srv := notifytest.NewSlackServer(t)
-	exp, logs := startMetrics(t, newTestConfig(srv.URL()), componenttest.NewNopHost())
+	cfg := newTestConfig(srv.URL())
+	cfg.GroupBy = []string{"..."} // thirty groups, thirty messages
+	exp, logs := startMetrics(t, cfg, componenttest.NewNopHost())
 	var points []notifytest.Point
 	for i := range 30 {
 		points = append(points, notifytest.Firing(fmt.Sprintf("fp-%02d", i), "error", fmt.Sprintf("w%02d", i)))
@@ -424,6 +463,61 @@ func TestSlackShutdownDoesNotWaitForTheWholeBacklog(t *testing.T) {
 	delivered := len(srv.Messages())
 	assert.Less(t, delivered, 30, "the backlog was cut at shutdown")
 	assert.GreaterOrEqual(t, delivered, 2, "the grace let more go out")
-	assert.NotEmpty(t, logs.FilterMessageSnippet("Dropping data").All(), "what was given up is logged")
+	assert.NotEmpty(t, logs.FilterMessageSnippet("left unsent at shutdown").All(), "what was given up is logged")
 	notifytest.AssertNoSecret(t, logs, notifytest.SlackWebhookPath, notifytest.SlackSecretToken)
+}
+
+// A group is one message: its firing, muted and resolved alerts listed, the list cut within
+// Slack's limits with "and N more", the counts as fields; a resolved group is green.
+func TestSlackGroupMessageListsItsAlerts(t *testing.T) {
+	s, err := newSlackSender(newTestConfig("https://hooks.slack.example/x"))
+	require.NoError(t, err)
+	var alerts []notify.Alert
+	for i := range 3 {
+		alerts = append(alerts, notifyAlert(notifytest.Firing(fmt.Sprintf("fp-%d", i), "error", fmt.Sprintf("w%d", i))).Firing[0])
+	}
+	alerts = append(alerts, notifyAlert(notifytest.Resolved("fp-r", "error", "wr")).Resolved[0])
+	alerts = append(alerts, notifyAlert(notifytest.Inhibited("fp-m", "error", "wm")).Muted[0])
+	m := s.message(groupOf(alerts...))
+	a := m.Attachments[0]
+	assert.Equal(t, "🚨 [FIRING:3] worker_failure", a.Title)
+	assert.Equal(t, "#ff0000", a.Color)
+	for _, w := range []string{"w0", "w1", "w2"} {
+		assert.Contains(t, a.Text, "worker.name="+w+": Worker "+w+" has failed (value 1, threshold == 1)")
+	}
+	assert.Regexp(t, `(?s)\*Firing\*.*w2.*\*Muted\*.*wm.*\*Resolved\*.*wr`, a.Text)
+	sm := toServerMessage(t, m)
+	assert.Equal(t, "3", sm.Field("Firing"))
+	assert.Equal(t, "1", sm.Field("Resolved"))
+	assert.Equal(t, "1", sm.Field("Muted"))
+	assert.Empty(t, notifytest.CheckSlackMessage(sm))
+
+	// Two hundred alerts: the list stops within the text limit and counts the rest.
+	alerts = nil
+	for i := range 200 {
+		alerts = append(alerts, notifyAlert(notifytest.Firing(fmt.Sprintf("fp-%03d", i), "error", fmt.Sprintf("w%03d", i))).Firing[0])
+	}
+	a = s.message(groupOf(alerts...)).Attachments[0]
+	assert.LessOrEqual(t, len(a.Text), maxTextBytes)
+	assert.Regexp(t, `… and \d+ more$`, a.Text)
+	assert.Contains(t, a.Text, "w000")
+
+	// The whole group resolved.
+	resolved := groupOf(notifyAlert(notifytest.Resolved("fp-0", "error", "w0")).Resolved[0], notifyAlert(notifytest.Resolved("fp-1", "error", "w1")).Resolved[0])
+	a = s.message(resolved).Attachments[0]
+	assert.Equal(t, "✅ [RESOLVED] worker_failure", a.Title)
+	assert.Equal(t, notify.ResolvedColor, a.Color)
+}
+
+// Templates see the group: its status, labels and every alert.
+func TestSlackGroupTemplates(t *testing.T) {
+	cfg := newTestConfig("https://hooks.slack.example/x")
+	cfg.TitleTemplate = `{{ .Status }} {{ index .GroupLabels "alertname" }}: {{ len .Firing }} firing`
+	cfg.TextTemplate = `{{ range .Firing }}{{ index .Labels "worker.name" }} {{ end }}`
+	s, err := newSlackSender(cfg)
+	require.NoError(t, err)
+	n := groupOf(notifyAlert(notifytest.Firing("fp-0", "error", "w0")).Firing[0], notifyAlert(notifytest.Firing("fp-1", "error", "w1")).Firing[0])
+	a := s.message(n).Attachments[0]
+	assert.Equal(t, "firing worker_failure: 2 firing", a.Title)
+	assert.Equal(t, "w0 w1 ", a.Text)
 }

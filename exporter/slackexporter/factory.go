@@ -3,7 +3,6 @@ package slackexporter
 
 import (
 	"context"
-	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configoptional"
@@ -18,8 +17,9 @@ import (
 // disabledMessage is logged once at start when no webhook is configured.
 const disabledMessage = "slack: webhook_url is empty; notifications disabled"
 
-// clock is the notifier's time source for cooldowns; tests replace it to step through them.
-var clock = time.Now
+// clock is the notifier's time source for grouping and cooldowns; tests replace it to step
+// through them.
+var clock = notify.SystemClock
 
 // NewFactory returns the factory of the slack exporter.
 func NewFactory() exporter.Factory {
@@ -74,6 +74,7 @@ func newNotifier(set exporter.Settings, c *Config, signal string) (*notify.Notif
 		Secrets:      []string{string(c.WebhookURL)},
 		Signal:       signal,
 		Meter:        metadata.Meter(set.TelemetrySettings),
-		Now:          clock,
+		Retry:        c.BackOffConfig,
+		Clock:        clock,
 	})
 }

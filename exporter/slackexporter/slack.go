@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"text/template"
 	"time"
 
@@ -49,13 +51,33 @@ type field struct {
 	Short bool   `json:"short"`
 }
 
-// templateData is what title_template and text_template see.
+// templateData is what title_template and text_template see: the group, and its alerts.
+// The alert fields at the top level (Name, Description, Labels, ...) are those of the first
+// listed alert, so a template written for one alert still reads well for a group of one.
 type templateData struct {
-	Name, State, Severity, Fingerprint, Description, Threshold string
-	Value                                                      string
-	Labels                                                     map[string]string
-	Time                                                       time.Time
-	Repeat                                                     bool
+	// Status is firing while any alert of the group fires, resolved when all have resolved.
+	Status string
+	// GroupKey is {label="value", ...}; GroupLabels the group_by labels.
+	GroupKey    string
+	GroupLabels map[string]string
+	// Severity is the highest severity among the firing alerts.
+	Severity string
+	// Repeat is true when nothing changed and the group is told again after its repeat interval.
+	Repeat bool
+	Time   time.Time
+	// Firing, Resolved and Muted (inhibited, already told) are the listed alerts; Alerts all of them.
+	Firing, Resolved, Muted, Alerts []alertData
+
+	// The first listed alert; State is the group's status.
+	Name, State, Fingerprint, Description, Threshold, Value string
+	Labels                                                  map[string]string
+}
+
+// alertData is one alert as templates see it.
+type alertData struct {
+	Name, State, Severity, Fingerprint, Description, Threshold, Value string
+	Labels                                                            map[string]string
+	Time                                                              time.Time
 }
 
 // slackSender formats an alert as a Slack message and posts it to the webhook.
@@ -85,8 +107,8 @@ func newSlackSender(cfg *Config) (*slackSender, error) {
 	}, nil
 }
 
-// Send posts one message. Slack answers 200 "ok"; 400 invalid_payload, 403, 404 and 410 are
-// permanent; 429 (with Retry-After) and 5xx are retried.
+// Send posts one message for the group. Slack answers 200 "ok"; 400 invalid_payload, 403, 404
+// and 410 are permanent; 429 (with Retry-After) and 5xx are retried.
 func (s *slackSender) Send(ctx context.Context, n notify.Notification) error {
 	msg := s.message(n)
 	body, err := json.Marshal(msg)
@@ -94,6 +116,12 @@ func (s *slackSender) Send(ctx context.Context, n notify.Notification) error {
 		// Escaping can grow the labels past Slack's limit; the alert itself still goes out.
 		a := &msg.Attachments[0]
 		a.Fields = append(a.Fields[:min(len(a.Fields), 4)], field{Title: "Labels", Value: "not shown: message too long"})
+		body, err = json.Marshal(msg)
+	}
+	if err == nil && len(body) > maxMessageBytes {
+		// Still too long: the list itself is cut further.
+		a := &msg.Attachments[0]
+		a.Text = notify.TruncateRunes(a.Text, maxTextBytes/4)
 		body, err = json.Marshal(msg)
 	}
 	if err != nil {
@@ -109,35 +137,62 @@ func (s *slackSender) Send(ctx context.Context, n notify.Notification) error {
 	return notify.ErrorForStatus("slack", resp, time.Now())
 }
 
+// message is one attachment for the group. A group of one alert shows it as before grouping
+// (its description as text, its value, threshold and labels as fields); a larger group lists
+// its firing, muted and resolved alerts in the text, one line each, cut with "and N more".
 func (s *slackSender) message(n notify.Notification) message {
 	data := newTemplateData(n)
 	color := n.Severity.Color()
-	icon, state := "🚨", "FIRING"
-	if n.Resolved() {
+	icon, state := "🚨", fmt.Sprintf("FIRING:%d", len(n.Firing))
+	if n.GroupResolved() {
 		color, icon, state = notify.ResolvedColor, "✅", "RESOLVED"
 	}
-	title := icon + " " + n.Name + " [" + state + "]"
+	title := icon + " [" + state + "] " + n.Title()
 	if n.Repeat {
 		title += " (still firing)"
 	}
 	title = notify.TruncateRunes(render(s.title, data, title), maxTitleBytes)
-	text := notify.TruncateRunes(render(s.text, data, n.Description), maxTextBytes)
+
+	alerts := n.Alerts()
+	single := len(alerts) == 1
+	defaultText := alertList(n)
+	if single {
+		defaultText = alerts[0].Description
+	}
+	text := notify.TruncateRunes(render(s.text, data, defaultText), maxTextBytes)
 
 	fields := []field{
 		{Title: "Severity", Value: n.Severity.String(), Short: true},
 		{Title: "Time", Value: data.Time.Format(time.RFC3339), Short: true},
 	}
-	if data.Value != "" {
-		fields = append(fields, field{Title: "Value", Value: data.Value, Short: true})
+	labels := n.GroupLabels
+	if single {
+		a := alerts[0]
+		if data.Value != "" {
+			fields = append(fields, field{Title: "Value", Value: data.Value, Short: true})
+		}
+		if a.Threshold != "" {
+			fields = append(fields, field{Title: "Threshold", Value: truncField(a.Threshold), Short: true})
+		}
+		labels = a.Labels
+	} else {
+		fields = append(fields,
+			field{Title: "Firing", Value: strconv.Itoa(len(n.Firing)), Short: true},
+			field{Title: "Resolved", Value: strconv.Itoa(len(n.Resolved)), Short: true})
+		if len(n.Muted) > 0 {
+			fields = append(fields, field{Title: "Muted", Value: strconv.Itoa(len(n.Muted)), Short: true})
+		}
 	}
-	if n.Threshold != "" {
-		fields = append(fields, field{Title: "Threshold", Value: truncField(n.Threshold), Short: true})
-	}
-	for i, l := range n.Labels {
-		if i == maxLabelFields {
-			fields = append(fields, field{Title: "Labels", Value: strconv.Itoa(len(n.Labels)-i) + " more not shown"})
+	shown := 0
+	for i, l := range labels {
+		if l.Key == "alertname" {
+			continue
+		}
+		if shown == maxLabelFields {
+			fields = append(fields, field{Title: "Labels", Value: strconv.Itoa(len(labels)-i) + " more not shown"})
 			break
 		}
+		shown++
 		fields = append(fields, field{
 			Title: notify.TruncateRunes(l.Key, maxLabelKeyBytes),
 			Value: notify.TruncateRunes(l.Value, maxLabelValueBytes),
@@ -160,22 +215,106 @@ func (s *slackSender) message(n notify.Notification) message {
 	}
 }
 
+// maxLineBytes bounds one alert's line in the list.
+const maxLineBytes = 300
+
+// alertList is the group's alerts, one line each under Firing, Muted and Resolved, within
+// maxTextBytes: past it the rest is counted, "… and N more".
+func alertList(n notify.Notification) string {
+	var b strings.Builder
+	left := len(n.Firing) + len(n.Muted) + len(n.Resolved)
+	for _, sec := range []struct {
+		head   string
+		alerts []notify.Alert
+	}{{"*Firing*", n.Firing}, {"*Muted* (inhibited; still open)", n.Muted}, {"*Resolved*", n.Resolved}} {
+		if len(sec.alerts) == 0 {
+			continue
+		}
+		head := sec.head + "\n"
+		if b.Len() > 0 {
+			head = "\n" + head
+		}
+		for i, a := range sec.alerts {
+			line := notify.TruncateRunes("• "+alertLine(a), maxLineBytes) + "\n"
+			if i == 0 {
+				line = head + line
+			}
+			more := fmt.Sprintf("… and %d more", left)
+			if b.Len()+len(line)+len(more) > maxTextBytes {
+				b.WriteString(more)
+				return b.String()
+			}
+			b.WriteString(line)
+			left--
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// alertLine is one alert in the list: name, labels, description, value.
+func alertLine(a notify.Alert) string {
+	line := "*" + a.Name + "*"
+	var labels []string
+	for _, l := range a.Labels {
+		labels = append(labels, l.Key+"="+l.Value)
+	}
+	if len(labels) > 0 {
+		line += " " + strings.Join(labels, " ")
+	}
+	if a.Description != "" {
+		line += ": " + a.Description
+	}
+	if a.HasValue {
+		line += " (value " + strconv.FormatFloat(a.Value, 'g', -1, 64)
+		if a.Threshold != "" {
+			line += ", threshold " + a.Threshold
+		}
+		line += ")"
+	}
+	return line
+}
+
 func newTemplateData(n notify.Notification) templateData {
 	d := templateData{
-		Name: n.Name, State: string(n.State), Severity: n.Severity.String(), Fingerprint: n.Fingerprint,
-		Description: n.Description, Threshold: n.Threshold, Time: n.Time.UTC(), Repeat: n.Repeat,
-		Labels: make(map[string]string, len(n.Labels)),
+		Status: string(n.Status), State: string(n.Status), GroupKey: n.GroupKey, Severity: n.Severity.String(),
+		Repeat: n.Repeat, Time: n.Time.UTC(), GroupLabels: make(map[string]string, len(n.GroupLabels)),
+		Firing: alertsData(n.Firing), Resolved: alertsData(n.Resolved), Muted: alertsData(n.Muted),
+	}
+	for _, l := range n.GroupLabels {
+		d.GroupLabels[l.Key] = l.Value
+	}
+	d.Alerts = append(append(append([]alertData{}, d.Firing...), d.Muted...), d.Resolved...)
+	if len(d.Alerts) > 0 {
+		first := d.Alerts[0]
+		d.Name, d.Fingerprint, d.Description, d.Threshold, d.Value, d.Labels =
+			first.Name, first.Fingerprint, first.Description, first.Threshold, first.Value, first.Labels
+		if !first.Time.IsZero() && first.Time.Unix() > 0 {
+			d.Time = first.Time
+		}
 	}
 	if d.Time.Unix() <= 0 {
 		d.Time = time.Now().UTC()
 	}
-	if n.HasValue {
-		d.Value = strconv.FormatFloat(n.Value, 'g', -1, 64)
-	}
-	for _, l := range n.Labels {
-		d.Labels[l.Key] = l.Value
-	}
 	return d
+}
+
+func alertsData(as []notify.Alert) []alertData {
+	out := make([]alertData, 0, len(as))
+	for _, a := range as {
+		ad := alertData{
+			Name: a.Name, State: string(a.State), Severity: a.Severity.String(), Fingerprint: a.Fingerprint,
+			Description: a.Description, Threshold: a.Threshold, Time: a.Time.UTC(),
+			Labels: make(map[string]string, len(a.Labels)),
+		}
+		if a.HasValue {
+			ad.Value = strconv.FormatFloat(a.Value, 'g', -1, 64)
+		}
+		for _, l := range a.Labels {
+			ad.Labels[l.Key] = l.Value
+		}
+		out = append(out, ad)
+	}
+	return out
 }
 
 // render executes t over data; without a template, or when it fails, it keeps fallback, so a

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -57,19 +58,30 @@ func (s Severity) String() string {
 // State is an alert instance's state, as written in the alertstate attribute.
 type State string
 
-// The states of an alert instance (Prometheus rule semantics).
+// The states of an alert instance: Prometheus rule semantics, plus the muted states. A muted
+// instance is firing, but someone or something asked that it not be told: the alert processor
+// writes "inhibited" while an inhibition rule's source fires ("silenced" is the room left for
+// a later issue). Pending and resolved are never muted.
 const (
-	StatePending  State = "pending"
-	StateFiring   State = "firing"
-	StateResolved State = "resolved"
+	StatePending   State = "pending"
+	StateFiring    State = "firing"
+	StateResolved  State = "resolved"
+	StateInhibited State = "inhibited"
 )
+
+// Muted tells whether the instance fires but must not be told: it never starts or changes a
+// notification, and an instance already told stays open (no resolve just because it is muted).
+func (s State) Muted() bool { return s == StateInhibited }
+
+// Firing tells whether the instance fires, muted or not.
+func (s State) Firing() bool { return s == StateFiring || s.Muted() }
 
 func parseState(s string) (State, error) {
 	switch State(s) {
-	case StatePending, StateFiring, StateResolved:
+	case StatePending, StateFiring, StateResolved, StateInhibited:
 		return State(s), nil
 	}
-	return "", fmt.Errorf("alertstate %q is not one of pending, firing, resolved", s)
+	return "", fmt.Errorf("alertstate %q is not one of pending, firing, inhibited, resolved", s)
 }
 
 // Label is one of the alert's group labels (e.g. worker.name).
@@ -98,15 +110,66 @@ type Alert struct {
 	Time time.Time
 }
 
-// Notification is what a Sender delivers: an alert that must be told now.
+// Notification is what a Sender delivers: one group's alerts, told together (one Slack
+// message, one PagerDuty incident, one mail).
 type Notification struct {
-	Alert
-	// Repeat is true for a firing notification sent again after its cooldown.
+	// GroupKey names the group: its group_by labels as {k="v", ...}, stable across restarts.
+	GroupKey string
+	// GroupID is a stable hash of GroupKey (32 hex digits), e.g. PagerDuty's dedup_key.
+	GroupID string
+	// GroupLabels are the group_by labels and their values, sorted by key (alertname included
+	// when grouped by it).
+	GroupLabels []Label
+	// Status is StateFiring while any alert of the group fires (muted ones included), and
+	// StateResolved when the whole group has resolved: the last notification of the group.
+	Status State
+	// Firing are the group's firing, unmuted alerts; Resolved the alerts that resolved since the
+	// last notification; Muted the alerts already told that are now muted (they stay open).
+	// Each is sorted by name, then labels.
+	Firing, Resolved, Muted []Alert
+	// Severity is the highest severity among Firing (among all listed alerts when none fires).
+	Severity Severity
+	// Repeat is true when nothing changed: the group is told again after its repeat interval.
 	Repeat bool
+	// Time is when the notification was made.
+	Time time.Time
 }
 
-// Resolved tells whether this notification resolves an earlier one.
-func (n Notification) Resolved() bool { return n.State == StateResolved }
+// GroupResolved tells whether this notification resolves the whole group.
+func (n Notification) GroupResolved() bool { return n.Status == StateResolved }
+
+// Alerts are all the alerts listed: firing, then muted, then resolved.
+func (n Notification) Alerts() []Alert {
+	out := make([]Alert, 0, len(n.Firing)+len(n.Muted)+len(n.Resolved))
+	out = append(out, n.Firing...)
+	out = append(out, n.Muted...)
+	return append(out, n.Resolved...)
+}
+
+// Title is a one-line name for the group: its alert names (the first three, then "+N"), and
+// the group labels other than alertname.
+func (n Notification) Title() string {
+	var names []string
+	for _, a := range n.Alerts() {
+		if !slices.Contains(names, a.Name) {
+			names = append(names, a.Name)
+		}
+	}
+	title := strings.Join(names[:min(len(names), 3)], ", ")
+	if len(names) > 3 {
+		title += fmt.Sprintf(" +%d", len(names)-3)
+	}
+	var labels []string
+	for _, l := range n.GroupLabels {
+		if l.Key != attrAlertName && l.Value != "" {
+			labels = append(labels, l.Key+"="+l.Value)
+		}
+	}
+	if len(labels) > 0 {
+		title += " (" + strings.Join(labels, ", ") + ")"
+	}
+	return title
+}
 
 // TruncateRunes cuts s to at most maxBytes bytes on a rune boundary, ending it with "…" when cut,
 // so that APIs with byte or character limits never receive half a character.

@@ -29,8 +29,19 @@ func benchAlerts(n int, state string) pmetric.Metrics {
 	return md
 }
 
+// steppingClock moves 1 ms on at every reading, so every group is due by its next look.
+type steppingClock struct{ now time.Time }
+
+func (c *steppingClock) Now() time.Time                       { c.now = c.now.Add(time.Millisecond); return c.now }
+func (c *steppingClock) After(time.Duration) <-chan time.Time { return nil }
+
+// benchNotifier groups by every label (one group per instance, the most bookkeeping) with no
+// group_wait, so each instance is one notification.
 func benchNotifier(b *testing.B) *Notifier {
 	cfg := NewDefaultConfig("info", 1e9) // the limiter never waits: measure the core, not the pacing
+	cfg.GroupBy = []string{"..."}
+	cfg.GroupWait = 0
+	cfg.GroupInterval = time.Nanosecond
 	n, err := New(exportertest.NewNopSettings(component.MustNewType("bench")), cfg, nopSender{},
 		Options{Destination: "bench", RateLimitKey: b.Name(), Signal: "metrics"})
 	if err != nil {
@@ -49,6 +60,7 @@ func BenchmarkSteadyState(b *testing.B) {
 	if err := n.ConsumeMetrics(ctx, md); err != nil { // first evaluation notifies all
 		b.Fatal(err)
 	}
+	n.SendDue(ctx)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
@@ -76,15 +88,15 @@ func BenchmarkReadOnly(b *testing.B) {
 // sender a no-op, no eviction): the core's cost per notification sent.
 func BenchmarkNotifyEach(b *testing.B) {
 	n := benchNotifier(b)
-	n.ledger.repeatInterval = time.Nanosecond
+	n.groups.cfg.repeatInterval = time.Nanosecond
 	benchNotifications(b, n, 100)
 }
 
-// BenchmarkNotifyWithEviction is the worst case of the bounded bookkeeping: the ledger is full
-// (max_tracked_alerts 1000) and every notification is a new instance, so each one evicts.
+// BenchmarkNotifyWithEviction is the worst case of the bounded bookkeeping: it is full
+// (max_groups 1000) and every notification is a new group, so each one evicts.
 func BenchmarkNotifyWithEviction(b *testing.B) {
 	n := benchNotifier(b)
-	n.ledger.maxEntries = 1000
+	n.groups.cfg.maxGroups = 1000
 	benchNotifications(b, n, 64)
 }
 
@@ -101,14 +113,14 @@ func benchNotifications(b *testing.B, n *Notifier, rounds int) {
 		}
 		batches[i] = md
 	}
-	now := time.Unix(0, 0)
-	n.opts.Now = func() time.Time { now = now.Add(time.Millisecond); return now }
+	n.clock = &steppingClock{now: time.Unix(0, 0)}
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
 		if err := n.ConsumeMetrics(ctx, batches[i%len(batches)]); err != nil {
 			b.Fatal(err)
 		}
+		n.SendDue(ctx)
 		i++
 	}
 	if got := n.Stats().Sent.Load(); got < int64(b.N*100) {

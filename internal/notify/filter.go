@@ -111,6 +111,9 @@ func (e alertsOnlyMetrics) ConsumeMetrics(ctx context.Context, md pmetric.Metric
 	return e.Metrics.ConsumeMetrics(ctx, alerts)
 }
 
+// Notifier is the notifier behind the exporter; tests use it to send what is due.
+func (e alertsOnlyMetrics) Notifier() *Notifier { return e.n }
+
 // WrapMetrics wraps the exporterhelper exporter built around n: only multiagents.alerts
 // reaches its queue, and at shutdown queued notifications get ShutdownGrace to go out.
 func (n *Notifier) WrapMetrics(e exporter.Metrics) exporter.Metrics {
@@ -137,6 +140,9 @@ func (e alertsOnlyLogs) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
 	}
 	return e.Logs.ConsumeLogs(ctx, alerts)
 }
+
+// Notifier is the notifier behind the exporter; tests use it to send what is due.
+func (e alertsOnlyLogs) Notifier() *Notifier { return e.n }
 
 // WrapLogs wraps the exporterhelper exporter built around n: only records at or above
 // min_severity reach its queue, and at shutdown queued notifications get ShutdownGrace to go out.

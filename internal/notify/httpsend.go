@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/consumer/consumererror"
-	"go.opentelemetry.io/collector/exporter/exporterhelper"
 )
 
 // maxResponseBody bounds how much of an API's answer is read; only its error text is kept.
@@ -78,17 +77,37 @@ func withoutURL(err error) error {
 	return err
 }
 
-// ErrorForStatus turns a non-success answer into the error exporterhelper acts on: 429 and 5xx
+// ErrorForStatus turns a non-success answer into the error the dispatcher acts on: 429 and 5xx
 // are retried (after Retry-After when the API sends one), any other status is permanent.
 func ErrorForStatus(destination string, resp Response, now time.Time) error {
 	err := fmt.Errorf("%s answered HTTP %d: %s", destination, resp.Status, resp.APIText())
 	if resp.Status == http.StatusTooManyRequests || resp.Status >= 500 {
 		if delay, ok := ParseRetryAfter(resp.Header.Get("Retry-After"), now); ok {
-			return exporterhelper.NewThrottleRetry(err, delay)
+			return &ThrottleError{Err: err, Delay: delay}
 		}
 		return err
 	}
 	return consumererror.NewPermanent(err)
+}
+
+// ThrottleError is a retryable failure whose destination asked for a delay (Retry-After): the
+// group is tried again no sooner, and the destination's rate limiter holds every notifier
+// sending there for as long.
+type ThrottleError struct {
+	Err   error
+	Delay time.Duration
+}
+
+func (e *ThrottleError) Error() string { return e.Err.Error() }
+func (e *ThrottleError) Unwrap() error { return e.Err }
+
+// RetryAfter is the delay a ThrottleError in err's chain asks for.
+func RetryAfter(err error) (time.Duration, bool) {
+	var t *ThrottleError
+	if errors.As(err, &t) {
+		return t.Delay, true
+	}
+	return 0, false
 }
 
 // ParseRetryAfter reads a Retry-After header: delay-seconds or an HTTP date (RFC 9110 §10.2.3).

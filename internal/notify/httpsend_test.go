@@ -61,7 +61,9 @@ func TestErrorForStatus(t *testing.T) {
 	}
 	err = ErrorForStatus("slack", resp(429, "2", "rate_limited"), now)
 	assert.False(t, consumererror.IsPermanent(err))
-	assert.Contains(t, err.Error(), "Throttle (2s)")
+	delay, ok := RetryAfter(err)
+	assert.True(t, ok, "429 with Retry-After asks for a delay")
+	assert.Equal(t, 2*time.Second, delay)
 	err = ErrorForStatus("pagerduty", resp(503, "", ""), now)
 	assert.False(t, consumererror.IsPermanent(err))
 	assert.Contains(t, err.Error(), "Service Unavailable")

@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -11,10 +12,13 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
@@ -25,9 +29,13 @@ type fakeSender struct {
 	mu      sync.Mutex
 	got     []Notification
 	answers []error
+	during  func() // runs at the start of each send, outside the lock (data arriving meanwhile)
 }
 
 func (s *fakeSender) Send(_ context.Context, n Notification) error {
+	if s.during != nil {
+		s.during()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.answers) > 0 {
@@ -41,12 +49,32 @@ func (s *fakeSender) Send(_ context.Context, n Notification) error {
 	return nil
 }
 
+// sent renders each notification as status[firing fingerprints], with " resolved[...]" and
+// " muted[...]" when it lists any.
 func (s *fakeSender) sent() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []string
 	for _, n := range s.got {
-		out = append(out, n.Fingerprint+":"+string(n.State))
+		out = append(out, render(n))
+	}
+	return out
+}
+
+func render(n Notification) string {
+	fps := func(as []Alert) string {
+		var f []string
+		for _, a := range as {
+			f = append(f, a.Fingerprint)
+		}
+		return "[" + strings.Join(f, " ") + "]"
+	}
+	out := string(n.Status) + fps(n.Firing)
+	if len(n.Resolved) > 0 {
+		out += " resolved" + fps(n.Resolved)
+	}
+	if len(n.Muted) > 0 {
+		out += " muted" + fps(n.Muted)
 	}
 	return out
 }
@@ -91,25 +119,62 @@ func (h hostWith) GetExtensions() map[component.ID]component.Component { return 
 
 var storageID = component.MustNewID("file_storage")
 
+// fakeClock is a settable notify.Clock whose timers never fire: tests step the clock and call
+// SendDue themselves, so every send happens at a known time.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) After(time.Duration) <-chan time.Time { return nil }
+
+func (c *fakeClock) set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
 type harness struct {
+	t      *testing.T
+	id     component.ID
 	n      *Notifier
 	sender *fakeSender
-	now    time.Time
+	clock  *fakeClock
 	logs   *observer.ObservedLogs
+	reader *sdkmetric.ManualReader
 }
 
 func newHarness(t *testing.T, cfg Config) *harness {
 	core, logs := observer.New(zapcore.DebugLevel)
 	set := exportertest.NewNopSettings(component.MustNewType("test"))
 	set.Logger = zap.New(core)
-	h := &harness{sender: &fakeSender{}, now: t0, logs: logs}
+	reader := sdkmetric.NewManualReader()
+	h := &harness{t: t, id: set.ID, sender: &fakeSender{}, clock: &fakeClock{now: t0}, logs: logs, reader: reader}
 	n, err := New(set, cfg, h.sender, Options{
 		Destination: "test", RateLimitKey: t.Name(), Secrets: []string{"s3cr3t"}, Signal: "metrics",
-		Now: func() time.Time { return h.now },
+		Meter: sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)).Meter("test"),
+		Clock: h.clock,
+		Retry: configretry.NewDefaultBackOffConfig(),
 	})
 	require.NoError(t, err)
 	h.n = n
 	return h
+}
+
+// at moves the clock to t0+d and sends what is due then.
+func (h *harness) at(d time.Duration) {
+	h.clock.set(t0.Add(d))
+	h.n.SendDue(context.Background())
+}
+
+func (h *harness) push(points ...map[string]any) {
+	require.NoError(h.t, h.n.ConsumeMetrics(context.Background(), alertMetrics(points...)))
 }
 
 func testConfig() Config {
@@ -127,50 +192,65 @@ func alertMetrics(points ...map[string]any) pmetric.Metrics {
 	return md
 }
 
+// point is a worker_failure instance on worker w1 with a 15m cooldown.
 func point(fp, state, severity string) map[string]any {
 	return map[string]any{"alertname": "worker_failure", "alertstate": state, "severity": severity,
 		"fingerprint": fp, "cooldown": "15m", "worker.name": "w1"}
 }
 
+// named is point with another alert name (another group by default).
+func named(name, fp, state string) map[string]any {
+	p := point(fp, state, "error")
+	p["alertname"] = name
+	return p
+}
+
 func TestNotifierLifecycle(t *testing.T) {
 	h := newHarness(t, testConfig())
-	ctx := context.Background()
-	push := func(state string) {
-		require.NoError(t, h.n.ConsumeMetrics(ctx, alertMetrics(point("fp", state, "error"))))
-	}
 
-	push("pending")
+	h.push(point("fp", "pending", "error"))
+	h.at(time.Minute)
 	assert.Empty(t, h.sender.sent(), "pending never notifies")
-	push("firing")
-	push("firing")
-	h.now = h.now.Add(14 * time.Minute)
-	push("firing")
-	assert.Equal(t, []string{"fp:firing"}, h.sender.sent())
-	h.now = h.now.Add(time.Minute)
-	push("firing")
-	assert.Equal(t, []string{"fp:firing", "fp:firing"}, h.sender.sent())
+
+	h.clock.set(t0.Add(time.Minute))
+	h.push(point("fp", "firing", "error"))
+	h.at(time.Minute + time.Second)
+	assert.Empty(t, h.sender.sent(), "group_wait has not passed")
+	h.at(time.Minute + 2*time.Second)
+	assert.Equal(t, []string{"firing[fp]"}, h.sender.sent())
+
+	h.push(point("fp", "firing", "error"))
+	h.at(15*time.Minute + time.Second)
+	assert.Equal(t, []string{"firing[fp]"}, h.sender.sent(), "the cooldown (15m) has not passed")
+	h.at(16*time.Minute + 2*time.Second)
+	assert.Equal(t, []string{"firing[fp]", "firing[fp]"}, h.sender.sent())
 	assert.True(t, h.sender.got[1].Repeat)
-	push("resolved")
-	push("resolved")
-	assert.Equal(t, []string{"fp:firing", "fp:firing", "fp:resolved"}, h.sender.sent())
+
+	h.push(point("fp", "resolved", "error"))
+	h.push(point("fp", "resolved", "error"))
+	h.at(17*time.Minute + time.Second)
+	assert.Equal(t, []string{"firing[fp]", "firing[fp]"}, h.sender.sent(), "the resolve waits for group_interval")
+	h.at(17*time.Minute + 2*time.Second)
+	assert.Equal(t, []string{"firing[fp]", "firing[fp]", "resolved[] resolved[fp]"}, h.sender.sent())
 	assert.EqualValues(t, 3, h.n.Stats().Sent.Load())
+	assert.Equal(t, 0, h.n.groups.len(), "a resolved group is forgotten")
 }
 
 func TestNotifierMinSeverity(t *testing.T) {
 	cfg := testConfig()
 	cfg.MinSeverity = "error"
 	h := newHarness(t, cfg)
-	require.NoError(t, h.n.ConsumeMetrics(context.Background(), alertMetrics(
-		point("warn", "firing", "warning"), point("crit", "firing", "critical"), point("warn", "resolved", "warning"))))
-	assert.Equal(t, []string{"crit:firing"}, h.sender.sent())
+	h.push(point("warn", "firing", "warning"), point("crit", "firing", "critical"), point("warn", "resolved", "warning"))
+	h.at(time.Minute)
+	assert.Equal(t, []string{"firing[crit]"}, h.sender.sent())
 }
 
 func TestNotifierPermanentRefusalKeepsNeighbours(t *testing.T) {
 	h := newHarness(t, testConfig())
 	h.sender.answers = []error{nil, consumererror.NewPermanent(errors.New("HTTP 400: invalid_payload s3cr3t"))}
-	md := alertMetrics(point("a", "firing", "error"), point("b", "firing", "error"), point("c", "firing", "error"))
-	require.NoError(t, h.n.ConsumeMetrics(context.Background(), md), "a refusal does not fail the batch")
-	assert.Equal(t, []string{"a:firing", "c:firing"}, h.sender.sent())
+	h.push(named("a", "a", "firing"), named("b", "b", "firing"), named("c", "c", "firing"))
+	h.at(2 * time.Second)
+	assert.Equal(t, []string{"firing[a]", "firing[c]"}, h.sender.sent(), "a refusal does not stop the other groups")
 	assert.EqualValues(t, 1, h.n.Stats().Rejected.Load())
 
 	refused := h.logs.FilterMessageSnippet("refused").All()
@@ -179,24 +259,36 @@ func TestNotifierPermanentRefusalKeepsNeighbours(t *testing.T) {
 	assert.Contains(t, errText, "invalid_payload", "the API's text is logged")
 	assert.NotContains(t, errText, "s3cr3t")
 
-	require.NoError(t, h.n.ConsumeMetrics(context.Background(), md))
-	assert.Equal(t, []string{"a:firing", "c:firing"}, h.sender.sent(), "b is not retried inside its cooldown")
-	require.NoError(t, h.n.ConsumeMetrics(context.Background(), alertMetrics(point("b", "resolved", "error"))))
-	assert.Equal(t, []string{"a:firing", "c:firing"}, h.sender.sent(), "no resolve for a refused trigger")
+	h.push(named("a", "a", "firing"), named("b", "b", "firing"), named("c", "c", "firing"))
+	h.at(10 * time.Minute)
+	assert.Equal(t, []string{"firing[a]", "firing[c]"}, h.sender.sent(), "b is not retried inside its cooldown")
+	h.push(named("b", "b", "resolved"))
+	h.at(20 * time.Minute)
+	assert.Equal(t, []string{"firing[a]", "firing[c]", "firing[a]", "firing[c]"}, h.sender.sent(),
+		"no resolve for a refused trigger (a and c repeat after their 15m cooldown)")
 }
 
-func TestNotifierRetryableFailureStopsAndResumes(t *testing.T) {
+func TestNotifierRetryableFailureIsRetriedWithBackoff(t *testing.T) {
 	h := newHarness(t, testConfig())
-	h.sender.answers = []error{nil, errors.New("HTTP 503")}
-	md := alertMetrics(point("a", "firing", "error"), point("b", "firing", "error"), point("b", "resolved", "error"))
-	err := h.n.ConsumeMetrics(context.Background(), md)
-	require.Error(t, err)
-	assert.False(t, consumererror.IsPermanent(err))
-	assert.Equal(t, []string{"a:firing"}, h.sender.sent(), "b's resolve waits for b's trigger")
+	h.sender.answers = []error{errors.New("HTTP 503"), &ThrottleError{Err: errors.New("HTTP 429"), Delay: 30 * time.Second}}
+	h.push(point("a", "firing", "error"))
+	h.at(2 * time.Second)
+	assert.Empty(t, h.sender.sent())
+	assert.EqualValues(t, 1, h.n.Stats().Failed.Load())
+	assert.Len(t, h.logs.FilterMessageSnippet("retrying").FilterLevelExact(zapcore.WarnLevel).All(), 1)
 
-	// exporterhelper retries the same batch: a is not sent twice, b goes out, then its resolve.
-	require.NoError(t, h.n.ConsumeMetrics(context.Background(), md))
-	assert.Equal(t, []string{"a:firing", "b:firing", "b:resolved"}, h.sender.sent())
+	// retry_on_failure's initial_interval is 5s.
+	h.at(6 * time.Second)
+	assert.Empty(t, h.sender.sent())
+	h.at(7 * time.Second)
+	assert.Empty(t, h.sender.sent(), "second attempt answered 429 with Retry-After: 30s")
+	assert.EqualValues(t, 2, h.n.Stats().Failed.Load())
+	assert.Len(t, h.logs.FilterMessageSnippet("retrying").FilterLevelExact(zapcore.WarnLevel).All(), 1,
+		"only the first failure of a streak is a warning")
+	h.at(36 * time.Second)
+	assert.Empty(t, h.sender.sent(), "Retry-After is honoured")
+	h.at(37 * time.Second)
+	assert.Equal(t, []string{"firing[a]"}, h.sender.sent())
 }
 
 func TestNotifierPersistsAcrossRestart(t *testing.T) {
@@ -209,17 +301,20 @@ func TestNotifierPersistsAcrossRestart(t *testing.T) {
 
 	first := newHarness(t, cfg)
 	require.NoError(t, first.n.Start(ctx, host))
-	require.NoError(t, first.n.ConsumeMetrics(ctx, alertMetrics(point("fp", "firing", "error"))))
+	first.push(point("fp", "firing", "error"))
+	first.at(2 * time.Second)
 	require.NoError(t, first.n.Shutdown(ctx))
-	assert.Equal(t, []string{"fp:firing"}, first.sender.sent())
+	assert.Equal(t, []string{"firing[fp]"}, first.sender.sent())
 
 	second := newHarness(t, cfg)
-	second.now = first.now.Add(time.Minute)
+	second.clock.set(t0.Add(time.Minute))
 	require.NoError(t, second.n.Start(ctx, host))
-	require.NoError(t, second.n.ConsumeMetrics(ctx, alertMetrics(point("fp", "firing", "error"))))
+	second.push(point("fp", "firing", "error"))
+	second.at(2 * time.Minute)
 	assert.Empty(t, second.sender.sent(), "no second page after a restart")
-	require.NoError(t, second.n.ConsumeMetrics(ctx, alertMetrics(point("fp", "resolved", "error"))))
-	assert.Equal(t, []string{"fp:resolved"}, second.sender.sent(), "the resolve is not lost")
+	second.push(point("fp", "resolved", "error"))
+	second.at(3 * time.Minute)
+	assert.Equal(t, []string{"resolved[] resolved[fp]"}, second.sender.sent(), "the resolve is not lost")
 	require.NoError(t, second.n.Shutdown(ctx))
 }
 
@@ -235,24 +330,30 @@ func TestNotifierStorageProblems(t *testing.T) {
 	store := &memStorage{data: map[string][]byte{storageKey: []byte("garbage")}}
 	h := newHarness(t, cfg)
 	require.NoError(t, h.n.Start(ctx, hostWith{storageID: store}), "unreadable state is not fatal")
+	t.Cleanup(func() { _ = h.n.Shutdown(ctx) })
 	assert.EqualValues(t, 1, h.n.Stats().StorageErrors.Load())
 
+	store.mu.Lock()
 	store.fail = true
-	require.NoError(t, h.n.ConsumeMetrics(ctx, alertMetrics(point("fp", "firing", "error"))))
-	assert.Equal(t, []string{"fp:firing"}, h.sender.sent(), "a storage failure does not stop a notification")
-	assert.EqualValues(t, 2, h.n.Stats().StorageErrors.Load())
+	store.mu.Unlock()
+	h.push(point("fp", "firing", "error"))
+	h.at(2 * time.Second)
+	assert.Equal(t, []string{"firing[fp]"}, h.sender.sent(), "a storage failure does not stop a notification")
+	assert.EqualValues(t, 3, h.n.Stats().StorageErrors.Load(), "the unreadable state, the new group, the send")
 }
 
 func TestNotifierEvictionIsCounted(t *testing.T) {
 	cfg := testConfig()
 	cfg.MaxTrackedAlerts = 2
 	h := newHarness(t, cfg)
-	for _, fp := range []string{"a", "b", "c"} {
-		h.now = h.now.Add(time.Second)
-		require.NoError(t, h.n.ConsumeMetrics(context.Background(), alertMetrics(point(fp, "firing", "error"))))
+	for i, fp := range []string{"a", "b", "c"} {
+		h.clock.set(t0.Add(time.Duration(i) * time.Second))
+		h.push(named(fp, fp, "firing"))
 	}
 	assert.EqualValues(t, 1, h.n.Stats().Evicted.Load())
 	assert.Len(t, h.logs.FilterMessageSnippet("bookkeeping is full").All(), 1)
+	h.at(time.Minute)
+	assert.Equal(t, []string{"firing[b]", "firing[c]"}, h.sender.sent(), "the group active longest ago (a) was forgotten")
 }
 
 func TestNotifierInvalidInputLoggedOnce(t *testing.T) {
@@ -263,7 +364,8 @@ func TestNotifierInvalidInputLoggedOnce(t *testing.T) {
 	}
 	assert.EqualValues(t, 3, h.n.Stats().InvalidAlerts.Load())
 	assert.Len(t, h.logs.FilterMessageSnippet("invalid alert").All(), 1)
-	assert.Equal(t, []string{"ok:firing"}, h.sender.sent())
+	h.at(time.Minute)
+	assert.Equal(t, []string{"firing[ok]"}, h.sender.sent())
 }
 
 func TestNotifierDisabled(t *testing.T) {
@@ -281,8 +383,39 @@ func TestNotifierDisabled(t *testing.T) {
 func TestNotifierRedactsSecrets(t *testing.T) {
 	h := newHarness(t, testConfig())
 	h.sender.answers = []error{errors.New("dial https://x/s3cr3t: refused")}
-	err := h.n.ConsumeMetrics(context.Background(), alertMetrics(point("fp", "firing", "error")))
-	require.Error(t, err)
-	assert.NotContains(t, err.Error(), "s3cr3t")
-	assert.Contains(t, err.Error(), "[REDACTED]")
+	h.push(point("fp", "firing", "error"))
+	h.at(2 * time.Second)
+	warned := h.logs.FilterMessageSnippet("retrying").All()
+	require.Len(t, warned, 1)
+	errText := warned[0].ContextMap()["error"].(string)
+	assert.NotContains(t, errText, "s3cr3t")
+	assert.Contains(t, errText, "[REDACTED]")
+}
+
+// Every counter point carries the exporter's id and the signal, so that two notifiers (or one
+// component's metrics and logs exporters) never write the same series: that made the
+// collector's own /metrics answer HTTP 500.
+func TestNotifierTelemetryTellsInstancesApart(t *testing.T) {
+	h := newHarness(t, testConfig())
+	h.sender.answers = []error{nil, consumererror.NewPermanent(errors.New("HTTP 400"))}
+	h.push(named("a", "a", "firing"), named("b", "b", "firing"))
+	h.at(2 * time.Second)
+
+	var rm metricdata.ResourceMetrics
+	require.NoError(t, h.reader.Collect(context.Background(), &rm))
+	seen := map[string]bool{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			sum, ok := m.Data.(metricdata.Sum[int64])
+			require.True(t, ok, "%s is a sum", m.Name)
+			for _, dp := range sum.DataPoints {
+				exp, _ := dp.Attributes.Value("exporter")
+				sig, _ := dp.Attributes.Value("signal")
+				assert.Equal(t, h.id.String(), exp.AsString(), "%s carries the exporter id", m.Name)
+				assert.Equal(t, "metrics", sig.AsString(), "%s carries the signal", m.Name)
+				seen[m.Name] = true
+			}
+		}
+	}
+	assert.True(t, seen["otelcol_notify_sent"] && seen["otelcol_notify_rejected"], "counters seen: %v", seen)
 }

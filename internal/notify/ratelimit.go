@@ -77,6 +77,16 @@ func (r *RateLimiter) wait(ctx context.Context, stop <-chan struct{}) error {
 	return err
 }
 
+// deferUntil holds every notification to this destination until at least t: a destination's
+// Retry-After applies to every notifier sending there, not only to the one that was told.
+func (r *RateLimiter) deferUntil(t time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if t.After(r.next) {
+		r.next = t
+	}
+}
+
 // limiters holds one limiter per destination, so the metrics and logs exporters of one
 // component (and any two components naming the same webhook) share its rate limit.
 var limiters = struct {

@@ -82,6 +82,10 @@ func TestRestartThroughSlackSendsExactlyOneResolve(t *testing.T) {
 			slackCfg.Storage = &storageID // the notifier's ledger survives the restart in both cases
 			slackCfg.BackOffConfig.InitialInterval = 20 * time.Millisecond
 			slackCfg.BackOffConfig.MaxInterval = 200 * time.Millisecond
+			// The notifier groups on the wall clock while the alert processor runs on the fake
+			// one: short grouping timers, so the resolve is not held for a real group_interval.
+			slackCfg.GroupWait = 10 * time.Millisecond
+			slackCfg.GroupInterval = 10 * time.Millisecond
 			require.NoError(t, slackCfg.Validate())
 
 			alertCfg := storedConfig(errorRateRule(time.Minute, 2*time.Minute))

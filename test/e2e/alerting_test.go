@@ -32,9 +32,12 @@ var fastTimers = []string{
 	"--set=receivers::multiagents::metrics::interval=1s",
 	"--set=processors::worker_health::health_check_interval=1s",
 	"--set=processors::worker_health::recent_window=6s",
-	"--set=processors::worker_health::inactive_after=10m",
 	"--set=processors::alert::evaluation_interval=1s",
 	"--set=processors::batch::timeout=200ms",
+	// A group's resolve is news sent at its next group_interval (shipped 1m).
+	"--set=exporters::slack::group_interval=2s",
+	"--set=exporters::pagerduty::group_interval=2s",
+	"--set=exporters::email::group_interval=2s",
 	"--set=exporters::slack::insecure_allow_http=true",
 }
 
@@ -154,7 +157,7 @@ func series(body, name string, labels ...string) (string, bool) {
 var sampleValue = regexp.MustCompile(` ([0-9.eE+-]+)$`)
 
 // mailsAbout counts the alert blocks for alertname in state (FIRING / RESOLVED) about worker across
-// all mails; a digest may carry other rules' alerts (error_spike) too.
+// all mails; a mail lists every alert of its group (group_by alertname), so the worker is checked too.
 func (d *deployment) mailsAbout(t *testing.T, alertname, state, worker string) (count int, last smtptest.Mail) {
 	for _, m := range d.smtp.Mails() {
 		text := strings.ReplaceAll(smtptest.Parse(t, m.Data).Text, "\r\n", "\n")
