@@ -175,7 +175,7 @@ func BenchmarkEvaluate(b *testing.B) {
 // benchFiringRules returns a processor's compiled rules holding n firing instances of
 // high_error_rate (one per worker), as after n alerts fired.
 func benchFiringRules(b *testing.B, n int) []*compiledRule {
-	rules, err := compileRules([]Rule{errorRateRule(time.Minute, time.Minute)})
+	rules, err := compileRules([]Rule{errorRateRule(time.Minute, time.Minute)}, 10)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -234,6 +234,46 @@ func BenchmarkRestoreState(b *testing.B) {
 					b.Fatalf("restored %d of %d", restored, n)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkInhibition is the inhibition pass of one evaluation over n firing instances: half
+// of them sources (worker_failure), half targets (high_error_rate) muted per worker, under the
+// shipped three inhibit rules.
+func BenchmarkInhibition(b *testing.B) {
+	for _, n := range []int{100, 10000} {
+		b.Run(fmt.Sprint("instances=", n), func(b *testing.B) {
+			rules := benchFiringRules(b, n/2)
+			failure := errorRateRule(0, 0)
+			failure.Name = "worker_failure"
+			sources, err := compileRules([]Rule{failure}, 10)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for key, in := range rules[0].instances {
+				copied := *in
+				sources[0].instances[key] = &copied
+			}
+			rules = append(rules, sources[0])
+			inhibits, err := compileInhibitRules([]InhibitRule{
+				{SourceMatchers: []string{`alertname="bus_silent"`}, TargetMatchers: []string{`alertname=~"worker_failure|high_error_rate|slow_workflow|high_latency|error_spike"`}},
+				{SourceMatchers: []string{`alertname="worker_failure"`}, TargetMatchers: []string{`alertname="high_error_rate"`}, Equal: []string{"worker.name"}},
+				{SourceMatchers: []string{`alertname="worker_failure"`}, TargetMatchers: []string{`alertname="error_spike"`}},
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				applyInhibitions(inhibits, rules, testEpoch)
+			}
+			for _, in := range rules[0].instances {
+				if !in.inhibited {
+					b.Fatal("every high_error_rate instance is muted by its worker's worker_failure")
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/instance")
 		})
 	}
 }

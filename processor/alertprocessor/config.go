@@ -24,12 +24,17 @@ type Config struct {
 	MaxInstances int `mapstructure:"max_instances"`
 	// MaxSeries caps the input series the processor remembers across all rules' metrics.
 	MaxSeries int `mapstructure:"max_series"`
+	// MinSamples is the evidence a ratio rule needs unless it sets its own min_samples: the
+	// denominator's increase within the rule's window. Below it the group has no value.
+	MinSamples int `mapstructure:"min_samples"`
 	// Storage names a storage extension (e.g. file_storage) that keeps firing and resolved
 	// instances across restarts, so an alert that clears while the collector is down still
 	// gets its resolved state written. Unset: alert state lives in memory only.
 	Storage *component.ID `mapstructure:"storage"`
 	// Rules are the alert rules.
 	Rules []Rule `mapstructure:"rules"`
+	// InhibitRules mute firing alerts while another alert fires, with Alertmanager's semantics.
+	InhibitRules []InhibitRule `mapstructure:"inhibit_rules"`
 
 	_ struct{}
 }
@@ -46,8 +51,13 @@ type Rule struct {
 	Match map[string]string `mapstructure:"match"`
 	// GroupBy names the attributes that make one alert instance per distinct value set.
 	GroupBy []string `mapstructure:"group_by"`
-	// Function is applied to each series: value (default), rate, increase, avg, quantile.
+	// Function is applied to each series: value (default), rate, increase, avg, quantile, ratio.
 	Function string `mapstructure:"function"`
+	// RatioMatch selects, among the group's series, the numerator of function ratio (same
+	// value forms as Match); the denominator is all the group's series.
+	RatioMatch map[string]string `mapstructure:"ratio_match"`
+	// MinSamples overrides the processor's min_samples for this ratio rule (0: inherit).
+	MinSamples int `mapstructure:"min_samples"`
 	// Quantile is the quantile in (0, 1) for function quantile.
 	Quantile float64 `mapstructure:"quantile"`
 	// Window is the look-back of rate, increase, avg, quantile and of absent rules.
@@ -77,6 +87,7 @@ const (
 	fnIncrease = "increase"
 	fnAvg      = "avg"
 	fnQuantile = "quantile"
+	fnRatio    = "ratio"
 
 	aggAvg   = "avg"
 	aggMin   = "min"
@@ -87,7 +98,7 @@ const (
 
 var (
 	validSeverities = map[string]bool{"info": true, "warning": true, "error": true, "critical": true}
-	validFunctions  = map[string]bool{fnValue: true, fnRate: true, fnIncrease: true, fnAvg: true, fnQuantile: true}
+	validFunctions  = map[string]bool{fnValue: true, fnRate: true, fnIncrease: true, fnAvg: true, fnQuantile: true, fnRatio: true}
 	validAggregates = map[string]bool{aggAvg: true, aggMin: true, aggMax: true, aggSum: true, aggCount: true}
 	validKinds      = map[string]bool{kindThreshold: true, kindAbsent: true}
 	validOperators  = []string{">=", "<=", "==", "!=", ">", "<"}
@@ -148,6 +159,9 @@ func (cfg *Config) Validate() error {
 	if cfg.MaxSeries <= 0 {
 		errs = append(errs, fmt.Errorf("max_series: must be positive, got %d", cfg.MaxSeries))
 	}
+	if cfg.MinSamples < 1 {
+		errs = append(errs, fmt.Errorf("min_samples: must be at least 1 (1 asks for no more evidence than one observation), got %d", cfg.MinSamples))
+	}
 	seen := map[string]bool{}
 	for i, r := range cfg.Rules {
 		where := fmt.Sprintf("rules[%d]", i)
@@ -161,6 +175,9 @@ func (cfg *Config) Validate() error {
 			seen[r.Name] = true
 		}
 		errs = append(errs, r.validate(where)...)
+	}
+	for i := range cfg.InhibitRules {
+		errs = append(errs, cfg.InhibitRules[i].validate(fmt.Sprintf("inhibit_rules[%d]", i), cfg.ResolvedRetention)...)
 	}
 	return errors.Join(errs...)
 }
@@ -176,6 +193,9 @@ func (r *Rule) validate(where string) []error {
 	}
 	if r.Metric == "" {
 		fail("metric", "must not be empty")
+	}
+	if r.MinSamples < 0 {
+		fail("min_samples", "must not be negative, got %d", r.MinSamples)
 	}
 	if !validSeverities[r.Severity] {
 		fail("severity", "%q is not one of info, warning, error, critical", r.Severity)
@@ -227,18 +247,24 @@ func (r *Rule) validate(where string) []error {
 		if r.Condition != "" {
 			fail("condition", "an absent rule takes no condition")
 		}
+		if len(r.RatioMatch) > 0 {
+			fail("ratio_match", "an absent rule takes no ratio_match")
+		}
+		if r.MinSamples != 0 {
+			fail("min_samples", "an absent rule takes no min_samples")
+		}
 		return errs
 	}
 
 	fn := r.effectiveFunction()
 	if !validFunctions[fn] {
-		fail("function", "%q is not one of value, rate, increase, avg, quantile", r.Function)
+		fail("function", "%q is not one of value, rate, increase, avg, quantile, ratio", r.Function)
 	}
 	if !validAggregates[r.effectiveAggregate()] {
 		fail("aggregate", "%q is not one of avg, min, max, sum, count", r.Aggregate)
 	}
 	switch fn {
-	case fnRate, fnIncrease, fnAvg, fnQuantile:
+	case fnRate, fnIncrease, fnAvg, fnQuantile, fnRatio:
 		if r.Window <= 0 {
 			fail("window", "function %s needs a positive window", fn)
 		}
@@ -249,6 +275,29 @@ func (r *Rule) validate(where string) []error {
 		}
 	} else if r.Quantile != 0 {
 		fail("quantile", "is only used by function quantile, not %s", fn)
+	}
+	if fn == fnRatio {
+		if len(r.RatioMatch) == 0 {
+			fail("ratio_match", "function ratio needs ratio_match (which of the group's series are the numerator, e.g. {status: error})")
+		}
+		for _, key := range slices.Sorted(maps.Keys(r.RatioMatch)) {
+			if key == "" {
+				fail("ratio_match", "attribute name must not be empty")
+			} else if _, err := parseMatcher(key, r.RatioMatch[key]); err != nil {
+				fail("ratio_match."+key, "%v", err)
+			}
+		}
+		if r.Aggregate != "" {
+			// The group's series are merged into one numerator and one denominator.
+			fail("aggregate", "function ratio divides the group's summed increases; it takes no aggregate")
+		}
+	} else {
+		if len(r.RatioMatch) > 0 {
+			fail("ratio_match", "is only used by function ratio, not %s", fn)
+		}
+		if r.MinSamples != 0 {
+			fail("min_samples", "is only used by function ratio, not %s", fn)
+		}
 	}
 	if typ, known := knownMetricTypes[r.Metric]; known && validFunctions[fn] {
 		if err := checkFunctionFits(fn, typ); err != nil {
@@ -318,6 +367,8 @@ func checkFunctionFits(fn string, typ metricType) error {
 		ok = typ == typeGauge || typ == typeHistogram
 	case fnQuantile:
 		ok = typ == typeHistogram
+	case fnRatio:
+		ok = typ == typeCounter
 	}
 	if !ok {
 		return fmt.Errorf("%s does not apply to a %s", fn, typ)

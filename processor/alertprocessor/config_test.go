@@ -46,7 +46,45 @@ func TestLoadConfig(t *testing.T) {
 				assert.Equal(t, "absent", cfg.Rules[1].Kind)
 			},
 		},
+		{
+			id: component.NewIDWithName(metadata.Type, "ratio_and_inhibit"),
+			check: func(t *testing.T, cfg *Config) {
+				assert.Equal(t, 20, cfg.MinSamples)
+				require.Len(t, cfg.Rules, 2)
+				r := cfg.Rules[0]
+				assert.Equal(t, fnRatio, r.Function)
+				assert.Equal(t, map[string]string{"status": "error"}, r.RatioMatch)
+				assert.Equal(t, 10, r.MinSamples)
+				assert.Equal(t, []InhibitRule{{
+					SourceMatchers:    []string{`alertname="worker_failure"`},
+					TargetMatchers:    []string{`alertname="high_error_rate"`, `severity=~"warning|info"`},
+					Equal:             []string{"worker.name"},
+					KeepInhibitingFor: 5 * time.Minute,
+				}}, cfg.InhibitRules)
+			},
+		},
 		{id: component.NewIDWithName(metadata.Type, "bad_interval"), wantErr: "evaluation_interval"},
+		{id: component.NewIDWithName(metadata.Type, "bad_min_samples"), wantErr: "min_samples: must be at least 1"},
+		{id: component.NewIDWithName(metadata.Type, "negative_rule_min_samples"), wantErr: "rules[0] (r).min_samples: must not be negative"},
+		{id: component.NewIDWithName(metadata.Type, "min_samples_without_ratio"), wantErr: "rules[0] (r).min_samples: is only used by function ratio, not value"},
+		{id: component.NewIDWithName(metadata.Type, "ratio_without_ratio_match"), wantErr: "rules[0] (r).ratio_match: function ratio needs ratio_match"},
+		{id: component.NewIDWithName(metadata.Type, "ratio_match_without_ratio"), wantErr: "rules[0] (r).ratio_match: is only used by function ratio, not value"},
+		{id: component.NewIDWithName(metadata.Type, "ratio_match_bad_regex"), wantErr: "rules[0] (r).ratio_match.status: bad regular expression"},
+		{id: component.NewIDWithName(metadata.Type, "ratio_match_empty_name"), wantErr: "rules[0] (r).ratio_match: attribute name must not be empty"},
+		{id: component.NewIDWithName(metadata.Type, "ratio_with_aggregate"), wantErr: "rules[0] (r).aggregate: function ratio divides the group's summed increases"},
+		{id: component.NewIDWithName(metadata.Type, "ratio_without_window"), wantErr: "rules[0] (r).window: function ratio needs a positive window"},
+		{id: component.NewIDWithName(metadata.Type, "ratio_on_known_gauge"), wantErr: "rules[0] (r).function: ratio does not apply to a gauge"},
+		{id: component.NewIDWithName(metadata.Type, "absent_with_ratio_match"), wantErr: "rules[0] (r).ratio_match: an absent rule takes no ratio_match"},
+		{id: component.NewIDWithName(metadata.Type, "absent_with_min_samples"), wantErr: "rules[0] (r).min_samples: an absent rule takes no min_samples"},
+		{id: component.NewIDWithName(metadata.Type, "inhibit_without_source"), wantErr: "inhibit_rules[0].source_matchers: needs at least one matcher"},
+		{id: component.NewIDWithName(metadata.Type, "inhibit_without_target"), wantErr: "inhibit_rules[0].target_matchers: needs at least one matcher"},
+		{id: component.NewIDWithName(metadata.Type, "inhibit_bad_matcher"), wantErr: `inhibit_rules[0].source_matchers[1]: "alertname bus_silent" is not a matcher`},
+		{id: component.NewIDWithName(metadata.Type, "inhibit_bad_regex"), wantErr: `inhibit_rules[0].target_matchers[0]: "alertname=~\"(b\"": bad regular expression`},
+		{id: component.NewIDWithName(metadata.Type, "inhibit_bad_quoting"), wantErr: `inhibit_rules[0].source_matchers[0]: "alertname=\"a": value "a is not a well-formed double-quoted string`},
+		{id: component.NewIDWithName(metadata.Type, "inhibit_empty_equal"), wantErr: "inhibit_rules[0].equal[0]: must not be empty"},
+		{id: component.NewIDWithName(metadata.Type, "inhibit_negative_keep"), wantErr: "inhibit_rules[0].keep_inhibiting_for: must not be negative"},
+		{id: component.NewIDWithName(metadata.Type, "inhibit_keep_beyond_retention"), wantErr: "inhibit_rules[0].keep_inhibiting_for: 5m0s is longer than resolved_retention (1m0s)"},
+		{id: component.NewIDWithName(metadata.Type, "inhibit_duplicate_equal"), wantErr: `inhibit_rules[0].equal[1]: duplicate label "worker.name"`},
 		{id: component.NewIDWithName(metadata.Type, "duplicate_name"), wantErr: `rules[1] (a).name: duplicate rule name "a"`},
 		{id: component.NewIDWithName(metadata.Type, "bad_severity"), wantErr: "rules[0] (r).severity"},
 		{id: component.NewIDWithName(metadata.Type, "bad_operator"), wantErr: "rules[0] (r).condition"},

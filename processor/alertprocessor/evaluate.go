@@ -22,6 +22,22 @@ type groupAcc struct {
 	histSum    float64
 	bounds     []float64
 	buckets    []float64
+
+	// Function ratio: the increases within the window of the numerator's series and of all
+	// the group's series, and the group's running total (any rise is a new observation).
+	ratioSeries int
+	ratioNum    float64
+	ratioDen    float64
+	ratioTotal  float64
+	ratioMemory ratioMemory // kept across evaluations
+}
+
+// ratioMemory is what a ratio group remembers from its previous evaluation, so that its
+// window ages evenly: without a new observation the ratio can only fall (see ratioResult).
+type ratioMemory struct {
+	have     bool    // the previous evaluation had a value
+	value    float64 // that value
+	denTotal float64 // the group's running denominator total then
 }
 
 func (g *groupAcc) add(v float64) {
@@ -63,7 +79,7 @@ func (r *compiledRule) touch(m *membership) *groupAcc {
 	g := m.group
 	if g.seq != r.evalSeq {
 		buckets := g.buckets[:0]
-		*g = groupAcc{seq: r.evalSeq, key: m.groupKey, labels: m.labels, buckets: buckets}
+		*g = groupAcc{seq: r.evalSeq, key: m.groupKey, labels: m.labels, buckets: buckets, ratioMemory: g.ratioMemory}
 		r.touched = append(r.touched, g)
 	}
 	return g
@@ -100,6 +116,14 @@ func (r *compiledRule) accumulate(s *series, m *membership, now time.Time) strin
 			inc /= r.cfg.Window.Seconds()
 		}
 		g.add(inc)
+	case fnRatio:
+		inc := math.Max(s.cur.sum-base.sum, 0)
+		g.ratioSeries++
+		g.ratioDen += inc
+		if m.numerator {
+			g.ratioNum += inc
+		}
+		g.ratioTotal += s.cur.sum
 	case fnAvg:
 		dCount, dSum := s.cur.count-base.count, s.cur.sum-base.sum
 		if s.kind == typeHistogram {
@@ -133,6 +157,9 @@ func (r *compiledRule) accumulate(s *series, m *membership, now time.Time) strin
 
 // result is the group's value, or false when no selected series gave one this evaluation.
 func (r *compiledRule) result(g *groupAcc) (float64, bool) {
+	if r.function == fnRatio {
+		return r.ratioResult(g)
+	}
 	if g.histSeries > 0 {
 		var v float64
 		ok := false
@@ -165,6 +192,28 @@ func (r *compiledRule) result(g *groupAcc) (float64, bool) {
 	default:
 		return g.max, true
 	}
+}
+
+// ratioResult is the numerator's share of the group's increases within the window, once the
+// denominator's increase reaches min_samples (below it: no value, so no verdict on too little
+// evidence). Windows age evenly: in an evaluation without a new observation (the group's
+// running denominator total did not rise) the ratio is at most the previous one, so it
+// cannot rise only because older successes left the window before newer failures did. A new
+// observation makes it the plain window ratio again.
+func (r *compiledRule) ratioResult(g *groupAcc) (float64, bool) {
+	mem := &g.ratioMemory
+	observed := g.ratioTotal > mem.denTotal
+	mem.denTotal = g.ratioTotal // also after an eviction lowered it, so the next rise counts
+	if g.ratioSeries == 0 || g.ratioDen <= 0 || g.ratioDen < r.minSamples {
+		mem.have = false
+		return 0, false
+	}
+	v := g.ratioNum / g.ratioDen
+	if mem.have && !observed {
+		v = math.Min(v, mem.value)
+	}
+	mem.have, mem.value = true, v
+	return v, true
 }
 
 // bucketQuantile interpolates the q-quantile from explicit-bounds bucket counts the way

@@ -38,10 +38,16 @@ func FuzzIngestAndEvaluate(f *testing.F) {
 		// Unknown metrics, so any function may meet any type at evaluation.
 		probeRule("v2", "multiagents.workflow.duration.custom", fnValue, 0),
 		{Name: "absent", Kind: kindAbsent, Metric: "multiagents.worker.health", Window: time.Minute, Severity: "info"},
+		ratioProbe(1),
+	}
+	cfg := configWith(rules...)
+	cfg.InhibitRules = []InhibitRule{
+		{SourceMatchers: []string{`alertname="absent"`}, TargetMatchers: []string{`alertname!="absent"`}},
+		{SourceMatchers: []string{`severity=~".+"`}, TargetMatchers: []string{`alertname=~"v|rate|error_ratio"`}, Equal: []string{"worker.name"}},
 	}
 	f.Fuzz(func(t *testing.T, first, second []byte) {
 		var unmarshaler pmetric.ProtoUnmarshaler
-		h := newHarness(t, configWith(rules...))
+		h := newHarness(t, cfg)
 		for _, b := range [][]byte{first, second} {
 			md, err := unmarshaler.UnmarshalMetrics(b)
 			if err != nil {

@@ -269,3 +269,30 @@ func (b *metricsBuilder) histogram(name string, bounds []float64, counts []uint6
 }
 
 func (b *metricsBuilder) build() pmetric.Metrics { return b.md }
+
+// countState counts the points written with the given alertstate.
+func countState(points []alertPoint, state string) int {
+	n := 0
+	for _, p := range points {
+		if p.state == state {
+			n++
+		}
+	}
+	return n
+}
+
+// instancesGauge reads otelcol_processor_alert_instances for one state.
+func (h *harness) instancesGauge(state string) int64 {
+	h.t.Helper()
+	m, err := h.tel.GetMetric("otelcol_processor_alert_instances")
+	require.NoError(h.t, err)
+	gauge, ok := m.Data.(metricdata.Gauge[int64])
+	require.True(h.t, ok, "gauge, got %T", m.Data)
+	for _, dp := range gauge.DataPoints {
+		if v, ok := dp.Attributes.Value("state"); ok && v.AsString() == state {
+			return dp.Value
+		}
+	}
+	h.t.Fatalf("no instances point for state %q", state)
+	return 0
+}

@@ -23,7 +23,7 @@ type metricStore struct {
 	loggedUnsupported bool
 }
 
-func newMetricStores(rules []*compiledRule) map[string]*metricStore {
+func newMetricStores(rules []*compiledRule, processorAttr attribute.KeyValue) map[string]*metricStore {
 	stores := map[string]*metricStore{}
 	for _, r := range rules {
 		ms := stores[r.cfg.Metric]
@@ -31,7 +31,7 @@ func newMetricStores(rules []*compiledRule) map[string]*metricStore {
 			ms = &metricStore{
 				name:   r.cfg.Metric,
 				series: map[uint64]*series{},
-				attrs:  metric.WithAttributeSet(attribute.NewSet(attribute.String("metric", r.cfg.Metric))),
+				attrs:  metric.WithAttributeSet(attribute.NewSet(processorAttr, attribute.String("metric", r.cfg.Metric))),
 			}
 			stores[r.cfg.Metric] = ms
 		}

@@ -62,7 +62,7 @@ func renderAlerts(rules []*compiledRule, orphans []orphan, now time.Time, versio
 			attrs := dp.Attributes()
 			attrs.EnsureCapacity(7 + len(in.labels))
 			attrs.PutStr(attrAlertName, r.cfg.Name)
-			attrs.PutStr(attrAlertState, in.state.String())
+			attrs.PutStr(attrAlertState, in.writtenState())
 			attrs.PutStr(attrSeverity, r.cfg.Severity)
 			attrs.PutStr(attrFingerprint, in.fingerprint)
 			attrs.PutStr(attrDescription, in.description)

@@ -10,7 +10,6 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 )
 
@@ -240,7 +239,7 @@ func (p *alertProcessor) openStorage(ctx context.Context, host component.Host) e
 	p.mu.Unlock()
 	for outcome, n := range map[string]int{"restored": restored, "orphaned": orphans, "skipped": skipped + overflow} {
 		if n > 0 {
-			p.telemetry.ProcessorAlertRestored.Add(p.ctx, int64(n), metric.WithAttributes(attribute.String("outcome", outcome)))
+			p.telemetry.ProcessorAlertRestored.Add(p.ctx, int64(n), p.attrs(attribute.String("outcome", outcome)))
 		}
 	}
 	p.logger.Info("Restored alert state from storage",
@@ -260,7 +259,7 @@ func (p *alertProcessor) persist(ctx context.Context, data []byte) {
 	p.mu.Lock()
 	p.steps.changed = true
 	p.mu.Unlock()
-	p.telemetry.ProcessorAlertStorageErrors.Add(p.ctx, 1, metric.WithAttributes(attribute.String("operation", "write")))
+	p.telemetry.ProcessorAlertStorageErrors.Add(p.ctx, 1, p.attrs(attribute.String("operation", "write")))
 	if !p.writeFailing {
 		p.writeFailing = true
 		p.logger.Warn("Cannot store alert state; retrying after the next evaluation", zap.Error(err))
@@ -268,7 +267,7 @@ func (p *alertProcessor) persist(ctx context.Context, data []byte) {
 }
 
 func (p *alertProcessor) storageError(operation, msg string, err error) {
-	p.telemetry.ProcessorAlertStorageErrors.Add(p.ctx, 1, metric.WithAttributes(attribute.String("operation", operation)))
+	p.telemetry.ProcessorAlertStorageErrors.Add(p.ctx, 1, p.attrs(attribute.String("operation", operation)))
 	p.logger.Warn(msg, zap.String("storage", p.cfg.Storage.String()), zap.Error(err))
 }
 

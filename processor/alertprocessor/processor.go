@@ -30,9 +30,15 @@ type alertProcessor struct {
 	version   string
 	now       func() time.Time // injectable clock
 	ctx       context.Context  // for the processor's own telemetry
+	// processorAttr tells this processor's own telemetry from another alert processor's (the
+	// component id, as on the collector's otelcol_processor_* metrics); noAttrs carries it alone.
+	processorAttr  attribute.KeyValue
+	noAttrs        metric.MeasurementOption
+	instancesAttrs []metric.MeasurementOption // per writtenStates entry
 
 	mu          sync.Mutex
 	rules       []*compiledRule
+	inhibits    []compiledInhibitRule
 	stores      map[string]*metricStore
 	seed        maphash.Seed
 	seriesCount int
@@ -48,33 +54,49 @@ type alertProcessor struct {
 }
 
 func newAlertProcessor(set processor.Settings, cfg *Config, next consumer.Metrics, now func() time.Time) (*alertProcessor, error) {
-	rules, err := compileRules(cfg.Rules)
+	rules, err := compileRules(cfg.Rules, cfg.MinSamples)
 	if err != nil {
 		return nil, err
+	}
+	inhibits, err := compileInhibitRules(cfg.InhibitRules)
+	if err != nil {
+		return nil, err
+	}
+	for i, labels := range unknownLabels(cfg.InhibitRules, cfg.Rules) {
+		set.Logger.Warn("inhibit rule uses labels no alert has; they read as empty on every alert",
+			zap.Int("inhibit_rule", i), zap.Strings("labels", labels),
+			zap.String("alert_labels", "alertname, severity and the rules' group_by labels"))
 	}
 	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
 		return nil, err
 	}
+	processorAttr := attribute.String("processor", set.ID.String())
 	p := &alertProcessor{
-		cfg:       cfg,
-		logger:    set.Logger,
-		telemetry: tb,
-		next:      next,
-		id:        set.ID,
-		version:   set.BuildInfo.Version,
-		now:       now,
-		ctx:       context.Background(),
-		rules:     rules,
-		stores:    newMetricStores(rules),
-		seed:      maphash.MakeSeed(),
-		startedAt: pcommon.NewTimestampFromTime(now()),
+		cfg:           cfg,
+		logger:        set.Logger,
+		telemetry:     tb,
+		next:          next,
+		id:            set.ID,
+		version:       set.BuildInfo.Version,
+		now:           now,
+		ctx:           context.Background(),
+		processorAttr: processorAttr,
+		noAttrs:       metric.WithAttributeSet(attribute.NewSet(processorAttr)),
+		rules:         rules,
+		inhibits:      inhibits,
+		stores:        newMetricStores(rules, processorAttr),
+		seed:          maphash.MakeSeed(),
+		startedAt:     pcommon.NewTimestampFromTime(now()),
+	}
+	for _, st := range writtenStates {
+		p.instancesAttrs = append(p.instancesAttrs, p.attrs(attribute.String("state", st)))
 	}
 	p.steps = stepper{
 		maxInstances: cfg.MaxInstances,
 		onOverflow:   p.instanceOverflow,
 		onTransition: func(r *compiledRule, in *instance, _ alertState) {
-			tb.ProcessorAlertTransitions.Add(p.ctx, 1, metric.WithAttributes(
+			tb.ProcessorAlertTransitions.Add(p.ctx, 1, p.attrs(
 				attribute.String("rule", r.cfg.Name), attribute.String("state", in.state.String())))
 		},
 	}
@@ -135,7 +157,7 @@ func (p *alertProcessor) evaluateAndEmit(ctx context.Context) {
 	md, ok, stored := p.evaluate(p.now())
 	if ok {
 		if err := p.next.ConsumeMetrics(ctx, md); err != nil {
-			p.telemetry.ProcessorAlertEmitFailures.Add(p.ctx, 1)
+			p.telemetry.ProcessorAlertEmitFailures.Add(p.ctx, 1, p.noAttrs)
 			p.logger.Warn("could not hand multiagents.alerts to the next consumer", zap.Error(err))
 		}
 	}
@@ -171,7 +193,7 @@ func (p *alertProcessor) evaluate(now time.Time) (pmetric.Metrics, bool, []byte)
 	}
 	p.seriesCount -= evicted
 	if evicted > 0 {
-		p.telemetry.ProcessorAlertSeriesEvicted.Add(p.ctx, int64(evicted))
+		p.telemetry.ProcessorAlertSeriesEvicted.Add(p.ctx, int64(evicted), p.noAttrs)
 	}
 	startedFor := now.Sub(p.startedAt.AsTime())
 	for _, r := range p.rules {
@@ -194,8 +216,9 @@ func (p *alertProcessor) evaluate(now time.Time) (pmetric.Metrics, bool, []byte)
 		}
 		p.steps.finish(r, now, p.cfg.ResolvedRetention)
 	}
+	applyInhibitions(p.inhibits, p.rules, now)
 	p.recordGauges()
-	p.telemetry.ProcessorAlertEvaluations.Add(p.ctx, 1)
+	p.telemetry.ProcessorAlertEvaluations.Add(p.ctx, 1, p.noAttrs)
 	md, ok := renderAlerts(p.rules, p.orphans, now, p.version)
 	if len(p.orphans) > 0 {
 		p.orphans = nil
@@ -205,7 +228,7 @@ func (p *alertProcessor) evaluate(now time.Time) (pmetric.Metrics, bool, []byte)
 	if p.client != nil && p.steps.changed {
 		var err error
 		if stored, err = encodeState(p.rules); err != nil {
-			p.telemetry.ProcessorAlertStorageErrors.Add(p.ctx, 1, metric.WithAttributes(attribute.String("operation", "encode")))
+			p.telemetry.ProcessorAlertStorageErrors.Add(p.ctx, 1, p.attrs(attribute.String("operation", "encode")))
 			p.logger.Warn("Cannot encode alert state for storage", zap.Error(err))
 		} else {
 			p.steps.changed = false
@@ -214,21 +237,31 @@ func (p *alertProcessor) evaluate(now time.Time) (pmetric.Metrics, bool, []byte)
 	return md, ok, stored
 }
 
+// attrs is the measurement option of the processor's own telemetry: the processor attribute
+// and the given ones.
+func (p *alertProcessor) attrs(kv ...attribute.KeyValue) metric.MeasurementOption {
+	return metric.WithAttributeSet(attribute.NewSet(append([]attribute.KeyValue{p.processorAttr}, kv...)...))
+}
+
+// writtenStates are the alertstate values, as counted by the instances gauge: a firing
+// instance muted by an inhibit rule counts as inhibited, not firing.
+var writtenStates = []string{statePending.String(), stateFiring.String(), stateInhibited, stateResolved.String()}
+
 func (p *alertProcessor) recordGauges() {
-	var counts [stateResolved + 1]int64
+	counts := make(map[string]int64, len(writtenStates))
 	for _, r := range p.rules {
 		for _, in := range r.instances {
-			counts[in.state]++
+			counts[in.writtenState()]++
 		}
 	}
-	for st := statePending; st <= stateResolved; st++ {
-		p.telemetry.ProcessorAlertInstances.Record(p.ctx, counts[st], metric.WithAttributes(attribute.String("state", st.String())))
+	for i, st := range writtenStates {
+		p.telemetry.ProcessorAlertInstances.Record(p.ctx, counts[st], p.instancesAttrs[i])
 	}
-	p.telemetry.ProcessorAlertSeries.Record(p.ctx, int64(p.seriesCount))
+	p.telemetry.ProcessorAlertSeries.Record(p.ctx, int64(p.seriesCount), p.noAttrs)
 }
 
 func (p *alertProcessor) instanceOverflow(r *compiledRule) {
-	p.telemetry.ProcessorAlertInstancesOverflow.Add(p.ctx, 1, metric.WithAttributes(attribute.String("rule", r.cfg.Name)))
+	p.telemetry.ProcessorAlertInstancesOverflow.Add(p.ctx, 1, p.attrs(attribute.String("rule", r.cfg.Name)))
 	if !r.loggedOverflow {
 		r.loggedOverflow = true
 		p.logger.Warn("max_instances reached: new alert instances of this rule are not created",
@@ -243,7 +276,7 @@ func (p *alertProcessor) ruleError(r *compiledRule, reason string) {
 		return
 	}
 	r.loggedMismatch[reason] = true
-	p.telemetry.ProcessorAlertRuleErrors.Add(p.ctx, 1, metric.WithAttributes(
+	p.telemetry.ProcessorAlertRuleErrors.Add(p.ctx, 1, p.attrs(
 		attribute.String("rule", r.cfg.Name), attribute.String("reason", reason)))
 	p.logger.Error("alert rule cannot be evaluated on some series; they are skipped",
 		zap.String("rule", r.cfg.Name), zap.String("function", r.function), zap.String("metric", r.cfg.Metric), zap.String("reason", reason))

@@ -77,12 +77,15 @@ func (p *redisPipeline) publish(m agentsim.Message) {
 }
 
 // runStep publishes one command and its result for worker payment_processor.
-func (p *redisPipeline) runStep(success bool) {
+func (p *redisPipeline) runStep(success bool) { p.runStepOf("payment_processor", success) }
+
+// runStepOf publishes a one-step workflow: a command and its result for the worker.
+func (p *redisPipeline) runStepOf(worker string, success bool) {
 	wf := agentsim.NewWorkflow("multiagent:", "order_processing")
 	p.publish(wf.Started())
-	cmd, id := wf.Command("payment_processor", 30, nil)
+	cmd, id := wf.Command(worker, 30, nil)
 	p.publish(cmd)
-	p.publish(wf.Result("payment_processor", id, success, "card declined"))
+	p.publish(wf.Result(worker, id, success, "card declined"))
 	if success {
 		p.publish(wf.Completed())
 	} else {
@@ -167,4 +170,46 @@ func TestBusSilentWithTheRealReceiver(t *testing.T) {
 	}
 	require.Positive(t, resent, "the receiver re-sent multiagents.events while the bus was quiet, and the rule fired anyway")
 	p.waitFor("bus_silent", nil, "resolved", func() { p.runStep(true) })
+}
+
+// The shipped high_error_rate (a ratio of the receiver's execution counters) and inhibit rules
+// on real framework events: a worker failing every step fires worker_failure, and its
+// high_error_rate is written "inhibited" in every evaluation in which worker_failure fires,
+// never "firing"; a low-volume worker with 1 failure in 4 executions gets no high_error_rate
+// instance at all (too little evidence).
+func TestErrorRatioAndInhibitionFromRedisEvents(t *testing.T) {
+	cfg := loadShippedConfig(t)
+	cfg.EvaluationInterval = 50 * time.Millisecond
+	for i := range cfg.Rules {
+		if cfg.Rules[i].Name == "high_error_rate" {
+			cfg.Rules[i].For = 0 // the 5m window stays: it covers the whole test
+		}
+	}
+	p := startRedisPipeline(t, cfg)
+	payment := map[string]string{"worker.name": "payment_processor"}
+	validate := map[string]string{"worker.name": "validate_order"}
+	for i := range 4 {
+		p.runStepOf("validate_order", i != 2)
+	}
+	p.waitFor("worker_failure", payment, "firing", func() { p.runStep(false) })
+	p.waitFor("high_error_rate", payment, "inhibited", func() { p.runStep(false) })
+
+	evaluations, muted := 0, 0
+	for _, md := range p.sink.AllMetrics() {
+		rm := md.ResourceMetrics()
+		if rm.Len() != 1 || rm.At(0).ScopeMetrics().Len() != 1 || rm.At(0).ScopeMetrics().At(0).Scope().Name() != metadata.ScopeName {
+			continue
+		}
+		points := parseAlerts(t, md)
+		evaluations++
+		require.Empty(t, stateOf(points, "high_error_rate", validate), "1 failure in 4 executions is too little evidence")
+		if stateOf(points, "worker_failure", payment) == "firing" {
+			require.NotEqual(t, "firing", stateOf(points, "high_error_rate", payment), "never firing while worker_failure fires")
+			if stateOf(points, "high_error_rate", payment) == "inhibited" {
+				muted++
+			}
+		}
+	}
+	require.Positive(t, evaluations)
+	require.Positive(t, muted)
 }

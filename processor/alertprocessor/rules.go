@@ -23,6 +23,11 @@ type compiledRule struct {
 	matchers    []matcher
 	description descriptionTemplate
 
+	// Function ratio: which of the group's series are the numerator, and the denominator's
+	// increase within the window below which the group has no value.
+	ratioMatchers []matcher
+	minSamples    float64
+
 	// Attribute values written on every instance of the rule.
 	thresholdText string
 	cooldownText  string
@@ -40,7 +45,8 @@ type compiledRule struct {
 	loggedMismatch map[string]bool
 }
 
-func compileRules(rules []Rule) ([]*compiledRule, error) {
+// compileRules compiles the validated rules; defaultMinSamples is the processor's min_samples.
+func compileRules(rules []Rule, defaultMinSamples int) ([]*compiledRule, error) {
 	out := make([]*compiledRule, 0, len(rules))
 	for i, rc := range rules {
 		r := &compiledRule{
@@ -60,6 +66,17 @@ func compileRules(rules []Rule) ([]*compiledRule, error) {
 				return nil, fmt.Errorf("rules[%d] (%s).match.%s: %w", i, rc.Name, key, err)
 			}
 			r.matchers = append(r.matchers, m)
+		}
+		for _, key := range slices.Sorted(maps.Keys(rc.RatioMatch)) {
+			m, err := parseMatcher(key, rc.RatioMatch[key])
+			if err != nil {
+				return nil, fmt.Errorf("rules[%d] (%s).ratio_match.%s: %w", i, rc.Name, key, err)
+			}
+			r.ratioMatchers = append(r.ratioMatchers, m)
+		}
+		r.minSamples = float64(max(rc.MinSamples, 0))
+		if rc.MinSamples == 0 {
+			r.minSamples = float64(defaultMinSamples)
 		}
 		var err error
 		if r.description, err = parseDescription(rc.Description, rc.GroupBy); err != nil {
@@ -113,6 +130,15 @@ func (r *compiledRule) membership(point, resource pcommon.Map) (membership, bool
 		}
 	}
 	m := membership{rule: r}
+	if len(r.ratioMatchers) > 0 {
+		m.numerator = true
+		for i := range r.ratioMatchers {
+			if !r.ratioMatchers[i].matches(lookupLabel(point, resource, r.ratioMatchers[i].key)) {
+				m.numerator = false
+				break
+			}
+		}
+	}
 	if len(r.cfg.GroupBy) > 0 {
 		m.labels = make([]string, len(r.cfg.GroupBy))
 		for i, key := range r.cfg.GroupBy {

@@ -51,6 +51,8 @@ type membership struct {
 	groupKey string
 	labels   []string // group label values, in the rule's group_by order
 	group    *groupAcc
+	// numerator says that the series is selected by the rule's ratio_match.
+	numerator bool
 }
 
 func newSeries(kind metricType, now time.Time) *series {

@@ -26,6 +26,11 @@ func (s alertState) String() string {
 	return "inactive"
 }
 
+// stateInhibited is the alertstate written for a firing instance that an inhibit rule mutes.
+// It is not a state of the machine: the instance stays firing (and is stored as firing), and
+// whether it is muted is worked out again at every evaluation.
+const stateInhibited = "inhibited"
+
 // instance is one alert instance: a rule and one set of group label values.
 type instance struct {
 	labels      []string // group label values, in the rule's group_by order
@@ -39,11 +44,20 @@ type instance struct {
 	clearedAt  time.Time // while firing: first evaluation at which the condition no longer held
 	resolvedAt time.Time
 	heldSeq    uint64 // the evaluation in which the condition last held
+	inhibited  bool   // firing and muted by an inhibit rule in the last evaluation
 
 	// graceUntil is set on an instance restored firing from storage: until then, unless its
 	// group has a value again, a missing series does not count as a cleared condition. After a
 	// restart the series are only as old as the restart, so they get stale_after to come back.
 	graceUntil time.Time
+}
+
+// writtenState is the alertstate attribute written for the instance.
+func (in *instance) writtenState() string {
+	if in.state == stateFiring && in.inhibited {
+		return stateInhibited
+	}
+	return in.state.String()
 }
 
 // fingerprint is a stable id of a rule and its group labels: the same across restarts and
