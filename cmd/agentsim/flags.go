@@ -19,6 +19,8 @@ type options struct {
 	scenario *agentsim.Scenario
 	load     agentsim.Load
 	seedSet  bool
+	// mix is the named scenario chosen with --scenario; nil runs scenario under load.
+	mix *agentsim.Mix
 
 	redisAddr, redisPassword string
 	httpURL                  string
@@ -50,9 +52,12 @@ Examples:
   agentsim --redis 127.0.0.1:6379 --duration 100s --phase 20s:payment=0.8 --phase 60s:payment=0
   agentsim --workers reserve,charge,ticket --timeout charge=0.01 --slow ticket=0.1 --slow-duration 8s
   agentsim --http http://localhost:4319 --workflows 1000 --rate 500
+  agentsim --scenario trustworthy --seed 1
+
+Named scenarios (--scenario) run several workflows on one timeline: %s.
 
 Worker names in rates and phases may be any unique part of the name ("payment").
-Rates are fractions (0.1) or percentages (10%).
+Rates are fractions (0.1) or percentages (10%%).
 
 Flags:
 `
@@ -61,7 +66,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs := flag.NewFlagSet("agentsim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(stderr, usageHeader)
+		fmt.Fprintf(stderr, usageHeader, strings.Join(agentsim.MixNames(), ", "))
 		fs.PrintDefaults()
 	}
 	def := agentsim.NewScenario()
@@ -73,6 +78,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		seed                            uint64
 		drain                           optionalDuration
 		workflows                       int64
+		mixName                         string
+		timeScale                       float64
 	)
 	fs.StringVar(&o.redisAddr, "redis", envOr("REDIS_ENDPOINT", "localhost:6379"), "Redis `host:port` to publish on; REDIS_ENDPOINT sets the default")
 	fs.StringVar(&o.redisPassword, "redis-password", os.Getenv("REDIS_PASSWORD"), "Redis AUTH password; REDIS_PASSWORD sets the default")
@@ -99,6 +106,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.Uint64Var(&seed, "seed", 0, "random seed for reproducible outcomes (default: from the clock; printed at the start)")
 	fs.DurationVar(&o.progress, "progress", 5*time.Second, "interval of progress lines (0: none)")
 	fs.IntVar(&o.maxBatch, "batch", 500, "most events sent in one Redis pipeline or HTTP request")
+	fs.StringVar(&mixName, "scenario", "", "run a named scenario of several workflows (`name`: "+strings.Join(agentsim.MixNames(), ", ")+"); it sets the workflows, rates, phases and length")
+	fs.Float64Var(&timeScale, "time-scale", 1, "with --scenario: stretch its timeline this many times (rates divided, offsets and timeout_seconds multiplied)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, errHelp
@@ -107,6 +116,15 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q (flags only; see --help)", fs.Arg(0))
+	}
+	if mixName != "" {
+		if err := o.setMix(fs, mixName, timeScale, seed); err != nil {
+			return nil, err
+		}
+		return o, nil
+	}
+	if isFlagSet(fs, "time-scale") {
+		return nil, errors.New("time-scale: only with --scenario")
 	}
 	if steps != "" {
 		workers = steps
@@ -161,6 +179,55 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, err
 	}
 	return o, nil
+}
+
+// mixFlags are the flags that still apply with --scenario: where and how to publish, the seed,
+// the channel prefix and step latency (which apply to every workflow of the scenario).
+var mixFlags = map[string]bool{
+	"redis": true, "redis-password": true, "prefix": true, "http": true, "seed": true,
+	"progress": true, "batch": true, "step-latency": true, "scenario": true, "time-scale": true,
+}
+
+// setMix chooses the named scenario; the flags that shape a single workflow are refused with it.
+func (o *options) setMix(fs *flag.FlagSet, name string, timeScale float64, seed uint64) error {
+	newMix, ok := agentsim.Mixes[name]
+	if !ok {
+		return fmt.Errorf("scenario: %q is not one of %s", name, strings.Join(agentsim.MixNames(), ", "))
+	}
+	var conflict error
+	fs.Visit(func(f *flag.Flag) {
+		if !mixFlags[f.Name] && conflict == nil {
+			conflict = fmt.Errorf("--%s cannot be combined with --scenario (the scenario sets the workflows)", f.Name)
+		}
+	})
+	if conflict != nil {
+		return conflict
+	}
+	m := newMix()
+	for _, st := range m.Streams {
+		st.Scenario.Prefix = o.scenario.Prefix
+		st.Scenario.StepLatency = o.scenario.StepLatency
+	}
+	if err := m.Stretch(timeScale); err != nil {
+		return err
+	}
+	o.seedSet = isFlagSet(fs, "seed")
+	if !o.seedSet {
+		seed = uint64(time.Now().UnixNano())
+	}
+	o.load.Seed = seed
+	m.Seed(seed)
+	if o.progress < 0 {
+		return errors.New("progress: must not be negative")
+	}
+	if o.maxBatch <= 0 {
+		return errors.New("batch: must be positive")
+	}
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	o.mix = m
+	return nil
 }
 
 // optionalDuration is a duration flag whose default depends on other flags.

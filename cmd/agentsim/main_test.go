@@ -212,3 +212,85 @@ func TestProgressLines(t *testing.T) {
 	assert.Contains(t, out, "phase: process_payment fail rate 0 → 0.5")
 	assert.Contains(t, out, "agentsim: summary after")
 }
+
+func TestScenarioFlag(t *testing.T) {
+	o, err := parseFlags([]string{"--scenario", "trustworthy", "--seed", "5", "--prefix", "test_multiagent:", "--step-latency", "1ms"}, io.Discard)
+	require.NoError(t, err)
+	require.NotNil(t, o.mix)
+	assert.Equal(t, "trustworthy", o.mix.Name)
+	assert.True(t, o.seedSet)
+	for i, st := range o.mix.Streams {
+		assert.Equal(t, uint64(5+i), st.Load.Seed, "each workflow its own seed, from --seed")
+		assert.Equal(t, "test_multiagent:", st.Scenario.Prefix)
+		assert.Equal(t, time.Millisecond, st.Scenario.StepLatency)
+	}
+
+	o, err = parseFlags([]string{"--scenario", "trustworthy", "--time-scale", "20"}, io.Discard)
+	require.NoError(t, err)
+	assert.Equal(t, 40*time.Minute, o.mix.TrafficEnds(), "2 minutes stretched 20 times")
+
+	for want, args := range map[string][]string{
+		"--rate cannot be combined with --scenario":       {"--scenario", "trustworthy", "--rate", "5"},
+		"--fail cannot be combined with --scenario":       {"--scenario", "trustworthy", "--fail", "x=1"},
+		"scenario: \"nightly\" is not one of trustworthy": {"--scenario", "nightly"},
+		"time-scale: only with --scenario":                {"--time-scale", "2"},
+		"time-scale: 0 must be a positive number":         {"--scenario", "trustworthy", "--time-scale", "0"},
+	} {
+		var stderr bytes.Buffer
+		assert.Equal(t, 2, run(context.Background(), args, io.Discard, &stderr), "%v", args)
+		assert.Contains(t, stderr.String(), want, "%v", args)
+	}
+}
+
+var workerRow = regexp.MustCompile(`(?m)^    (\S+) +(\d+) +(\d+) +(\d+)$`)
+
+// The trustworthy scenario, 50 times faster than its test runs it, on a real Redis: the summary
+// gives the exact per-worker counts, and they are what was published.
+func TestScenarioRunPrintsExactCountsPerWorker(t *testing.T) {
+	srv := testredis.Start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	sub := redis.NewClient(&redis.Options{Addr: srv.Addr})
+	defer sub.Close()
+	ps := sub.PSubscribe(ctx, "multiagent:command.*")
+	defer ps.Close()
+	_, err := ps.Receive(ctx)
+	require.NoError(t, err)
+	commands := map[string]int{}
+	var mu sync.Mutex
+	go func() {
+		for msg := range ps.Channel() {
+			mu.Lock()
+			commands[strings.TrimPrefix(msg.Channel, "multiagent:command.")]++
+			mu.Unlock()
+		}
+	}()
+
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, []string{"--redis", srv.Addr, "--scenario", "trustworthy", "--time-scale", "0.02",
+		"--seed", "9", "--progress", "0", "--step-latency", "1ms"}, &stdout, &stderr)
+	out := stdout.String()
+	require.Equal(t, 0, code, "stdout:\n%s\nstderr:\n%s", out, stderr.String())
+	assert.Contains(t, out, "agentsim: scenario trustworthy: issue 11")
+	assert.Contains(t, out, "agentsim: workflow order_processing: validate_order → reserve_inventory → charge_payment → ship_order, 50/s from 0s for 2.4s")
+	assert.Contains(t, out, "agentsim: at 200ms: incident a: charge_payment fails every step")
+	assert.Contains(t, out, "by worker  build_report: 1 failed; charge_payment: 15 failed; email_sender: 10 timed out; push_sender: 10 timed out; sms_sender: 10 timed out")
+
+	rows := map[string][3]int{}
+	for _, m := range workerRow.FindAllStringSubmatch(out, -1) {
+		var n [3]int
+		for i := range n {
+			n[i], _ = strconv.Atoi(m[i+2])
+		}
+		rows[m[1]] = n
+	}
+	assert.Equal(t, map[string][3]int{
+		"validate_order": {120, 0, 0}, "reserve_inventory": {120, 0, 0}, "charge_payment": {120, 15, 0}, "ship_order": {105, 0, 0},
+		"build_report": {39, 1, 0}, "email_sender": {119, 0, 10}, "sms_sender": {119, 0, 10}, "push_sender": {119, 0, 10},
+	}, rows, out)
+	require.True(t, assert.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return commands["ship_order"] == 105 && commands["email_sender"] == 119
+	}, 10*time.Second, 20*time.Millisecond), "commands seen on the bus: %v", commands)
+}

@@ -36,22 +36,40 @@ func simulate(ctx context.Context, opts *options, stdout, stderr io.Writer) int 
 		pub, target = rp, fmt.Sprintf("Redis %s (channels %s*)", opts.redisAddr, opts.scenario.Prefix)
 	}
 
-	s := opts.scenario
 	out := &lineWriter{w: stdout}
-	bound := "for " + opts.load.Duration.String()
-	if opts.load.Workflows > 0 {
-		bound = fmt.Sprintf("%s or %d workflows, whichever comes first", bound, opts.load.Workflows)
+	var (
+		r       *agentsim.Runner
+		err     error
+		workers []string
+	)
+	if m := opts.mix; m != nil {
+		out.printf("agentsim: scenario %s: %s", m.Name, m.Summary)
+		for _, st := range m.Streams {
+			out.printf("agentsim: workflow %s", st.Describe())
+		}
+		out.printf("agentsim: → %s; seed %d", target, opts.load.Seed)
+		for _, mark := range m.Timeline {
+			out.printf("agentsim: at %s: %s", mark.At, mark.What)
+		}
+		r, err = agentsim.NewStreamsRunner(m.Streams, time.Now())
+		workers = m.Workers()
+	} else {
+		s := opts.scenario
+		bound := "for " + opts.load.Duration.String()
+		if opts.load.Workflows > 0 {
+			bound = fmt.Sprintf("%s or %d workflows, whichever comes first", bound, opts.load.Workflows)
+		}
+		out.printf("agentsim: workflow %s: %s", s.WorkflowID, strings.Join(s.Steps, " → "))
+		out.printf("agentsim: %g workflows/s %s → %s; seed %d", opts.load.Rate, bound, target, opts.load.Seed)
+		if rates := describeRates(s); rates != "" {
+			out.printf("agentsim: rates: %s", rates)
+		}
+		for _, p := range s.Phases {
+			out.printf("agentsim: phase at %s: %s %s rate → %g", p.At, p.Worker, p.Kind, p.Rate)
+		}
+		r, err = agentsim.NewRunner(s, opts.load, time.Now())
+		workers = s.Steps
 	}
-	out.printf("agentsim: workflow %s: %s", s.WorkflowID, strings.Join(s.Steps, " → "))
-	out.printf("agentsim: %g workflows/s %s → %s; seed %d", opts.load.Rate, bound, target, opts.load.Seed)
-	if rates := describeRates(s); rates != "" {
-		out.printf("agentsim: rates: %s", rates)
-	}
-	for _, p := range s.Phases {
-		out.printf("agentsim: phase at %s: %s %s rate → %g", p.At, p.Worker, p.Kind, p.Rate)
-	}
-
-	r, err := agentsim.NewRunner(s, opts.load, time.Now())
 	if err != nil {
 		fmt.Fprintf(stderr, "agentsim: %v\n", err)
 		return 2
@@ -72,7 +90,7 @@ func simulate(ctx context.Context, opts *options, stdout, stderr io.Writer) int 
 	runErr := r.Run(ctx, pub, agentsim.RunOptions{
 		MaxBatch: opts.maxBatch,
 		OnPhase: func(at time.Duration, p agentsim.Phase) {
-			out.printf("[%s] phase: %s %s rate %g → %g", offset(at), p.Worker, p.Kind, s.RatesAt(p.Worker, at-1).Get(p.Kind), p.Rate)
+			out.printf("[%s] phase: %s %s rate %g → %g", offset(at), p.Worker, p.Kind, r.RatesAt(p.Worker, at-1).Get(p.Kind), p.Rate)
 		},
 		OnError: func(err error) {
 			errMu.Lock()
@@ -104,6 +122,7 @@ func simulate(ctx context.Context, opts *options, stdout, stderr io.Writer) int 
 		out.printf("  by worker  %s", by)
 	}
 	out.printf("  events     published %d (%.0f/s), not delivered %d, slow steps %d", snap.Events, float64(snap.Events)/secs, snap.PublishErrors, snap.SlowSteps)
+	printWorkerTable(out, workers, stats.ByWorker())
 	if snap.PublishErrors > 0 {
 		return 1
 	}
@@ -174,6 +193,9 @@ func describeByWorker(by map[string]agentsim.WorkerOutcomes) string {
 	var parts []string
 	for _, w := range names {
 		o := by[w]
+		if o.Failed == 0 && o.TimedOut == 0 && o.Cancelled == 0 {
+			continue // a worker with executions only
+		}
 		var kinds []string
 		if o.Failed > 0 {
 			kinds = append(kinds, fmt.Sprintf("%d failed", o.Failed))
@@ -187,6 +209,19 @@ func describeByWorker(by map[string]agentsim.WorkerOutcomes) string {
 		parts = append(parts, w+": "+strings.Join(kinds, ", "))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// workerTableHeader heads the per-worker counts at the end of the summary.
+const workerTableHeader = "  per worker           executions   failed  timed out"
+
+// printWorkerTable prints, for every worker in order, the commands it was sent and how many of
+// its steps failed or got no result; a test can compare them with what a collector counted.
+func printWorkerTable(out *lineWriter, workers []string, by map[string]agentsim.WorkerOutcomes) {
+	out.printf(workerTableHeader)
+	for _, w := range workers {
+		o := by[w]
+		out.printf("    %-18s %10d %8d %10d", w, o.Executions, o.Failed, o.TimedOut)
+	}
 }
 
 // lineWriter writes whole lines from several goroutines without interleaving them.

@@ -1,5 +1,5 @@
 // Package agentsim writes MultiAgents framework traffic exactly as the framework puts it on the
-// wire (see shared/docs/framework-wire-format.md): one JSON object per message, naive UTC
+// wire (see docs/framework-wire-format.md): one JSON object per message, naive UTC
 // timestamps, correlation ids, the real channel names. End-to-end tests and load runs use it to
 // stand in for a framework deployment; it shares no code with the receiver's decoder on purpose.
 package agentsim

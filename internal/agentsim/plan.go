@@ -50,6 +50,8 @@ type Scheduled struct {
 	Slow bool
 	// Step is, on the message carrying an Outcome other than completed, the worker it is about.
 	Step string
+	// Command is, on a command, the worker it is sent to (counted as one execution of it).
+	Command string
 }
 
 // Plan is one workflow run, decided in advance: every message with its due time.
@@ -71,6 +73,9 @@ func (s *Scenario) PlanWorkflow(rng *rand.Rand, n int64, start time.Time, offset
 	p := Plan{TxID: w.TxID}
 	add := func(m Message, o Outcome) {
 		p.Messages = append(p.Messages, Scheduled{At: now, Msg: m, Outcome: o})
+	}
+	addCommand := func(m Message, worker string, o Outcome) {
+		p.Messages = append(p.Messages, Scheduled{At: now, Msg: m, Outcome: o, Command: worker})
 	}
 
 	cancelBefore := -1
@@ -104,18 +109,18 @@ func (s *Scenario) PlanWorkflow(rng *rand.Rand, n int64, start time.Time, offset
 		cmd, id := w.Command(worker, s.TimeoutSeconds, map[string]any{"order_id": orderID, "step": i + 1})
 		switch {
 		case draw < rates.Fail:
-			add(cmd, OutcomeNone)
+			addCommand(cmd, worker, OutcomeNone)
 			now = now.Add(latency)
 			add(w.Result(worker, id, false, s.ErrorMessage), OutcomeFailed)
 			compensate()
 			add(w.Compensated(), OutcomeNone)
 			p.Outcome, p.Step = OutcomeFailed, worker
 		case draw < rates.Fail+rates.Timeout:
-			add(cmd, OutcomeTimedOut)
+			addCommand(cmd, worker, OutcomeTimedOut)
 			p.Outcome, p.Step = OutcomeTimedOut, worker
 		default:
 			slow := draw < rates.Fail+rates.Timeout+rates.Slow
-			add(cmd, OutcomeNone)
+			addCommand(cmd, worker, OutcomeNone)
 			if slow {
 				now = now.Add(s.SlowDuration)
 			} else {

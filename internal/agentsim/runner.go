@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,26 +76,34 @@ type Stats struct {
 	Abandoned atomic.Int64
 
 	mu sync.Mutex
-	// byWorker counts failed, timed-out and cancelled workflows by the step they ended at.
+	// byWorker counts, per worker, the commands sent to it and the workflows that failed, timed
+	// out or were cancelled at its step.
 	byWorker map[string]*WorkerOutcomes
 }
 
-// WorkerOutcomes counts the workflows that ended at one worker's step.
+// WorkerOutcomes counts one worker's steps: Executions is the commands sent to it (answered or
+// not); Failed, TimedOut and Cancelled count the workflows that ended at its step that way.
 type WorkerOutcomes struct {
-	Failed, TimedOut, Cancelled int64
+	Executions, Failed, TimedOut, Cancelled int64
+}
+
+// worker returns the counts of worker, creating them; s.mu must be held.
+func (s *Stats) worker(name string) *WorkerOutcomes {
+	if s.byWorker == nil {
+		s.byWorker = map[string]*WorkerOutcomes{}
+	}
+	w := s.byWorker[name]
+	if w == nil {
+		w = &WorkerOutcomes{}
+		s.byWorker[name] = w
+	}
+	return w
 }
 
 func (s *Stats) countAt(worker string, o Outcome) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.byWorker == nil {
-		s.byWorker = map[string]*WorkerOutcomes{}
-	}
-	w := s.byWorker[worker]
-	if w == nil {
-		w = &WorkerOutcomes{}
-		s.byWorker[worker] = w
-	}
+	w := s.worker(worker)
 	switch o {
 	case OutcomeFailed:
 		w.Failed++
@@ -105,7 +114,14 @@ func (s *Stats) countAt(worker string, o Outcome) {
 	}
 }
 
-// ByWorker copies the per-worker counts of workflows that did not complete.
+func (s *Stats) countCommand(worker string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.worker(worker).Executions++
+}
+
+// ByWorker copies the per-worker counts: every worker that was sent a command, and every
+// worker at whose step a workflow was cancelled.
 func (s *Stats) ByWorker() map[string]WorkerOutcomes {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -137,89 +153,130 @@ type Publisher interface {
 	Publish(ctx context.Context, batch []Message) (failed int, err error)
 }
 
-// Runner drives one run: it starts workflows at the target rate and releases their messages
-// when due. Its state advances only through Advance, so tests drive it with made-up times; Run
-// does so with the wall clock.
+// Runner drives one run: it starts workflows at the target rate of each of its streams and
+// releases their messages when due. Its state advances only through Advance, so tests drive it
+// with made-up times; Run does so with the wall clock.
 type Runner struct {
-	scenario *Scenario
-	load     Load
-	rng      *rand.Rand
-	stats    Stats
+	streams []*stream
+	stats   Stats
 
-	begin time.Time
-	// maxStarts is the number of starts the run makes: rate × duration, or Workflows if fewer.
-	maxStarts int64
-	// starts counts start slots used (started or skipped); nextStart is slot starts' time.
-	starts    int64
-	nextStart time.Time
-	pending   scheduleHeap
-	seq       int64
-	// phase reporting
+	begin    time.Time
+	deadline time.Time
+	pending  scheduleHeap
+	seq      int64
+	// phase reporting, over every stream's phases
 	phases    []Phase
 	nextPhase int
 }
 
+// Stream is one workflow of a run: its scenario, its load, and when its first workflow starts,
+// counted from the beginning of the run. Phases of its scenario count from the beginning of the
+// run too, so the streams of one run share one timeline.
+type Stream struct {
+	Scenario *Scenario
+	Load     Load
+	Start    time.Duration
+}
+
+// stream is the pacing state of one Stream.
+type stream struct {
+	scenario *Scenario
+	load     Load
+	rng      *rand.Rand
+	// begin is when the stream's first workflow starts.
+	begin time.Time
+	// maxStarts is the number of starts the stream makes: rate × duration, or Workflows if fewer.
+	maxStarts int64
+	// starts counts start slots used (started or skipped); nextStart is slot starts' time.
+	starts    int64
+	nextStart time.Time
+}
+
 // NewRunner prepares a run of scenario under load; the run's clock starts at begin.
 func NewRunner(scenario *Scenario, load Load, begin time.Time) (*Runner, error) {
-	if err := errors.Join(scenario.Validate(), load.Validate()); err != nil {
+	return NewStreamsRunner([]Stream{{Scenario: scenario, Load: load}}, begin)
+}
+
+// NewStreamsRunner prepares a run of several workflows at once, each with its own rate, start
+// and seed; the run's clock starts at begin.
+func NewStreamsRunner(streams []Stream, begin time.Time) (*Runner, error) {
+	if len(streams) == 0 {
+		return nil, errors.New("streams: at least one workflow is needed")
+	}
+	r := &Runner{begin: begin}
+	var errs []error
+	for i, st := range streams {
+		if err := errors.Join(st.Scenario.Validate(), st.Load.Validate()); err != nil {
+			if len(streams) > 1 {
+				err = fmt.Errorf("workflow %d (%s): %w", i+1, st.Scenario.WorkflowID, err)
+			}
+			errs = append(errs, err)
+			continue
+		}
+		if st.Start < 0 {
+			errs = append(errs, fmt.Errorf("workflow %d (%s): start must not be negative", i+1, st.Scenario.WorkflowID))
+			continue
+		}
+		// Rounding down, minus a hair so 0.1 × 30 s does not become 2.9999 → 2 starts.
+		maxStarts := max(int64(math.Floor(st.Load.Rate*st.Load.Duration.Seconds()+1e-9)), 1)
+		if st.Load.Workflows > 0 {
+			maxStarts = min(maxStarts, st.Load.Workflows)
+		}
+		s := &stream{
+			scenario:  st.Scenario,
+			load:      st.Load,
+			rng:       rand.New(rand.NewPCG(st.Load.Seed, st.Load.Seed^0x9e3779b97f4a7c15)),
+			begin:     begin.Add(st.Start),
+			maxStarts: maxStarts,
+		}
+		s.nextStart = s.begin
+		r.streams = append(r.streams, s)
+		r.phases = append(r.phases, st.Scenario.sortedPhases()...)
+		if end := s.begin.Add(st.Load.Duration + st.Load.Drain); end.After(r.deadline) {
+			r.deadline = end
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	// Rounding down, minus a hair so 0.1 × 30 s does not become 2.9999 → 2 starts.
-	maxStarts := max(int64(math.Floor(load.Rate*load.Duration.Seconds()+1e-9)), 1)
-	if load.Workflows > 0 {
-		maxStarts = min(maxStarts, load.Workflows)
-	}
-	return &Runner{
-		scenario:  scenario,
-		load:      load,
-		rng:       rand.New(rand.NewPCG(load.Seed, load.Seed^0x9e3779b97f4a7c15)),
-		begin:     begin,
-		maxStarts: maxStarts,
-		nextStart: begin,
-		phases:    scenario.sortedPhases(),
-	}, nil
+	sort.SliceStable(r.phases, func(i, j int) bool { return r.phases[i].At < r.phases[j].At })
+	return r, nil
 }
 
 // Stats are the run's live counters.
 func (r *Runner) Stats() *Stats { return &r.stats }
 
+// RatesAt are worker's rates offset into the run, from the scenario of the first stream that
+// has the worker (zero rates when none has it).
+func (r *Runner) RatesAt(worker string, offset time.Duration) Rates {
+	for _, s := range r.streams {
+		for _, w := range s.scenario.Steps {
+			if w == worker {
+				return s.scenario.RatesAt(worker, offset)
+			}
+		}
+	}
+	return Rates{}
+}
+
 // Begin is when the run started.
 func (r *Runner) Begin() time.Time { return r.begin }
 
-func (r *Runner) startsOver() bool { return r.starts >= r.maxStarts }
+func (s *stream) startsOver() bool { return s.starts >= s.maxStarts }
 
-// maxStartsPerAdvance bounds the workflows one Advance plans.
+// maxStartsPerAdvance bounds the workflows one Advance plans per stream.
 const maxStartsPerAdvance = 256
 
 // startTime is when start slot n is due: computed from n, so rounding never accumulates.
-func (r *Runner) startTime(n int64) time.Time {
-	return r.begin.Add(time.Duration(float64(n) * float64(time.Second) / r.load.Rate))
+func (s *stream) startTime(n int64) time.Time {
+	return s.begin.Add(time.Duration(float64(n) * float64(time.Second) / s.load.Rate))
 }
 
 // Advance moves the run to now: it plans every workflow whose start is due and returns, in
 // order, every message due by now together with the phases that began since the last call.
 func (r *Runner) Advance(now time.Time) (due []Scheduled, phases []Phase) {
-	// A run that is behind catches up in slices, so publishing goes on between them and the
-	// in-flight cap only ever bites on workflows that are really pending.
-	for planned := 0; !r.startsOver() && !r.nextStart.After(now) && planned < maxStartsPerAdvance; planned++ {
-		start := r.nextStart
-		r.starts++
-		r.nextStart = r.startTime(r.starts)
-		if int(r.stats.InFlight.Load()) >= r.load.MaxInFlight {
-			r.stats.Skipped.Add(1)
-			continue
-		}
-		n := r.stats.Started.Add(1)
-		r.stats.InFlight.Add(1)
-		plan := r.scenario.PlanWorkflow(r.rng, n, start, start.Sub(r.begin))
-		for _, m := range plan.Messages {
-			r.seq++
-			heap.Push(&r.pending, scheduled{Scheduled: m, seq: r.seq})
-		}
-	}
-	if !r.startsOver() && now.Sub(r.begin) >= r.load.Duration {
-		r.stats.Behind.Add(r.maxStarts - r.starts)
-		r.starts = r.maxStarts
+	for _, s := range r.streams {
+		r.startDue(s, now)
 	}
 	for r.nextPhase < len(r.phases) && r.phases[r.nextPhase].At <= now.Sub(r.begin) {
 		phases = append(phases, r.phases[r.nextPhase])
@@ -229,6 +286,33 @@ func (r *Runner) Advance(now time.Time) (due []Scheduled, phases []Phase) {
 		due = append(due, heap.Pop(&r.pending).(scheduled).Scheduled)
 	}
 	return due, phases
+}
+
+// startDue plans the workflows of s whose start is due by now.
+func (r *Runner) startDue(s *stream, now time.Time) {
+	// A run that is behind catches up in slices, so publishing goes on between them and the
+	// in-flight cap only ever bites on workflows that are really pending.
+	for planned := 0; !s.startsOver() && !s.nextStart.After(now) && planned < maxStartsPerAdvance; planned++ {
+		start := s.nextStart
+		s.starts++
+		s.nextStart = s.startTime(s.starts)
+		if int(r.stats.InFlight.Load()) >= s.load.MaxInFlight {
+			r.stats.Skipped.Add(1)
+			continue
+		}
+		n := r.stats.Started.Add(1)
+		r.stats.InFlight.Add(1)
+		// Phases count from the beginning of the run, not of the stream.
+		plan := s.scenario.PlanWorkflow(s.rng, n, start, start.Sub(r.begin))
+		for _, m := range plan.Messages {
+			r.seq++
+			heap.Push(&r.pending, scheduled{Scheduled: m, seq: r.seq})
+		}
+	}
+	if !s.startsOver() && now.Sub(s.begin) >= s.load.Duration {
+		r.stats.Behind.Add(s.maxStarts - s.starts)
+		s.starts = s.maxStarts
+	}
 }
 
 // Published accounts for messages handed to the publisher, failed of which were not delivered.
@@ -251,6 +335,9 @@ func (r *Runner) Published(batch []Scheduled, failed int) {
 		if m.Step != "" {
 			r.stats.countAt(m.Step, m.Outcome)
 		}
+		if m.Command != "" {
+			r.stats.countCommand(m.Command)
+		}
 		if m.Slow {
 			r.stats.SlowSteps.Add(1)
 		}
@@ -264,8 +351,10 @@ func (r *Runner) Published(batch []Scheduled, failed int) {
 func (r *Runner) NextDue() (time.Time, bool) {
 	var next time.Time
 	ok := false
-	if !r.startsOver() {
-		next, ok = r.nextStart, true
+	for _, s := range r.streams {
+		if !s.startsOver() && (!ok || s.nextStart.Before(next)) {
+			next, ok = s.nextStart, true
+		}
 	}
 	if len(r.pending) > 0 && (!ok || r.pending[0].At.Before(next)) {
 		next, ok = r.pending[0].At, true
@@ -273,8 +362,9 @@ func (r *Runner) NextDue() (time.Time, bool) {
 	return next, ok
 }
 
-// Deadline is when the run stops even with messages pending: the end of starts plus Drain.
-func (r *Runner) Deadline() time.Time { return r.begin.Add(r.load.Duration + r.load.Drain) }
+// Deadline is when the run stops even with messages pending: the latest end of a stream's
+// starts plus its Drain.
+func (r *Runner) Deadline() time.Time { return r.deadline }
 
 // Abandon drops what is still pending and counts the workflows it belonged to.
 func (r *Runner) Abandon() {

@@ -146,7 +146,14 @@ func TestRunnerPhaseBreaksAndRepairsAWorker(t *testing.T) {
 	st := r.Stats().Snapshot()
 	assert.EqualValues(t, 200, st.Failed)
 	assert.EqualValues(t, 400, st.Completed)
-	assert.Equal(t, map[string]WorkerOutcomes{"process_payment": {Failed: 200}}, r.Stats().ByWorker())
+	// Every workflow sends validate_order, check_inventory and process_payment a command;
+	// ship_order gets none while payment fails.
+	assert.Equal(t, map[string]WorkerOutcomes{
+		"validate_order":  {Executions: 600},
+		"check_inventory": {Executions: 600},
+		"process_payment": {Executions: 600, Failed: 200},
+		"ship_order":      {Executions: 400},
+	}, r.Stats().ByWorker())
 }
 
 func TestRunnerCapsWorkflowsInFlight(t *testing.T) {
