@@ -16,9 +16,6 @@ import (
 type HelperSettings struct {
 	Queue configoptional.Optional[exporterhelper.QueueBatchConfig]
 	Retry configretry.BackOffConfig
-	// Start and Shutdown replace the notifier's own when set (the e-mail digest wraps them).
-	Start    component.StartFunc
-	Shutdown component.ShutdownFunc
 }
 
 // NewMetricsExporter builds the exporterhelper exporter around n for a metrics pipeline,
@@ -44,16 +41,9 @@ func (n *Notifier) NewLogsExporter(ctx context.Context, set exporter.Settings, c
 // helperOptions wires exporterhelper. It sets no push timeout: each Sender bounds its own
 // requests (the exporter's `timeout`), so waiting for the rate limit is not cut short.
 func (n *Notifier) helperOptions(h HelperSettings) []exporterhelper.Option {
-	start, shutdown := h.Start, h.Shutdown
-	if start == nil {
-		start = n.Start
-	}
-	if shutdown == nil {
-		shutdown = n.Shutdown
-	}
 	return []exporterhelper.Option{
-		exporterhelper.WithStart(start),
-		exporterhelper.WithShutdown(shutdown),
+		exporterhelper.WithStart(n.Start),
+		exporterhelper.WithShutdown(n.Shutdown),
 		exporterhelper.WithTimeout(exporterhelper.TimeoutConfig{}),
 		exporterhelper.WithRetry(h.Retry),
 		exporterhelper.WithQueue(h.Queue),
