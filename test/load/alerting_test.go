@@ -55,7 +55,7 @@ func (d *alertDeployment) publish(t *testing.T, msgs ...agentsim.Message) {
 // webhook. Each trial uses a fresh worker, so each is a new alert instance; trials run one after
 // the other. Timers: receiver metrics interval 1s, worker_health health_check_interval 1s, alert
 // evaluation_interval 1s, batch timeout 200ms; worker_failure as shipped (for 0s); Slack at its
-// shipped rate_limit of 1/s.
+// shipped rate_limit of 1/s and group_wait of 2s; min_executions 1 (one failure is the evidence).
 func TestAlertLatency(t *testing.T) {
 	trials := envInt("BENCH_ALERT_TRIALS", map[bool]int{true: 5, false: 20}[quick()])
 	d := startAlertDeployment(t)
@@ -118,6 +118,10 @@ func TestNotifierStorm(t *testing.T) {
 	d := startAlertDeployment(t,
 		fmt.Sprintf("--set=exporters::slack::rate_limit=%d", rate),
 		fmt.Sprintf("--set=exporters::pagerduty::rate_limit=%d", rate),
+		// One group per alert instance (shipped: one per alertname), so that the storm is 200
+		// notifications and measures the rate limiter.
+		"--set=exporters::slack::group_by=[...]",
+		"--set=exporters::pagerduty::group_by=[...]",
 	)
 	var msgs []agentsim.Message
 	for i := 0; i < storm; i++ {
