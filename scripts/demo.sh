@@ -3,13 +3,14 @@
 #
 # Starts a private redis-server, a local Slack/PagerDuty sink (cmd/notifysink), the collector
 # (bin/otelcol-multiagents with otelcol-config.yaml + config/demo.yaml) and agentsim, which runs
-# e-commerce workflows and breaks one worker for a while, then repairs it. The terminal shows
-# the traffic and every notification the sink receives: the alert firing, then resolving.
+# e-commerce workflows and breaks two workers together for a while, then repairs them. The
+# terminal shows the traffic and every notification the sink receives: one grouped worker_failure
+# naming both workers, then its resolve; ship_order, idle downstream of the failures, is not paged.
 # Everything stops after the scenario or on Ctrl-C; logs are kept in a temporary directory.
 #
 # Settings (environment):
-#   DEMO_WORKER      the worker that breaks            [process_payment]
-#   DEMO_FAIL_RATE   its failure rate while broken     [0.8]
+#   DEMO_WORKER      the workers that break (comma-separated)  [check_inventory,process_payment]
+#   DEMO_FAIL_RATE   their failure rate while broken   [0.8]
 #   DEMO_BREAK_AT    when it breaks                    [20s]
 #   DEMO_REPAIR_AT   when it is repaired               [55s]
 #   DEMO_DURATION    length of the traffic             [100s]
@@ -20,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 BIN=${OTELCOL_BIN:-$ROOT/bin/otelcol-multiagents}
-WORKER=${DEMO_WORKER:-process_payment}
+WORKER=${DEMO_WORKER:-check_inventory,process_payment}
 FAIL_RATE=${DEMO_FAIL_RATE:-0.8}
 BREAK_AT=${DEMO_BREAK_AT:-20s}
 REPAIR_AT=${DEMO_REPAIR_AT:-55s}
@@ -179,16 +180,27 @@ cat <<EOF
     traces (file)        $WORK/traces.jsonl
     collector log        $WORK/collector.log
 
-  Scenario: $RATE workflows/s for $DURATION; $WORKER fails ${FAIL_RATE} of its steps from $BREAK_AT to $REPAIR_AT.
-  Expect worker_failure (and error_spike) to fire soon after $BREAK_AT, and worker_failure to
-  resolve about 20 s (the recent window) after $REPAIR_AT. Lines starting with a clock time are what
-  Slack and PagerDuty received. Ctrl-C stops everything.
+  Scenario: $RATE workflows/s for $DURATION; $WORKER fail ${FAIL_RATE} of their steps from $BREAK_AT to $REPAIR_AT.
+  Expect worker_failure soon after $BREAK_AT as one group (the notifiers group alerts by alertname):
+  one PagerDuty incident, and a Slack message when the group fires and then one per change (a
+  worker joining or recovering; at most one per group_interval, 10 s here), each listing the
+  group's workers; resolved about 20 s (the recent window) after $REPAIR_AT. error_spike and high_error_rate wait 3 minutes (for: 3m), so
+  worker_failure mutes them (inhibit_rules); ship_order, which only gets fewer commands while they
+  fail, stays healthy. Lines starting with a clock time are what Slack and PagerDuty received.
+  Ctrl-C stops everything.
 
 EOF
 
+# --phase takes worker=rate pairs, comma-separated: one pair per broken worker.
+break_rates=() repair_rates=()
+IFS=, read -ra broken <<<"$WORKER"
+for w in "${broken[@]}"; do
+	break_rates+=("$w=$FAIL_RATE")
+	repair_rates+=("$w=0")
+done
 set +e
 "$WORK/bin/agentsim" --redis "127.0.0.1:$REDIS_PORT" --rate "$RATE" --duration "$DURATION" \
-	--phase "$BREAK_AT:$WORKER=$FAIL_RATE" --phase "$REPAIR_AT:$WORKER=0" --progress 5s &
+	--phase "$BREAK_AT:$(IFS=,; echo "${break_rates[*]}")" --phase "$REPAIR_AT:$(IFS=,; echo "${repair_rates[*]}")" --progress 5s &
 AGENTSIM_PID=$!
 started $AGENTSIM_PID agentsim
 wait $AGENTSIM_PID
@@ -209,9 +221,10 @@ curl -fs "http://localhost:$PROM_PORT/metrics" | grep '^multiagents_alerts{' |
 	sed -E 's/.*alertname="([^"]*)".*alertstate="([^"]*)".*severity="([^"]*)"(.*worker_name="([^"]*)")?.*\} (.*)/    \1 \2 (\3) \5 \6/' || true
 firing=$(grep -c '\[slack\] FIRING worker_failure' "$WORK/notifications.log" || true)
 resolved=$(grep -c '\[slack\] RESOLVED worker_failure' "$WORK/notifications.log" || true)
-say "Slack received worker_failure firing ${firing}x and resolved ${resolved}x; PagerDuty: $(grep -c '\[pagerduty\] trigger' "$WORK/notifications.log" || true) trigger(s), $(grep -c '\[pagerduty\] resolve' "$WORK/notifications.log" || true) resolve(s)"
+incidents=$(grep -o '\[pagerduty\] trigger dedup=[^ ]*' "$WORK/notifications.log" | sort -u | wc -l)
+say "Slack received worker_failure firing ${firing}x and resolved ${resolved}x; PagerDuty: $(grep -c '\[pagerduty\] trigger' "$WORK/notifications.log" || true) trigger(s) for ${incidents} incident(s), $(grep -c '\[pagerduty\] resolve' "$WORK/notifications.log" || true) resolve(s)"
 if ((firing > 0 && resolved > 0)); then
-	say "the alert fired and resolved. (error_spike counts failures over 5 minutes, so it resolves after the demo ends.)"
+	say "the alert fired and resolved as one group: every Slack message lists the group's workers, and PagerDuty kept one incident (one dedup key) for all of them."
 else
 	say "worker_failure did not both fire and resolve; see $WORK/collector.log"
 	exit 1
