@@ -89,7 +89,7 @@ func (p Ports) Env() []string {
 // Process is one running collector.
 type Process struct {
 	cmd  *exec.Cmd
-	logs *syncBuffer
+	logs *SyncBuffer
 	done chan struct{}
 	err  error
 }
@@ -100,7 +100,7 @@ func Start(tb testing.TB, args []string, env ...string) *Process {
 	cmd := exec.Command(Binary(tb), args...)
 	cmd.Dir = RepoRoot(tb)
 	cmd.Env = append(os.Environ(), env...)
-	logs := &syncBuffer{}
+	logs := &SyncBuffer{}
 	cmd.Stdout = logs
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
@@ -214,18 +214,20 @@ func Port(addr string) int {
 	return n
 }
 
-type syncBuffer struct {
+// SyncBuffer collects a process's output, written from the process's own goroutines, while a
+// test reads it.
+type SyncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()

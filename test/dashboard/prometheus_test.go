@@ -3,7 +3,6 @@
 package dashboard
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,7 +15,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -42,7 +40,7 @@ func requireBinary(t *testing.T, name string) string {
 type prometheusServer struct {
 	addr string
 	cmd  *exec.Cmd
-	logs *logBuffer
+	logs *collectortest.SyncBuffer
 	done chan struct{}
 }
 
@@ -65,7 +63,7 @@ scrape_configs:
 	if err := os.WriteFile(configPath, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := &prometheusServer{addr: collectortest.FreeAddr(t), logs: &logBuffer{}, done: make(chan struct{})}
+	p := &prometheusServer{addr: collectortest.FreeAddr(t), logs: &collectortest.SyncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(bin,
 		"--config.file="+configPath,
 		"--storage.tsdb.path="+filepath.Join(dir, "data"),
@@ -233,22 +231,4 @@ func (p *prometheusServer) api(path string, data any) (queryResult, error) {
 		return res, nil
 	}
 	return res, json.Unmarshal(envelope.Data, data)
-}
-
-// logBuffer collects a process's output; the process writes from its own goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -164,7 +164,7 @@ func TestTrustworthyAlertsOnIssue11Scenario(t *testing.T) {
 	// The scenario runs as a user runs it; the test clock starts with it.
 	begin := time.Now()
 	sim := exec.Command(agentsimBin, "--redis", redisSrv.Addr, "--scenario", "trustworthy", "--seed", "11", "--progress", "10s")
-	var simOut syncedBuffer
+	var simOut collectortest.SyncBuffer
 	sim.Stdout, sim.Stderr = &simOut, &simOut
 	require.NoError(t, sim.Start())
 	simDone := make(chan error, 1)
@@ -610,24 +610,6 @@ func compareNotifications(got []notification) (string, bool) {
 		fmt.Fprintf(&b, "  ignored (host CPU, not about the framework): critical_cpu_usage %s\n", strings.Join(ignored, "; "))
 	}
 	return b.String(), ok
-}
-
-// syncedBuffer collects a subprocess's output while the test reads it.
-type syncedBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *syncedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // The comparison the acceptance test rests on: the expected set passes, and each way of
