@@ -87,14 +87,19 @@ type reportedWindow struct {
 // evidence for them (min_executions executions, or durations).
 func (b *healthBatch) add(w *worker, is issues, report reportedWindow, minExecutions float64) {
 	for s, name := range stateNames {
-		b.point(b.health, w.name, boolValue(healthState(s) == w.state)).Attributes().PutStr(attrState, name)
+		dp := b.point(b.health, w.name, boolValue(healthState(s) == w.state))
+		dp.Attributes().PutStr(attrState, name)
+		if healthState(s) == w.state && w.state != stateHealthy {
+			// The evidence goes on the point an alert on the state reads (value 1).
+			putFailures(dp.Exemplars(), w.failures)
+		}
 	}
 	for i, name := range issueNames {
 		b.point(b.issue, w.name, boolValue(is[i])).Attributes().PutStr(attrIssue, name)
 	}
 	if report.hasRate {
 		b.point(b.success, w.name, 1-report.errorRate)
-		b.point(b.errorRate, w.name, report.errorRate)
+		putFailures(b.point(b.errorRate, w.name, report.errorRate).Exemplars(), w.failures)
 	}
 	t := report.totals
 	if t.durSumCount > 0 && t.durSumCount >= minExecutions {

@@ -154,6 +154,9 @@ func (t *tracker) ingestExecutions(r route, base uint64, m pmetric.Metric, nowNs
 		}
 		inc, outcome := st.sumIncrease(temporality, dp.StartTimestamp(), dp.Timestamp(), v)
 		t.noteOutcome(outcome)
+		if st.isError {
+			st.worker.noteFailures(dp.Exemplars())
+		}
 		if inc > 0 {
 			st.worker.addExecutions(nowNs, inc, st.isError)
 			t.workers.touch(st.worker, nowNs)

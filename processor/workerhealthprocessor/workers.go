@@ -27,6 +27,11 @@ type worker struct {
 
 	commands commandGauges
 
+	// failures are the exemplars (failing transactions) of the worker's newest error
+	// executions, newest first, at most maxFailureExemplars: carried onto its health and
+	// error-rate points so an alert about the worker can link to them.
+	failures []failureExemplar
+
 	// pending: the worker is in the tracker's list of workers to evaluate on the current batch.
 	pending bool
 	// gone: the worker was evicted; a pending entry for it is skipped.

@@ -362,7 +362,8 @@ func (a *assembler) result(tx *transaction, ev *event, b *outputBatch) {
 		worker := workerOrUnknown(ev.source)
 		a.workerAnswered(worker)
 		timedOut := reportsTimeout(ev)
-		a.metrics.workerExecution(worker, ev.success, 0, false)
+		a.metrics.workerExecution(worker, ev.success, 0, false,
+			failureRef{traceID: tx.traceID, spanID: spanIDFor(spanRoleStep, ev.commandID), at: ev.timestamp})
 		a.logEvent(a.sinkFor(tx, b), ev, tx.traceID, spanIDFor(spanRoleStep, ev.commandID), func(attrs pcommon.Map) {
 			attrs.PutStr(attrWorkerName, worker)
 			attrs.PutStr(attrCommandID, ev.commandID)
@@ -396,7 +397,8 @@ func (a *assembler) result(tx *transaction, ev *event, b *outputBatch) {
 		}
 	}
 	d := ev.timestamp.Sub(step.start)
-	a.metrics.workerExecution(step.workerType, ev.success, d, true)
+	a.metrics.workerExecution(step.workerType, ev.success, d, true,
+		failureRef{traceID: tx.traceID, spanID: span.SpanID(), at: ev.timestamp})
 	a.metrics.eventDurationSeconds(kindCommand.metricName(), d)
 	a.logEvent(dst, ev, tx.traceID, span.SpanID(), func(attrs pcommon.Map) {
 		attrs.PutStr(attrWorkerName, step.workerType)
@@ -464,7 +466,8 @@ func (a *assembler) errorEvent(tx *transaction, ev *event, b *outputBatch) {
 		span.Status().SetMessage(a.renderer.capString(ev.errorMessage))
 		spanID = span.SpanID()
 		d := ev.timestamp.Sub(step.start)
-		a.metrics.workerExecution(step.workerType, false, d, true)
+		a.metrics.workerExecution(step.workerType, false, d, true,
+			failureRef{traceID: tx.traceID, spanID: spanID, at: ev.timestamp})
 		a.metrics.eventDurationSeconds(kindCommand.metricName(), d)
 	} else if len(tx.notes) < maxNotesPerTransaction {
 		tx.notes = append(tx.notes, rootNote{name: "error", ts: ev.timestamp, message: a.renderer.capString(ev.errorMessage)})
@@ -568,7 +571,9 @@ func (a *assembler) afterEnd(ev *event, b *outputBatch) {
 			a.countDuplicate(tag)
 			return
 		}
-		a.metrics.workerExecution(workerOrUnknown(ev.source), ev.success, 0, false)
+		// No exemplar: the transaction has ended, and its trace was only exported if it was
+		// kept then, so a link could lead nowhere.
+		a.metrics.workerExecution(workerOrUnknown(ev.source), ev.success, 0, false, failureRef{})
 		spanID = spanIDFor(spanRoleStep, ev.commandID)
 	}
 	a.logEvent(b, ev, traceID, spanID, nil)
@@ -635,7 +640,8 @@ func (a *assembler) finalize(tx *transaction, status string, end time.Time, evic
 	}
 
 	d := end.Sub(tx.start)
-	a.metrics.workflowEnded(wf, status, d, tx.startKnown)
+	// Every unsuccessful transaction is kept (above), so its trace is exported: link to it.
+	a.metrics.workflowEnded(wf, status, d, tx.startKnown, failureRef{traceID: tx.traceID, spanID: root.SpanID(), at: end})
 	if tx.startKnown {
 		a.metrics.eventDurationSeconds(kindStatus.metricName(), d)
 	}
@@ -687,7 +693,7 @@ func (a *assembler) timeOut(tx *transaction, s openStep, b *outputBatch) {
 	span.Status().SetCode(ptrace.StatusCodeError)
 	span.Status().SetMessage("timed out")
 	span.Attributes().PutBool(attrTimedOut, true)
-	a.metrics.workerExecution(s.workerType, false, 0, false)
+	a.metrics.workerExecution(s.workerType, false, 0, false, failureRef{traceID: tx.traceID, spanID: span.SpanID(), at: end})
 	if a.emitLogs {
 		lr := b.records.AppendEmpty()
 		lr.SetTimestamp(pcommon.NewTimestampFromTime(end))

@@ -215,7 +215,7 @@ func TestLogsDisabled(t *testing.T) {
 func TestSeriesCapOverflow(t *testing.T) {
 	wm := newWorkflowMetrics(time.Now())
 	for i := 0; i < maxSeriesPerMetric+10; i++ {
-		wm.workerExecution(fmt.Sprintf("w%d", i), true, time.Second, true)
+		wm.workerExecution(fmt.Sprintf("w%d", i), true, time.Second, true, failureRef{})
 	}
 	assert.Len(t, wm.workerExecutions, maxSeriesPerMetric+1)
 	assert.Equal(t, int64(10), wm.workerExecutions[labelPair{overflowKey, overflowKey}])

@@ -43,6 +43,55 @@ var durationBounds = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
 
 type labelPair struct{ a, b string }
 
+// maxExemplarsPerSeries bounds the exemplars kept (and written) per failing series: the most
+// recent failing transactions, so an alert can link to them. Each is one trace the receiver
+// exported; three are enough to open from a page and keep every point small.
+const maxExemplarsPerSeries = 3
+
+// failureRef is a failing transaction behind a point: its trace, the span of what failed
+// (the step, or the workflow's root), and when. The zero value (no trace) is not recorded.
+type failureRef struct {
+	traceID pcommon.TraceID
+	spanID  pcommon.SpanID
+	at      time.Time
+}
+
+// recordFailure keeps ref among the series' newest maxExemplarsPerSeries, newest first. The
+// series key is the one its count uses (overflow included), so the map is bounded like it.
+func recordFailure(m map[labelPair][]failureRef, k labelPair, ref failureRef) {
+	if ref.traceID.IsEmpty() {
+		return
+	}
+	refs := m[k]
+	pos := len(refs)
+	for i := range refs {
+		if !ref.at.Before(refs[i].at) {
+			pos = i
+			break
+		}
+	}
+	if pos >= maxExemplarsPerSeries {
+		return
+	}
+	if len(refs) < maxExemplarsPerSeries {
+		refs = append(refs, failureRef{})
+	}
+	copy(refs[pos+1:], refs[pos:len(refs)-1])
+	refs[pos] = ref
+	m[k] = refs
+}
+
+// putExemplars writes a series' failures on its point, newest first, each counting one.
+func putExemplars(dst pmetric.ExemplarSlice, refs []failureRef) {
+	for _, r := range refs {
+		ex := dst.AppendEmpty()
+		ex.SetTraceID(r.traceID)
+		ex.SetSpanID(r.spanID)
+		ex.SetTimestamp(pcommon.NewTimestampFromTime(r.at))
+		ex.SetIntValue(1)
+	}
+}
+
 type histogram struct {
 	counts []uint64
 	count  uint64
@@ -75,6 +124,11 @@ type workflowMetrics struct {
 	workerDuration   map[string]*histogram
 	workflows        map[labelPair]int64 // workflow.id, status
 	workflowDuration map[string]*histogram
+
+	// The newest failing transactions of the error series of workerExecutions and of the
+	// unsuccessful series of workflows, written as exemplars on their points.
+	workerFailures   map[labelPair][]failureRef
+	workflowFailures map[labelPair][]failureRef
 }
 
 func newWorkflowMetrics(start time.Time) *workflowMetrics {
@@ -86,14 +140,19 @@ func newWorkflowMetrics(start time.Time) *workflowMetrics {
 		workerDuration:   map[string]*histogram{},
 		workflows:        map[labelPair]int64{},
 		workflowDuration: map[string]*histogram{},
+		workerFailures:   map[labelPair][]failureRef{},
+		workflowFailures: map[labelPair][]failureRef{},
 	}
 }
 
-func addPair(m map[labelPair]int64, k labelPair) {
+// addPair counts one at k and returns the series key it was counted under (the overflow
+// series past maxSeriesPerMetric).
+func addPair(m map[labelPair]int64, k labelPair) labelPair {
 	if _, ok := m[k]; !ok && len(m) >= maxSeriesPerMetric {
 		k = labelPair{a: overflowKey, b: overflowKey}
 	}
 	m[k]++
+	return k
 }
 
 func recordHistogram(m map[string]*histogram, k string, seconds float64) {
@@ -122,15 +181,25 @@ func (wm *workflowMetrics) eventDurationSeconds(eventType string, d time.Duratio
 	recordHistogram(wm.eventDuration, eventType, d.Seconds())
 }
 
-func (wm *workflowMetrics) workerExecution(worker string, ok bool, d time.Duration, hasDuration bool) {
-	addPair(wm.workerExecutions, labelPair{worker, statusLabel(ok)})
+// workerExecution counts one execution; a failed one with a known trace (failed) is kept as
+// an exemplar of the worker's error series.
+func (wm *workflowMetrics) workerExecution(worker string, ok bool, d time.Duration, hasDuration bool, failed failureRef) {
+	k := addPair(wm.workerExecutions, labelPair{worker, statusLabel(ok)})
+	if !ok {
+		recordFailure(wm.workerFailures, k, failed)
+	}
 	if hasDuration {
 		recordHistogram(wm.workerDuration, worker, d.Seconds())
 	}
 }
 
-func (wm *workflowMetrics) workflowEnded(workflowID, status string, d time.Duration, hasDuration bool) {
-	addPair(wm.workflows, labelPair{workflowID, status})
+// workflowEnded counts one ended workflow; an unsuccessful one with a known trace (failed)
+// is kept as an exemplar of its series.
+func (wm *workflowMetrics) workflowEnded(workflowID, status string, d time.Duration, hasDuration bool, failed failureRef) {
+	k := addPair(wm.workflows, labelPair{workflowID, status})
+	if status != workflowCompleted {
+		recordFailure(wm.workflowFailures, k, failed)
+	}
 	if hasDuration {
 		recordHistogram(wm.workflowDuration, workflowID, d.Seconds())
 	}
@@ -160,11 +229,11 @@ func (wm *workflowMetrics) build(now time.Time, activeWorkflows int, host hostUt
 	start := pcommon.NewTimestampFromTime(wm.start)
 	ts := pcommon.NewTimestampFromTime(now)
 
-	buildSum(ms, metricEvents, "Events seen on the framework's bus, by event type and outcome.", "{event}", wm.events, attrEventType, attrStatus, start, ts)
+	buildSum(ms, metricEvents, "Events seen on the framework's bus, by event type and outcome.", "{event}", wm.events, attrEventType, attrStatus, start, ts, nil)
 	buildHistogram(ms, metricEventDuration, "Time from a CommandEvent to its result or timeout, and from a workflow's start StatusEvent to its terminal one.", wm.eventDuration, attrEventType, start, ts)
-	buildSum(ms, metricWorkerExecutions, "Commands that reached an outcome, by worker and outcome.", "{execution}", wm.workerExecutions, attrWorkerName, attrStatus, start, ts)
+	buildSum(ms, metricWorkerExecutions, "Commands that reached an outcome, by worker and outcome.", "{execution}", wm.workerExecutions, attrWorkerName, attrStatus, start, ts, wm.workerFailures)
 	buildHistogram(ms, metricWorkerDuration, "Time from a command to its result or timeout, by worker.", wm.workerDuration, attrWorkerName, start, ts)
-	buildSum(ms, metricWorkflows, "Workflows that ended, by workflow id and final status.", "{workflow}", wm.workflows, attrWorkflowID, attrStatus, start, ts)
+	buildSum(ms, metricWorkflows, "Workflows that ended, by workflow id and final status.", "{workflow}", wm.workflows, attrWorkflowID, attrStatus, start, ts, wm.workflowFailures)
 	buildHistogram(ms, metricWorkflowDuration, "Workflow run time from start to its terminal status.", wm.workflowDuration, attrWorkflowID, start, ts)
 
 	active := ms.AppendEmpty()
@@ -202,7 +271,7 @@ func putOverflowOr(attrs pcommon.Map, key, value string) {
 	attrs.PutStr(key, value)
 }
 
-func buildSum(ms pmetric.MetricSlice, name, desc, unit string, values map[labelPair]int64, keyA, keyB string, start, ts pcommon.Timestamp) {
+func buildSum(ms pmetric.MetricSlice, name, desc, unit string, values map[labelPair]int64, keyA, keyB string, start, ts pcommon.Timestamp, failures map[labelPair][]failureRef) {
 	if len(values) == 0 {
 		return
 	}
@@ -228,6 +297,7 @@ func buildSum(ms pmetric.MetricSlice, name, desc, unit string, values map[labelP
 		dp.SetStartTimestamp(start)
 		dp.SetTimestamp(ts)
 		dp.SetIntValue(values[k])
+		putExemplars(dp.Exemplars(), failures[k])
 		if k.a == overflowKey {
 			dp.Attributes().PutBool("otel.metric.overflow", true)
 			continue

@@ -195,7 +195,8 @@ func (a *assembler) reconcileStep(tx *transaction, s *sagaState, i int, h sagaSt
 			}
 			span.Status().SetMessage(a.renderer.capString(msg))
 		}
-		a.metrics.workerExecution(worker, ok, completed.Sub(step.start), true)
+		a.metrics.workerExecution(worker, ok, completed.Sub(step.start), true,
+			failureRef{traceID: tx.traceID, spanID: span.SpanID(), at: completed})
 	case "running", "pending", "in_progress":
 		if !a.reserveSpan(tx) {
 			return
