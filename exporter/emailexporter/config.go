@@ -51,6 +51,9 @@ type Config struct {
 	// Empty keeps the built-in ones.
 	SubjectTemplate string `mapstructure:"subject_template"`
 	BodyTemplate    string `mapstructure:"body_template"`
+	// TraceURLTemplate makes a link (in the HTML part) of each trace id the alerts carry: Go
+	// text/template over {{ .TraceID }}. Empty: the ids as text. The text part shows the ids.
+	TraceURLTemplate string `mapstructure:"trace_url_template"`
 	// The settings every notifier shares: min_severity, send_resolved, group_by, group_wait
 	// (30 s here), group_interval, repeat_interval, rate_limit, max_tracked_alerts, max_groups,
 	// storage, log_alerts. One mail per group notification.
@@ -120,6 +123,9 @@ func (cfg *Config) Validate() error {
 	}
 	if _, err := parseBodyTemplate(cfg.BodyTemplate); err != nil {
 		errs = append(errs, err)
+	}
+	if _, err := notify.ParseTraceURLTemplate(cfg.TraceURLTemplate); err != nil {
+		errs = append(errs, fmt.Errorf("trace_url_template: %w", err))
 	}
 	errs = append(errs, notify.ValidateHelper(cfg.QueueConfig, cfg.TimeoutConfig.Timeout)...)
 	return errors.Join(errs...)

@@ -35,11 +35,17 @@ const DefaultBodyTemplate = `{{ if .Digest }}{{ .Count }} alerts ({{ .FiringCoun
 {{ end }}Alert: {{ $a.Name }}
 State: {{ $a.StateLabel }}
 Severity: {{ $a.Severity }}
-Description: {{ $a.Description }}
+{{ if $a.Summary }}Summary: {{ $a.Summary }}
+{{ end }}Description: {{ $a.Description }}
 Time: {{ $a.TimeText }}
 {{ if $a.Value }}Value: {{ $a.Value }}
 {{ end }}{{ if $a.Threshold }}Threshold: {{ $a.Threshold }}
-{{ end }}{{ if $a.Labels }}
+{{ end }}{{ if $a.RunbookURL }}Runbook: {{ $a.RunbookURL }}
+{{ end }}{{ range $a.Annotations }}{{ .Key }}: {{ .Value }}
+{{ end }}{{ if $a.Traces }}
+Traces of the latest failures:
+{{ range $a.Traces }}  {{ .TraceID }}
+{{ end }}{{ end }}{{ if $a.Labels }}
 Labels:
 {{ range $a.Labels }}  {{ .Key }}: {{ .Value }}
 {{ end }}{{ end }}{{ end }}{{ if .Omitted }}
@@ -56,12 +62,17 @@ const htmlBody = `<!DOCTYPE html>
 {{ if .Digest }}<p><b>{{ .Count }} alerts</b> ({{ .FiringCount }} firing, {{ .ResolvedCount }} resolved{{ if .MutedCount }}, {{ .MutedCount }} muted{{ end }})</p>
 {{ end }}{{ range .Alerts }}<div style="border-left: 6px solid {{ .Color }}; padding: 4px 12px; margin: 12px 0;">
 <h2 style="margin: 4px 0;">{{ .Name }} <span style="color: {{ .Color }};">[{{ .StateLabel }}]</span></h2>
-<p>{{ .Description }}</p>
+{{ if .Summary }}<p><b>{{ .Summary }}</b></p>
+{{ end }}<p>{{ .Description }}</p>
+{{ if .RunbookURL }}<p><a href="{{ .RunbookURL }}">Runbook</a></p>
+{{ end }}
 <table cellpadding="4" style="border-collapse: collapse;">
 <tr><th align="left">Severity</th><td>{{ .Severity }}</td></tr>
 <tr><th align="left">Time</th><td>{{ .TimeText }}</td></tr>
 {{ if .Value }}<tr><th align="left">Value</th><td>{{ .Value }}</td></tr>
 {{ end }}{{ if .Threshold }}<tr><th align="left">Threshold</th><td>{{ .Threshold }}</td></tr>
+{{ end }}{{ range .Annotations }}<tr><th align="left">{{ .Key }}</th><td>{{ .Value }}</td></tr>
+{{ end }}{{ if .Traces }}<tr><th align="left">Traces</th><td>{{ range $i, $t := .Traces }}{{ if $i }}<br>{{ end }}{{ if $t.URL }}<a href="{{ $t.URL }}"><code>{{ $t.TraceID }}</code></a>{{ else }}<code>{{ $t.TraceID }}</code>{{ end }}{{ end }}</td></tr>
 {{ end }}{{ range .Labels }}<tr><th align="left">{{ .Key }}</th><td>{{ .Value }}</td></tr>
 {{ end }}</table>
 </div>
@@ -137,8 +148,8 @@ type mailData struct {
 // alertData is one alert as templates show it.
 type alertData struct {
 	Name, Fingerprint, Description, Threshold, Value string
-	// State is firing, inhibited or resolved; StateLabel says FIRING, FIRING (repeat),
-	// MUTED (inhibited) or RESOLVED.
+	// State is firing, inhibited, silenced or resolved; StateLabel says FIRING, FIRING (repeat),
+	// MUTED (inhibited or silenced) or RESOLVED.
 	State, StateLabel string
 	Severity          string
 	Time              time.Time
@@ -146,10 +157,17 @@ type alertData struct {
 	Labels            []notify.Label
 	Repeat            bool
 	Color             htmltemplate.CSS
+	// Summary and RunbookURL are the rule's annotations of those names, rendered; Annotations
+	// its other annotations. Traces are the trace ids of its latest failing transactions,
+	// newest first, with their links when trace_url_template is set.
+	Summary, RunbookURL string
+	Annotations         []notify.Label
+	Traces              []notify.TraceLink
 }
 
-// newMailData describes the group n; now stands in for alerts without a time.
-func newMailData(n notify.Notification, now time.Time) mailData {
+// newMailData describes the group n; now stands in for alerts without a time; traces links
+// the alerts' trace ids (nil: plain ids), at most notify.MaxTraceLinks in the whole mail.
+func newMailData(n notify.Notification, now time.Time, traces *notify.TraceURLTemplate) mailData {
 	all := n.Alerts()
 	d := mailData{
 		Severity: n.Severity.String(), State: string(n.Status), Resolved: n.GroupResolved(), Repeat: n.Repeat,
@@ -158,6 +176,7 @@ func newMailData(n notify.Notification, now time.Time) mailData {
 		Alerts: make([]alertData, 0, min(len(all), maxListedAlerts)),
 	}
 	var names, fingerprints []string
+	traceBudget := notify.MaxTraceLinks
 	for i, a := range all {
 		if !slices.Contains(names, a.Name) {
 			names = append(names, a.Name)
@@ -166,7 +185,13 @@ func newMailData(n notify.Notification, now time.Time) mailData {
 			d.Omitted++
 			continue
 		}
-		d.Alerts = append(d.Alerts, newAlertData(a, n.Repeat, now))
+		ad := newAlertData(a, n.Repeat, now)
+		ids := a.TraceIDs[:min(len(a.TraceIDs), traceBudget)]
+		traceBudget -= len(ids)
+		if len(ids) > 0 {
+			ad.Traces = traces.Links(ids)
+		}
+		d.Alerts = append(d.Alerts, ad)
 		fingerprints = append(fingerprints, a.Fingerprint)
 	}
 	d.AlertName = strings.Join(names, ", ")
@@ -205,6 +230,18 @@ func newAlertData(n notify.Alert, repeat bool, now time.Time) alertData {
 	if n.HasValue {
 		a.Value = strconv.FormatFloat(n.Value, 'g', -1, 64)
 	}
+	for _, an := range n.Annotations {
+		switch value := clip(n.Annotation(an.Key)); an.Key {
+		case notify.AnnotationSummary:
+			a.Summary = value
+		case notify.AnnotationRunbookURL:
+			a.RunbookURL = value
+		default:
+			if len(a.Annotations) < maxLabels {
+				a.Annotations = append(a.Annotations, notify.Label{Key: clip(an.Key), Value: value})
+			}
+		}
+	}
 	for i, l := range n.Labels {
 		if i == maxLabels {
 			a.Labels = append(a.Labels, notify.Label{Key: "…", Value: strconv.Itoa(len(n.Labels)-i) + " more labels not shown"})
@@ -224,6 +261,7 @@ type mailContent struct {
 type composer struct {
 	subject, body *template.Template
 	custom        bool // body_template is set: the HTML part shows its text
+	traces        *notify.TraceURLTemplate
 }
 
 func newComposer(cfg *Config) (*composer, error) {
@@ -235,7 +273,11 @@ func newComposer(cfg *Config) (*composer, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &composer{subject: subject, body: body, custom: body != nil}
+	traces, err := notify.ParseTraceURLTemplate(cfg.TraceURLTemplate)
+	if err != nil {
+		return nil, fmt.Errorf("trace_url_template: %w", err)
+	}
+	c := &composer{subject: subject, body: body, custom: body != nil, traces: traces}
 	if c.subject == nil {
 		c.subject = defaultSubject
 	}
@@ -248,7 +290,7 @@ func newComposer(cfg *Config) (*composer, error) {
 // compose renders one mail for the group n. A template that fails at run time falls back to the built-in
 // one, so a broken template never silences an alert.
 func (c *composer) compose(n notify.Notification, now time.Time) mailContent {
-	d := newMailData(n, now)
+	d := newMailData(n, now, c.traces)
 	subject, err := execute(c.subject, d)
 	if err != nil {
 		subject, _ = execute(defaultSubject, d)

@@ -28,6 +28,9 @@ type Config struct {
 	// Client and ClientURL name the monitoring tool in the incident.
 	Client    string `mapstructure:"client"`
 	ClientURL string `mapstructure:"client_url"`
+	// TraceURLTemplate makes a link (the event's links) of each trace id the alerts carry:
+	// Go text/template over {{ .TraceID }}. Empty: the ids are only in custom_details.
+	TraceURLTemplate string `mapstructure:"trace_url_template"`
 
 	// The settings every notifier shares: min_severity (default error, as the guide pages error
 	// and critical), send_resolved, repeat_interval, rate_limit, max_tracked_alerts, storage, log_alerts.
@@ -54,6 +57,9 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.ClientURL != "" && !isHTTPURL(cfg.ClientURL) {
 		errs = append(errs, fmt.Errorf("client_url: %q is not an http(s) URL", cfg.ClientURL))
+	}
+	if _, err := notify.ParseTraceURLTemplate(cfg.TraceURLTemplate); err != nil {
+		errs = append(errs, fmt.Errorf("trace_url_template: %w", err))
 	}
 	errs = append(errs, notify.ValidateHelper(cfg.QueueConfig, cfg.TimeoutConfig.Timeout)...)
 	return errors.Join(errs...)

@@ -248,7 +248,8 @@ func TestPagerDutyRestartWithFileStorage(t *testing.T) {
 }
 
 func TestPagerDutyEventLimits(t *testing.T) {
-	s := newPagerDutySender(newTestConfig("http://127.0.0.1:1/v2/enqueue"))
+	s, err := newPagerDutySender(newTestConfig("http://127.0.0.1:1/v2/enqueue"))
+	require.NoError(t, err)
 	a := notifyAlert(notifytest.Firing("fp", "critical", "w1"))
 
 	a.Firing[0].Description = strings.Repeat("日本", 1000) // 3 bytes a rune: the summary must be cut on a rune boundary

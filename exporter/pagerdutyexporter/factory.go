@@ -66,7 +66,11 @@ func newNotifier(set exporter.Settings, c *Config, signal string) (*notify.Notif
 	if c.RoutingKey == "" {
 		return notify.NewDisabled(set.Logger, disabledMessage), nil
 	}
-	return notify.New(set, c.Config, newPagerDutySender(c), notify.Options{
+	sender, err := newPagerDutySender(c)
+	if err != nil {
+		return nil, err
+	}
+	return notify.New(set, c.Config, sender, notify.Options{
 		Destination:  "pagerduty",
 		RateLimitKey: c.Endpoint + "\x00" + string(c.RoutingKey),
 		Secrets:      []string{string(c.RoutingKey)},

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/otelcol-multiagents/otelcol-multiagents/internal/notify"
@@ -30,7 +31,19 @@ type event struct {
 	Client      string   `json:"client,omitempty"`
 	ClientURL   string   `json:"client_url,omitempty"`
 	Payload     *payload `json:"payload,omitempty"`
+	Links       []link   `json:"links,omitempty"`
 }
+
+// link is one of the event's links, shown on the incident.
+type link struct {
+	Href string `json:"href"`
+	Text string `json:"text,omitempty"`
+}
+
+// maxRunbookLinks bounds the runbook links of one event (one per distinct runbook of the
+// group's alerts); trace links are bounded by notify.MaxTraceLinks. The Events API documents
+// no number, so both stay small enough to read on the incident.
+const maxRunbookLinks = 5
 
 type payload struct {
 	Summary       string         `json:"summary"`
@@ -50,6 +63,8 @@ type customDetails struct {
 	Value       *float64          `json:"value,omitempty"`
 	Threshold   string            `json:"threshold,omitempty"`
 	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	TraceIDs    []string          `json:"trace_ids,omitempty"`
 
 	GroupKey      string            `json:"group_key"`
 	GroupLabels   map[string]string `json:"group_labels,omitempty"`
@@ -72,6 +87,9 @@ type alertDetails struct {
 	Value       *float64          `json:"value,omitempty"`
 	Threshold   string            `json:"threshold,omitempty"`
 	Labels      map[string]string `json:"labels,omitempty"`
+	// Annotations are rendered ({{ worker.name }}, {{ $value }} filled in); TraceIDs newest first.
+	Annotations map[string]string `json:"annotations,omitempty"`
+	TraceIDs    []string          `json:"trace_ids,omitempty"`
 }
 
 // maxListedAlerts bounds each list in custom_details; the rest are counted in omitted.
@@ -81,10 +99,15 @@ const maxListedAlerts = 100
 type pagerDutySender struct {
 	cfg    *Config
 	client *http.Client
+	traces *notify.TraceURLTemplate
 }
 
-func newPagerDutySender(cfg *Config) *pagerDutySender {
-	return &pagerDutySender{cfg: cfg, client: notify.NewHTTPClient(cfg.TimeoutConfig.Timeout)}
+func newPagerDutySender(cfg *Config) (*pagerDutySender, error) {
+	traces, err := notify.ParseTraceURLTemplate(cfg.TraceURLTemplate)
+	if err != nil {
+		return nil, fmt.Errorf("trace_url_template: %w", err)
+	}
+	return &pagerDutySender{cfg: cfg, client: notify.NewHTTPClient(cfg.TimeoutConfig.Timeout), traces: traces}, nil
 }
 
 // Send enqueues one event. PagerDuty answers 202; 400 is permanent; 429 and 5xx are retried.
@@ -132,6 +155,7 @@ func (s *pagerDutySender) event(n notify.Notification) event {
 		Class:         class,
 		CustomDetails: details,
 	}
+	ev.Links = s.linksOf(n)
 	if len(n.Firing) > 0 && n.Firing[0].Time.Unix() > 0 {
 		ev.Payload.Timestamp = n.Firing[0].Time.UTC().Format(time.RFC3339Nano)
 	} else if n.Time.Unix() > 0 {
@@ -148,20 +172,51 @@ func (s *pagerDutySender) event(n notify.Notification) event {
 	return ev
 }
 
-// summaryOf is "name: description" for a group of one alert, as before grouping; for a larger
-// group "[FIRING:n] title: first description (and n-1 more)".
+// linksOf is the event's links: the runbooks of the group's alerts (each once), then the
+// trace ids as links when trace_url_template is set (the ids are in custom_details anyway).
+func (s *pagerDutySender) linksOf(n notify.Notification) []link {
+	var out []link
+	var runbooks []string
+	for _, a := range n.Alerts() {
+		if url := a.Annotation(notify.AnnotationRunbookURL); url != "" && len(runbooks) < maxRunbookLinks && !slices.Contains(runbooks, url) {
+			runbooks = append(runbooks, url)
+			out = append(out, link{Href: url, Text: "Runbook: " + a.Name})
+		}
+	}
+	if s.traces != nil {
+		for _, l := range s.traces.Links(n.TraceIDs(notify.MaxTraceLinks)) {
+			if l.URL != "" {
+				out = append(out, link{Href: l.URL, Text: "Trace " + l.TraceID})
+			}
+		}
+	}
+	return out
+}
+
+// headline is what an alert is called in one line: its summary annotation when the rule has
+// one, else its description.
+func headline(a notify.Alert) string {
+	if summary := a.Annotation(notify.AnnotationSummary); summary != "" {
+		return summary
+	}
+	return a.Description
+}
+
+// summaryOf is "name: summary" (the summary annotation, else the description) for a group of
+// one alert, as before grouping; for a larger group "[FIRING:n] title: first summary (and n-1
+// more)".
 func summaryOf(n notify.Notification) string {
 	alerts := n.Alerts()
 	if len(alerts) == 1 {
 		summary := alerts[0].Name
-		if alerts[0].Description != "" {
-			summary += ": " + alerts[0].Description
+		if h := headline(alerts[0]); h != "" {
+			summary += ": " + h
 		}
 		return summary
 	}
 	summary := fmt.Sprintf("[FIRING:%d] %s", len(n.Firing), n.Title())
-	if len(n.Firing) > 0 && n.Firing[0].Description != "" {
-		summary += ": " + n.Firing[0].Description
+	if len(n.Firing) > 0 && headline(n.Firing[0]) != "" {
+		summary += ": " + headline(n.Firing[0])
 		if len(n.Firing) > 1 {
 			summary += fmt.Sprintf(" (and %d more)", len(n.Firing)-1)
 		}
@@ -186,6 +241,7 @@ func detailsOf(n notify.Notification) *customDetails {
 	if alerts := n.Alerts(); len(alerts) == 1 {
 		a := alertDetailsOf(alerts[0])
 		d.Alertname, d.Description, d.Value, d.Threshold, d.Labels = a.Alertname, a.Description, a.Value, a.Threshold, a.Labels
+		d.Annotations, d.TraceIDs = a.Annotations, a.TraceIDs
 	}
 	return d
 }
@@ -213,6 +269,13 @@ func alertDetailsOf(a notify.Alert) alertDetails {
 			d.Labels[l.Key] = l.Value
 		}
 	}
+	if len(a.Annotations) > 0 {
+		d.Annotations = make(map[string]string, len(a.Annotations))
+		for _, an := range a.Annotations {
+			d.Annotations[an.Key] = a.Annotation(an.Key)
+		}
+	}
+	d.TraceIDs = a.TraceIDs
 	return d
 }
 
@@ -229,7 +292,7 @@ func (d *customDetails) halve() {
 		return l[:keep]
 	}
 	d.Firing, d.Resolved, d.Muted = cut(d.Firing), cut(d.Resolved), cut(d.Muted)
-	d.Labels = nil
+	d.Labels, d.Annotations = nil, nil
 }
 
 func eventSize(ev event) int {

@@ -29,6 +29,9 @@ type Config struct {
 	// over the alert; see README). Empty keeps the built-in ones.
 	TitleTemplate string `mapstructure:"title_template"`
 	TextTemplate  string `mapstructure:"text_template"`
+	// TraceURLTemplate makes a link of each trace id the alerts carry (Go text/template over
+	// {{ .TraceID }}, e.g. http://tempo:3200/trace/{{ .TraceID }}). Empty: ids as plain text.
+	TraceURLTemplate string `mapstructure:"trace_url_template"`
 
 	// The settings every notifier shares: min_severity, send_resolved, repeat_interval,
 	// rate_limit, max_tracked_alerts, storage, log_alerts.
@@ -59,6 +62,9 @@ func (cfg *Config) Validate() error {
 	}
 	if _, err := parseTemplate("text_template", cfg.TextTemplate); err != nil {
 		errs = append(errs, err)
+	}
+	if _, err := notify.ParseTraceURLTemplate(cfg.TraceURLTemplate); err != nil {
+		errs = append(errs, fmt.Errorf("trace_url_template: %w", err))
 	}
 	errs = append(errs, notify.ValidateHelper(cfg.QueueConfig, cfg.TimeoutConfig.Timeout)...)
 	return errors.Join(errs...)

@@ -65,19 +65,25 @@ type templateData struct {
 	// Repeat is true when nothing changed and the group is told again after its repeat interval.
 	Repeat bool
 	Time   time.Time
-	// Firing, Resolved and Muted (inhibited, already told) are the listed alerts; Alerts all of them.
+	// Firing, Resolved and Muted (inhibited or silenced, already told) are the listed alerts; Alerts all of them.
 	Firing, Resolved, Muted, Alerts []alertData
 
 	// The first listed alert; State is the group's status.
 	Name, State, Fingerprint, Description, Threshold, Value string
 	Labels                                                  map[string]string
+	// Annotations are the first alert's, rendered; TraceIDs the group's (newest first per alert).
+	Annotations map[string]string
+	TraceIDs    []string
 }
 
 // alertData is one alert as templates see it.
 type alertData struct {
 	Name, State, Severity, Fingerprint, Description, Threshold, Value string
 	Labels                                                            map[string]string
-	Time                                                              time.Time
+	// Annotations are rendered ({{ worker.name }} and {{ $value }} filled in).
+	Annotations map[string]string
+	TraceIDs    []string
+	Time        time.Time
 }
 
 // slackSender formats an alert as a Slack message and posts it to the webhook.
@@ -87,6 +93,7 @@ type slackSender struct {
 	client *http.Client
 	title  *template.Template
 	text   *template.Template
+	traces *notify.TraceURLTemplate
 }
 
 func newSlackSender(cfg *Config) (*slackSender, error) {
@@ -98,7 +105,12 @@ func newSlackSender(cfg *Config) (*slackSender, error) {
 	if err != nil {
 		return nil, err
 	}
+	traces, err := notify.ParseTraceURLTemplate(cfg.TraceURLTemplate)
+	if err != nil {
+		return nil, fmt.Errorf("trace_url_template: %w", err)
+	}
 	return &slackSender{
+		traces: traces,
 		cfg:    cfg,
 		url:    string(cfg.WebhookURL),
 		client: notify.NewHTTPClient(cfg.TimeoutConfig.Timeout),
@@ -158,6 +170,9 @@ func (s *slackSender) message(n notify.Notification) message {
 	defaultText := alertList(n)
 	if single {
 		defaultText = alerts[0].Description
+		if summary := alerts[0].Annotation(notify.AnnotationSummary); summary != "" {
+			defaultText = strings.TrimSpace("*" + summary + "*\n" + defaultText)
+		}
 	}
 	text := notify.TruncateRunes(render(s.text, data, defaultText), maxTextBytes)
 
@@ -174,6 +189,7 @@ func (s *slackSender) message(n notify.Notification) message {
 		if a.Threshold != "" {
 			fields = append(fields, field{Title: "Threshold", Value: truncField(a.Threshold), Short: true})
 		}
+		fields = append(fields, annotationFields(a)...)
 		labels = a.Labels
 	} else {
 		fields = append(fields,
@@ -182,6 +198,9 @@ func (s *slackSender) message(n notify.Notification) message {
 		if len(n.Muted) > 0 {
 			fields = append(fields, field{Title: "Muted", Value: strconv.Itoa(len(n.Muted)), Short: true})
 		}
+	}
+	if ids := n.TraceIDs(notify.MaxTraceLinks); len(ids) > 0 {
+		fields = append(fields, field{Title: "Traces", Value: truncField(s.traceLinks(ids))})
 	}
 	shown := 0
 	for i, l := range labels {
@@ -215,6 +234,47 @@ func (s *slackSender) message(n notify.Notification) message {
 	}
 }
 
+// annotationFields shows a single alert's annotations other than the summary (which heads
+// the text): the runbook as a link, any other as a field of its name.
+func annotationFields(a notify.Alert) []field {
+	var out []field
+	for _, an := range a.Annotations {
+		if an.Key == notify.AnnotationSummary {
+			continue
+		}
+		value := a.Annotation(an.Key)
+		if value == "" {
+			continue
+		}
+		if an.Key == notify.AnnotationRunbookURL {
+			out = append(out, field{Title: "Runbook", Value: truncField(slackLink(value, "runbook"))})
+			continue
+		}
+		out = append(out, field{Title: notify.TruncateRunes(an.Key, maxLabelKeyBytes), Value: truncField(value)})
+	}
+	return out
+}
+
+// traceLinks lists trace ids one a line, as links when trace_url_template is set.
+func (s *slackSender) traceLinks(ids []string) string {
+	lines := make([]string, 0, len(ids))
+	for _, l := range s.traces.Links(ids) {
+		if l.URL == "" {
+			lines = append(lines, "`"+l.TraceID+"`")
+		} else {
+			lines = append(lines, slackLink(l.URL, l.TraceID))
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// slackLink is Slack's <url|text>; the characters Slack's mrkdwn reserves are escaped as its
+// documentation asks (&, <, >), and | is percent-encoded so it cannot end the URL early.
+func slackLink(url, text string) string {
+	esc := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+	return "<" + strings.ReplaceAll(esc.Replace(url), "|", "%7C") + "|" + esc.Replace(text) + ">"
+}
+
 // maxLineBytes bounds one alert's line in the list.
 const maxLineBytes = 300
 
@@ -226,7 +286,7 @@ func alertList(n notify.Notification) string {
 	for _, sec := range []struct {
 		head   string
 		alerts []notify.Alert
-	}{{"*Firing*", n.Firing}, {"*Muted* (inhibited; still open)", n.Muted}, {"*Resolved*", n.Resolved}} {
+	}{{"*Firing*", n.Firing}, {"*Muted* (inhibited or silenced; still open)", n.Muted}, {"*Resolved*", n.Resolved}} {
 		if len(sec.alerts) == 0 {
 			continue
 		}
@@ -261,7 +321,9 @@ func alertLine(a notify.Alert) string {
 	if len(labels) > 0 {
 		line += " " + strings.Join(labels, " ")
 	}
-	if a.Description != "" {
+	if summary := a.Annotation(notify.AnnotationSummary); summary != "" {
+		line += ": " + summary
+	} else if a.Description != "" {
 		line += ": " + a.Description
 	}
 	if a.HasValue {
@@ -286,12 +348,13 @@ func newTemplateData(n notify.Notification) templateData {
 	d.Alerts = append(append(append([]alertData{}, d.Firing...), d.Muted...), d.Resolved...)
 	if len(d.Alerts) > 0 {
 		first := d.Alerts[0]
-		d.Name, d.Fingerprint, d.Description, d.Threshold, d.Value, d.Labels =
-			first.Name, first.Fingerprint, first.Description, first.Threshold, first.Value, first.Labels
+		d.Name, d.Fingerprint, d.Description, d.Threshold, d.Value, d.Labels, d.Annotations =
+			first.Name, first.Fingerprint, first.Description, first.Threshold, first.Value, first.Labels, first.Annotations
 		if !first.Time.IsZero() && first.Time.Unix() > 0 {
 			d.Time = first.Time
 		}
 	}
+	d.TraceIDs = n.TraceIDs(notify.MaxTraceLinks)
 	if d.Time.Unix() <= 0 {
 		d.Time = time.Now().UTC()
 	}
@@ -304,7 +367,11 @@ func alertsData(as []notify.Alert) []alertData {
 		ad := alertData{
 			Name: a.Name, State: string(a.State), Severity: a.Severity.String(), Fingerprint: a.Fingerprint,
 			Description: a.Description, Threshold: a.Threshold, Time: a.Time.UTC(),
-			Labels: make(map[string]string, len(a.Labels)),
+			Labels: make(map[string]string, len(a.Labels)), TraceIDs: a.TraceIDs,
+			Annotations: make(map[string]string, len(a.Annotations)),
+		}
+		for _, an := range a.Annotations {
+			ad.Annotations[an.Key] = a.Annotation(an.Key)
 		}
 		if a.HasValue {
 			ad.Value = strconv.FormatFloat(a.Value, 'g', -1, 64)

@@ -60,28 +60,29 @@ type State string
 
 // The states of an alert instance: Prometheus rule semantics, plus the muted states. A muted
 // instance is firing, but someone or something asked that it not be told: the alert processor
-// writes "inhibited" while an inhibition rule's source fires ("silenced" is the room left for
-// a later issue). Pending and resolved are never muted.
+// writes "inhibited" while an inhibition rule's source fires, and "silenced" while an active
+// silence (the silences extension) matches its labels. Pending and resolved are never muted.
 const (
 	StatePending   State = "pending"
 	StateFiring    State = "firing"
 	StateResolved  State = "resolved"
 	StateInhibited State = "inhibited"
+	StateSilenced  State = "silenced"
 )
 
 // Muted tells whether the instance fires but must not be told: it never starts or changes a
 // notification, and an instance already told stays open (no resolve just because it is muted).
-func (s State) Muted() bool { return s == StateInhibited }
+func (s State) Muted() bool { return s == StateInhibited || s == StateSilenced }
 
 // Firing tells whether the instance fires, muted or not.
 func (s State) Firing() bool { return s == StateFiring || s.Muted() }
 
 func parseState(s string) (State, error) {
 	switch State(s) {
-	case StatePending, StateFiring, StateResolved, StateInhibited:
+	case StatePending, StateFiring, StateResolved, StateInhibited, StateSilenced:
 		return State(s), nil
 	}
-	return "", fmt.Errorf("alertstate %q is not one of pending, firing, inhibited, resolved", s)
+	return "", fmt.Errorf("alertstate %q is not one of pending, firing, inhibited, silenced, resolved", s)
 }
 
 // Label is one of the alert's group labels (e.g. worker.name).
@@ -106,6 +107,12 @@ type Alert struct {
 	Cooldown time.Duration
 	// Labels are the group labels, sorted by key.
 	Labels []Label
+	// Annotations are the rule's annotations (summary, runbook_url, ...), sorted by key, as the
+	// alert processor writes them: they describe the alert without identifying it.
+	Annotations []Label
+	// TraceIDs are the trace ids (32 hex digits) of the most recent failing transactions behind
+	// the alert, newest first, from the exemplars of its data point; empty when none is known.
+	TraceIDs []string
 	// Time is when the alert processor (or the log record) observed this state.
 	Time time.Time
 }

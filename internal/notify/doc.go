@@ -9,7 +9,12 @@
 //     sending_queue; a notifier at the end of the one metrics pipeline sees every metric.
 //  1. Read alerts: AlertsFromMetrics takes the multiagents.alerts gauge the alert processor
 //     writes (attributes alertname, alertstate, severity, fingerprint, description, threshold,
-//     cooldown, plus the rule's group labels; the value is the observed value).
+//     cooldown, plus the rule's group and static labels; the value is the observed value).
+//     Attributes annotations.<name> are the rule's annotations (Alert.Annotations, not labels),
+//     rendered at send time by RenderAnnotation ({{ label }}, {{ $value }}); the point's
+//     exemplars are the trace ids of the newest failing transactions (Alert.TraceIDs, newest
+//     first), which senders show as links through a trace_url_template (render.go), at most
+//     MaxTraceLinks per notification.
 //     AlertsFromLogs takes log records at or above min_severity as firing alerts. Invalid
 //     points are skipped, counted and logged once; their neighbours go on.
 //  2. Group (groups.go), on ingest: each alert instance joins the group of its group_by label
@@ -30,8 +35,8 @@
 //     notification (the alert processor rewrites a firing alert every evaluation; a log-record
 //     alert is one record and is not repeated for ever after it).
 //  4. Muted states: an alert written with alertstate "inhibited" (the alert processor's
-//     inhibition rules) is firing but muted (State.Muted; a later "silenced" state is meant
-//     to join it there). It never makes news and never makes the group repeat; one already told
+//     inhibition rules) or "silenced" (an active silence of the silences extension matches it)
+//     is firing but muted (State.Muted). It never makes news and never makes the group repeat; one already told
 //     stays open and is listed as muted (no resolve because it is muted); its resolve is sent as
 //     usual; back to firing it is no news (it was told), so normal repeat rules apply. Pending
 //     never notifies.

@@ -3,8 +3,10 @@ package notify
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -24,6 +26,14 @@ const (
 	attrThreshold   = "threshold"
 	attrCooldown    = "cooldown"
 )
+
+// annotationPrefix starts the attribute name of a rule annotation (annotations.summary): the
+// annotation does not identify the alert, so it is not a label.
+const annotationPrefix = "annotations."
+
+// MaxTraceIDsPerAlert bounds the trace ids read from one alert's exemplars: the alert
+// processor writes 3 by default and at most 20.
+const MaxTraceIDsPerAlert = 20
 
 var reservedAttributes = map[string]bool{
 	attrAlertName: true, attrAlertState: true, attrSeverity: true, attrFingerprint: true,
@@ -92,18 +102,55 @@ func alertFromDataPoint(dp pmetric.NumberDataPoint) (Alert, error) {
 		a.Value, a.HasValue = float64(dp.IntValue()), true
 	}
 	attrs.Range(func(k string, v pcommon.Value) bool {
-		if !reservedAttributes[k] {
+		switch {
+		case reservedAttributes[k]:
+		case strings.HasPrefix(k, annotationPrefix):
+			if name := k[len(annotationPrefix):]; name != "" {
+				a.Annotations = append(a.Annotations, Label{Key: name, Value: v.AsString()})
+			}
+		default:
 			a.Labels = append(a.Labels, Label{Key: k, Value: v.AsString()})
 		}
 		return true
 	})
 	sort.Slice(a.Labels, func(i, j int) bool { return a.Labels[i].Key < a.Labels[j].Key })
+	sort.Slice(a.Annotations, func(i, j int) bool { return a.Annotations[i].Key < a.Annotations[j].Key })
+	a.TraceIDs = traceIDsOf(dp.Exemplars())
 	a.Fingerprint = stringAttr(attrs, attrFingerprint)
 	if a.Fingerprint == "" {
 		// The contract says the processor always writes one; derive a stable one rather than drop the alert.
 		a.Fingerprint = fingerprintOf(a.Name, a.Labels)
 	}
 	return a, nil
+}
+
+// traceIDsOf returns the distinct trace ids of a point's exemplars, newest first (the alert
+// processor writes them so; sorted again so another writer's order does not matter).
+func traceIDsOf(exemplars pmetric.ExemplarSlice) []string {
+	type ref struct {
+		id string
+		at pcommon.Timestamp
+	}
+	var refs []ref
+	for i := 0; i < exemplars.Len(); i++ {
+		ex := exemplars.At(i)
+		if ex.TraceID().IsEmpty() {
+			continue
+		}
+		id := ex.TraceID().String()
+		if !slices.ContainsFunc(refs, func(r ref) bool { return r.id == id }) {
+			refs = append(refs, ref{id, ex.Timestamp()})
+		}
+	}
+	sort.SliceStable(refs, func(i, j int) bool { return refs[i].at > refs[j].at })
+	ids := make([]string, 0, min(len(refs), MaxTraceIDsPerAlert))
+	for _, r := range refs[:min(len(refs), MaxTraceIDsPerAlert)] {
+		ids = append(ids, r.id)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	return ids
 }
 
 // stringAttr returns an attribute as text ("" when absent), whatever its type.

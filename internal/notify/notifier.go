@@ -397,25 +397,10 @@ func (n *Notifier) sendDue(ctx context.Context, force bool) {
 // again at its next group_interval. A group is never given up: it is persisted, and dropping a
 // page is worse than sending it late.
 func (n *Notifier) retryDelay(attempt int, err error) time.Duration {
-	b := n.opts.Retry
-	delay := n.cfg.GroupInterval
-	if b.Enabled && b.InitialInterval > 0 {
-		delay = b.InitialInterval
-		for i := 1; i < attempt; i++ {
-			delay = time.Duration(float64(delay) * max(b.Multiplier, 1))
-			if b.MaxInterval > 0 && delay >= b.MaxInterval {
-				delay = b.MaxInterval
-				break
-			}
-		}
+	if after, ok := RetryAfter(err); ok && n.clock == SystemClock { // the shared limiter runs on real time; an injected clock does not
+		n.limiter.deferUntil(time.Now().Add(after))
 	}
-	if after, ok := RetryAfter(err); ok {
-		if n.clock == SystemClock { // the shared limiter runs on real time; an injected clock does not
-			n.limiter.deferUntil(time.Now().Add(after))
-		}
-		delay = max(delay, after)
-	}
-	return delay
+	return BackoffDelay(n.opts.Retry, attempt, n.cfg.GroupInterval, err)
 }
 
 // waitForRateLimit waits for the destination's token bucket, or until ctx ends, or until

@@ -3,6 +3,7 @@
 package notifytest
 
 import (
+	"encoding/hex"
 	"fmt"
 	"strings"
 	"sync"
@@ -22,6 +23,10 @@ type Point struct {
 	Value                                                                float64
 	Labels                                                               map[string]string
 	Time                                                                 time.Time
+	// Annotations are written as annotations.<name> attributes, as the alert processor does.
+	Annotations map[string]string
+	// TraceIDs (32 hex digits each) are written as exemplars, newest first, one second apart.
+	TraceIDs []string
 }
 
 // Inhibited returns a worker_failure point for worker that fires but is muted by an inhibition rule.
@@ -61,6 +66,19 @@ func AlertMetrics(points ...Point) pmetric.Metrics {
 		attrs.PutStr("cooldown", p.Cooldown)
 		for k, v := range p.Labels {
 			attrs.PutStr(k, v)
+		}
+		for k, v := range p.Annotations {
+			attrs.PutStr("annotations."+k, v)
+		}
+		for i, id := range p.TraceIDs {
+			var tid pcommon.TraceID
+			if _, err := hex.Decode(tid[:], []byte(id)); err != nil || len(id) != 2*len(tid) {
+				panic("notifytest: trace id " + id + " is not 32 hex digits")
+			}
+			ex := dp.Exemplars().AppendEmpty()
+			ex.SetTraceID(tid)
+			ex.SetTimestamp(pcommon.NewTimestampFromTime(p.Time.Add(-time.Duration(i) * time.Second)))
+			ex.SetDoubleValue(1)
 		}
 	}
 	return md

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -43,6 +44,10 @@ type PagerDutyEvent struct {
 		Class         string         `json:"class"`
 		CustomDetails map[string]any `json:"custom_details"`
 	} `json:"payload"`
+	Links []struct {
+		Href string `json:"href"`
+		Text string `json:"text"`
+	} `json:"links"`
 	Size int `json:"-"`
 }
 
@@ -164,6 +169,11 @@ func CheckPagerDutyEvent(ev PagerDutyEvent) string {
 	if p.Timestamp != "" {
 		if _, err := time.Parse(time.RFC3339, p.Timestamp); err != nil {
 			return "payload.timestamp is not ISO 8601"
+		}
+	}
+	for _, l := range ev.Links {
+		if u, err := url.Parse(l.Href); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Sprintf("links: href %q is not an http(s) URL", l.Href)
 		}
 	}
 	return ""
