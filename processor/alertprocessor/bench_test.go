@@ -175,7 +175,7 @@ func BenchmarkEvaluate(b *testing.B) {
 // benchFiringRules returns a processor's compiled rules holding n firing instances of
 // high_error_rate (one per worker), as after n alerts fired.
 func benchFiringRules(b *testing.B, n int) []*compiledRule {
-	rules, err := compileRules([]Rule{errorRateRule(time.Minute, time.Minute)}, 10)
+	rules, err := compileRules([]Rule{errorRateRule(time.Minute, time.Minute)}, 10, 3)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -247,7 +247,7 @@ func BenchmarkInhibition(b *testing.B) {
 			rules := benchFiringRules(b, n/2)
 			failure := errorRateRule(0, 0)
 			failure.Name = "worker_failure"
-			sources, err := compileRules([]Rule{failure}, 10)
+			sources, err := compileRules([]Rule{failure}, 10, 3)
 			if err != nil {
 				b.Fatal(err)
 			}

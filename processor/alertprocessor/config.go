@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/alertlabel"
 )
 
 // Config is the configuration of the alert processor.
@@ -31,10 +33,16 @@ type Config struct {
 	// instances across restarts, so an alert that clears while the collector is down still
 	// gets its resolved state written. Unset: alert state lives in memory only.
 	Storage *component.ID `mapstructure:"storage"`
+	// Silences names a silences extension: a firing instance that one of its active silences
+	// matches is written alertstate "silenced". Unset: no silences.
+	Silences *component.ID `mapstructure:"silences"`
 	// Rules are the alert rules.
 	Rules []Rule `mapstructure:"rules"`
 	// InhibitRules mute firing alerts while another alert fires, with Alertmanager's semantics.
 	InhibitRules []InhibitRule `mapstructure:"inhibit_rules"`
+	// MaxTraceIDs bounds the exemplars (trace links of failing transactions) kept per input
+	// series and written per alert instance, newest first; 0 keeps none.
+	MaxTraceIDs int `mapstructure:"max_trace_ids"`
 
 	_ struct{}
 }
@@ -76,6 +84,30 @@ type Rule struct {
 	Cooldown time.Duration `mapstructure:"cooldown"`
 	// Description is written on every instance; "{{ label }}" is replaced by a group label's value.
 	Description string `mapstructure:"description"`
+	// Labels are static labels written on every instance. Like the group labels they identify
+	// the alert (they are part of its fingerprint), e.g. team: payments.
+	Labels map[string]string `mapstructure:"labels"`
+	// Annotations describe the alert without identifying it (summary, runbook_url, ...). They
+	// are written as annotations.<name> attributes with the configured text; notifiers fill in
+	// "{{ label }}" (a group or static label) and "{{ $value }}" when they send.
+	Annotations map[string]string `mapstructure:"annotations"`
+}
+
+// maxTraceIDsLimit bounds max_trace_ids: each id is written on every alert point and shown in
+// every notification, so a handful is useful and more is noise.
+const maxTraceIDsLimit = 20
+
+// annotationPrefix starts the attribute name of a rule's annotation on multiagents.alerts.
+const annotationPrefix = "annotations."
+
+// valueReference is the template reference to the observed value in an annotation.
+const valueReference = "$value"
+
+// reservedLabels are the attribute names the processor writes itself on multiagents.alerts:
+// a static or group label of the same name would be overwritten or overwrite them.
+var reservedLabels = map[string]bool{
+	attrAlertName: true, attrAlertState: true, attrSeverity: true, attrFingerprint: true,
+	attrDescription: true, attrThreshold: true, attrCooldown: true,
 }
 
 const (
@@ -159,6 +191,9 @@ func (cfg *Config) Validate() error {
 	if cfg.MaxSeries <= 0 {
 		errs = append(errs, fmt.Errorf("max_series: must be positive, got %d", cfg.MaxSeries))
 	}
+	if cfg.MaxTraceIDs < 0 || cfg.MaxTraceIDs > maxTraceIDsLimit {
+		errs = append(errs, fmt.Errorf("max_trace_ids: must be between 0 and %d, got %d", maxTraceIDsLimit, cfg.MaxTraceIDs))
+	}
 	if cfg.MinSamples < 1 {
 		errs = append(errs, fmt.Errorf("min_samples: must be at least 1 (1 asks for no more evidence than one observation), got %d", cfg.MinSamples))
 	}
@@ -228,6 +263,7 @@ func (r *Rule) validate(where string) []error {
 	if _, err := parseDescription(r.Description, r.GroupBy); err != nil {
 		fail("description", "%v", err)
 	}
+	errs = append(errs, r.validateLabels(where)...)
 
 	if kind == kindAbsent {
 		// An absent rule has no series to group, no function and no threshold: its condition is
@@ -306,6 +342,59 @@ func (r *Rule) validate(where string) []error {
 	}
 	if _, _, err := ParseCondition(r.Condition); err != nil {
 		fail("condition", "%v", err)
+	}
+	return errs
+}
+
+// validateLabels checks the static labels and the annotations. A label must not shadow an
+// attribute the processor writes or a group label, also once mapped to an Alertmanager label
+// name (worker.name and worker_name would both become worker_name there).
+func (r *Rule) validateLabels(where string) []error {
+	var errs []error
+	fail := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s.%s: %s", where, field, fmt.Sprintf(format, args...)))
+	}
+	mapped := map[string]string{alertlabel.Name(attrAlertName): attrAlertName, alertlabel.Name(attrSeverity): attrSeverity}
+	for _, g := range r.GroupBy {
+		if g == "" {
+			continue
+		}
+		if reservedLabels[g] {
+			fail("group_by", "%q is an attribute the alert processor writes itself", g)
+		}
+		mapped[alertlabel.Name(g)] = g
+	}
+	for _, key := range slices.Sorted(maps.Keys(r.Labels)) {
+		switch {
+		case key == "":
+			fail("labels", "label name must not be empty")
+			continue
+		case reservedLabels[key]:
+			fail("labels."+key, "is an attribute the alert processor writes itself")
+			continue
+		case slices.Contains(r.GroupBy, key):
+			fail("labels."+key, "is also a group_by label; a static label must not shadow it")
+			continue
+		case strings.HasPrefix(key, annotationPrefix):
+			fail("labels."+key, "names starting with %q are annotations", annotationPrefix)
+			continue
+		case r.Labels[key] == "":
+			fail("labels."+key, "value must not be empty (an empty label is no label in Alertmanager)")
+		}
+		if other, clash := mapped[alertlabel.Name(key)]; clash {
+			fail("labels."+key, "is %s as an Alertmanager label name, like %q", alertlabel.Name(key), other)
+		}
+		mapped[alertlabel.Name(key)] = key
+	}
+	names := slices.Concat(r.GroupBy, slices.Collect(maps.Keys(r.Labels)))
+	for _, key := range slices.Sorted(maps.Keys(r.Annotations)) {
+		if key == "" {
+			fail("annotations", "annotation name must not be empty")
+			continue
+		}
+		if _, err := parseAnnotation(r.Annotations[key], names); err != nil {
+			fail("annotations."+key, "%v", err)
+		}
 	}
 	return errs
 }

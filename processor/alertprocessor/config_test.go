@@ -28,6 +28,7 @@ func TestLoadConfig(t *testing.T) {
 			check: func(t *testing.T, cfg *Config) {
 				assert.Equal(t, createDefaultConfig(), cfg)
 				assert.Nil(t, cfg.Storage, "no storage unless configured")
+				assert.Nil(t, cfg.Silences, "no silences unless configured")
 			},
 		},
 		{
@@ -36,6 +37,8 @@ func TestLoadConfig(t *testing.T) {
 				assert.Equal(t, 10*time.Second, cfg.EvaluationInterval)
 				require.NotNil(t, cfg.Storage)
 				assert.Equal(t, component.MustNewID("file_storage"), *cfg.Storage)
+				require.NotNil(t, cfg.Silences)
+				assert.Equal(t, component.MustNewID("silences"), *cfg.Silences)
 				require.Len(t, cfg.Rules, 2)
 				r := cfg.Rules[0]
 				assert.Equal(t, "high_error_rate", r.Name)
@@ -43,6 +46,12 @@ func TestLoadConfig(t *testing.T) {
 				assert.Equal(t, time.Minute, r.For)
 				assert.Equal(t, 2*time.Minute, r.KeepFiringFor)
 				assert.Equal(t, 15*time.Minute, r.Cooldown)
+				assert.Equal(t, map[string]string{"team": "payments"}, r.Labels)
+				assert.Equal(t, map[string]string{
+					"summary":     "{{ worker.name }} of {{ team }} fails at {{ $value }}",
+					"runbook_url": "https://runbooks.example/high-error-rate",
+				}, r.Annotations)
+				assert.Equal(t, 5, cfg.MaxTraceIDs)
 				assert.Equal(t, "absent", cfg.Rules[1].Kind)
 			},
 		},
@@ -64,6 +73,9 @@ func TestLoadConfig(t *testing.T) {
 			},
 		},
 		{id: component.NewIDWithName(metadata.Type, "bad_interval"), wantErr: "evaluation_interval"},
+		{id: component.NewIDWithName(metadata.Type, "label_shadows_group"), wantErr: "rules[0] (r).labels.worker.name: is also a group_by label"},
+		{id: component.NewIDWithName(metadata.Type, "annotation_unknown_label"), wantErr: "rules[0] (r).annotations.summary: {{ worker.name }} is neither a group_by nor a static label"},
+		{id: component.NewIDWithName(metadata.Type, "bad_max_trace_ids"), wantErr: "max_trace_ids: must be between 0 and 20, got 21"},
 		{id: component.NewIDWithName(metadata.Type, "bad_min_samples"), wantErr: "min_samples: must be at least 1"},
 		{id: component.NewIDWithName(metadata.Type, "negative_rule_min_samples"), wantErr: "rules[0] (r).min_samples: must not be negative"},
 		{id: component.NewIDWithName(metadata.Type, "min_samples_without_ratio"), wantErr: "rules[0] (r).min_samples: is only used by function ratio, not value"},

@@ -30,6 +30,9 @@ type groupAcc struct {
 	ratioDen    float64
 	ratioTotal  float64
 	ratioMemory ratioMemory // kept across evaluations
+
+	// traces are the newest exemplars of the group's series, newest first.
+	traces []traceRef
 }
 
 // ratioMemory is what a ratio group remembers from its previous evaluation, so that its
@@ -78,8 +81,8 @@ func (r *compiledRule) dropUntouchedGroups() {
 func (r *compiledRule) touch(m *membership) *groupAcc {
 	g := m.group
 	if g.seq != r.evalSeq {
-		buckets := g.buckets[:0]
-		*g = groupAcc{seq: r.evalSeq, key: m.groupKey, labels: m.labels, buckets: buckets, ratioMemory: g.ratioMemory}
+		buckets, traces := g.buckets[:0], g.traces[:0]
+		*g = groupAcc{seq: r.evalSeq, key: m.groupKey, labels: m.labels, buckets: buckets, ratioMemory: g.ratioMemory, traces: traces}
 		r.touched = append(r.touched, g)
 	}
 	return g
@@ -96,6 +99,9 @@ func (r *compiledRule) accumulate(s *series, m *membership, now time.Time) strin
 	}
 	// Touched first, so that a group with a live series is never dropped from r.groups.
 	g := r.touch(m)
+	for _, t := range s.traces {
+		g.traces = addNewest(g.traces, t, r.maxTraceIDs)
+	}
 	if err := checkFunctionFits(r.function, s.kind); err != nil {
 		return err.Error()
 	}

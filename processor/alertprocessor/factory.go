@@ -32,6 +32,7 @@ func createDefaultConfig() component.Config {
 		ResolvedRetention:  15 * time.Minute,
 		MaxInstances:       10000,
 		MaxSeries:          100000,
+		MaxTraceIDs:        3,
 		// A ratio over fewer than 10 observations is a verdict on one or two events: with the
 		// usual 10% threshold, one failure among 9 would already exceed it.
 		MinSamples: 10,

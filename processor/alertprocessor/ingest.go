@@ -102,6 +102,7 @@ func (p *alertProcessor) ingestMetric(store *metricStore, m pmetric.Metric, reso
 			s.observeHistogram(now, dp.Count(), dp.Sum(), dp.BucketCounts(), dp.ExplicitBounds(),
 				cumulative, dp.StartTimestamp(), p.startedAfterUs(dp.StartTimestamp()))
 			s.record(now, store.window)
+			s.traces = keepExemplars(s.traces, dp.Exemplars(), p.cfg.MaxTraceIDs)
 		}
 	default:
 		p.unsupported(store, dataPointCount(m), "metric type "+m.Type().String()+" is not read by any rule function")
@@ -134,6 +135,7 @@ func (p *alertProcessor) ingestNumbers(store *metricStore, dps pmetric.NumberDat
 			s.observeCounter(now, v, cumulative, dp.StartTimestamp(), p.startedAfterUs(dp.StartTimestamp()))
 		}
 		s.record(now, store.window)
+		s.traces = keepExemplars(s.traces, dp.Exemplars(), p.cfg.MaxTraceIDs)
 	}
 }
 

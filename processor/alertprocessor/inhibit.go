@@ -106,6 +106,9 @@ func unknownLabels(inhibits []InhibitRule, rules []Rule) map[int][]string {
 		for _, l := range r.GroupBy {
 			known[l] = true
 		}
+		for l := range r.Labels {
+			known[l] = true
+		}
 	}
 	out := map[int][]string{}
 	for i, ir := range inhibits {
@@ -125,7 +128,8 @@ func unknownLabels(inhibits []InhibitRule, rules []Rule) map[int][]string {
 }
 
 // alertLabel is the value of one label of an alert instance as inhibition matchers see it:
-// alertname, severity, or one of its rule's group labels; "" when the instance has no such label.
+// alertname, severity, one of its rule's group labels or static labels; "" when the instance
+// has no such label.
 func alertLabel(r *compiledRule, in *instance, name string) string {
 	switch name {
 	case attrAlertName:
@@ -136,7 +140,7 @@ func alertLabel(r *compiledRule, in *instance, name string) string {
 	if i := slices.Index(r.cfg.GroupBy, name); i >= 0 {
 		return in.labels[i]
 	}
-	return ""
+	return r.cfg.Labels[name]
 }
 
 func matchesAll(ms []matcher, r *compiledRule, in *instance) bool {

@@ -60,7 +60,7 @@ func renderAlerts(rules []*compiledRule, orphans []orphan, now time.Time, versio
 			dp.SetTimestamp(ts)
 			dp.SetDoubleValue(in.value)
 			attrs := dp.Attributes()
-			attrs.EnsureCapacity(7 + len(in.labels))
+			attrs.EnsureCapacity(7 + len(in.labels) + len(r.staticLabels) + len(r.annotationKeys))
 			attrs.PutStr(attrAlertName, r.cfg.Name)
 			attrs.PutStr(attrAlertState, in.writtenState())
 			attrs.PutStr(attrSeverity, r.cfg.Severity)
@@ -73,6 +73,8 @@ func renderAlerts(rules []*compiledRule, orphans []orphan, now time.Time, versio
 					attrs.PutStr(k, in.labels[i])
 				}
 			}
+			putLabelsAndAnnotations(attrs, r.cfg.Labels, r.cfg.Annotations)
+			writeExemplars(dp.Exemplars(), in.traces)
 		}
 	}
 	for _, o := range orphans {
@@ -81,7 +83,7 @@ func renderAlerts(rules []*compiledRule, orphans []orphan, now time.Time, versio
 		dp.SetTimestamp(ts)
 		dp.SetDoubleValue(o.value)
 		attrs := dp.Attributes()
-		attrs.EnsureCapacity(7 + len(o.instance.Labels))
+		attrs.EnsureCapacity(7 + len(o.instance.Labels) + len(o.rule.StaticLabels) + len(o.rule.Annotations))
 		attrs.PutStr(attrAlertName, o.rule.Name)
 		attrs.PutStr(attrAlertState, stateResolved.String())
 		attrs.PutStr(attrSeverity, o.rule.Severity)
@@ -94,6 +96,18 @@ func renderAlerts(rules []*compiledRule, orphans []orphan, now time.Time, versio
 				attrs.PutStr(k, o.instance.Labels[i])
 			}
 		}
+		putLabelsAndAnnotations(attrs, o.rule.StaticLabels, o.rule.Annotations)
 	}
 	return md, started
+}
+
+// putLabelsAndAnnotations writes a rule's static labels as attributes of their own name and
+// its annotations as annotations.<name>, with the configured (unrendered) text.
+func putLabelsAndAnnotations(attrs pcommon.Map, labels, annotations map[string]string) {
+	for k, v := range labels {
+		attrs.PutStr(k, v)
+	}
+	for k, v := range annotations {
+		attrs.PutStr(annotationPrefix+k, v)
+	}
 }

@@ -32,12 +32,16 @@ type storedState struct {
 // storedRule carries what is needed to write a resolved point for an instance whose rule is
 // gone from the configuration.
 type storedRule struct {
-	Name      string           `json:"n"`
-	GroupBy   []string         `json:"g,omitempty"`
-	Severity  string           `json:"s"`
-	Threshold string           `json:"t"`
-	Cooldown  string           `json:"c"`
-	Instances []storedInstance `json:"i"`
+	Name      string   `json:"n"`
+	GroupBy   []string `json:"g,omitempty"`
+	Severity  string   `json:"s"`
+	Threshold string   `json:"t"`
+	Cooldown  string   `json:"c"`
+	// StaticLabels and Annotations of the rule, so that an orphan's resolved point carries
+	// the same identity (and text) as its firing points did.
+	StaticLabels map[string]string `json:"sl,omitempty"`
+	Annotations  map[string]string `json:"an,omitempty"`
+	Instances    []storedInstance  `json:"i"`
 }
 
 // storedInstance holds times as Unix nanoseconds (0: unset) and the value as text, so that
@@ -103,6 +107,7 @@ func encodeState(rules []*compiledRule) ([]byte, error) {
 		st.Rules = append(st.Rules, storedRule{
 			Name: r.cfg.Name, GroupBy: r.cfg.GroupBy, Severity: r.cfg.Severity,
 			Threshold: r.thresholdText, Cooldown: r.cooldownText, Instances: kept,
+			StaticLabels: r.cfg.Labels, Annotations: r.cfg.Annotations,
 		})
 	}
 	return json.Marshal(st)
@@ -160,7 +165,7 @@ func (p *alertProcessor) restore(stored []storedRule, now time.Time) (restored, 
 				continue
 			}
 			v, _ := strconv.ParseFloat(si.Value, 64) // checked by decodeState
-			if r == nil || len(si.Labels) != len(r.cfg.GroupBy) || fingerprint(r.cfg.Name, r.cfg.GroupBy, si.Labels) != si.Fingerprint {
+			if r == nil || len(si.Labels) != len(r.cfg.GroupBy) || r.fingerprintOf(si.Labels) != si.Fingerprint {
 				p.orphans = append(p.orphans, orphan{rule: sr, instance: si, value: v})
 				continue
 			}

@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-multiagents/otelcol-multiagents/extension/silencesextension"
 	"github.com/otelcol-multiagents/otelcol-multiagents/processor/alertprocessor/internal/metadata"
 )
 
@@ -46,15 +47,16 @@ type alertProcessor struct {
 	steps       stepper
 	orphans     []orphan // restored instances of rules that are gone: written resolved once
 
-	client       storage.Client // nil without the storage key
-	writeFailing bool           // a store failed and has not succeeded since (ticker goroutine only)
+	client       storage.Client             // nil without the storage key
+	silencer     silencesextension.Silencer // nil without the silences key
+	writeFailing bool                       // a store failed and has not succeeded since (ticker goroutine only)
 
 	stopTicker chan struct{}
 	tickerDone chan struct{}
 }
 
 func newAlertProcessor(set processor.Settings, cfg *Config, next consumer.Metrics, now func() time.Time) (*alertProcessor, error) {
-	rules, err := compileRules(cfg.Rules, cfg.MinSamples)
+	rules, err := compileRules(cfg.Rules, cfg.MinSamples, cfg.MaxTraceIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +67,7 @@ func newAlertProcessor(set processor.Settings, cfg *Config, next consumer.Metric
 	for i, labels := range unknownLabels(cfg.InhibitRules, cfg.Rules) {
 		set.Logger.Warn("inhibit rule uses labels no alert has; they read as empty on every alert",
 			zap.Int("inhibit_rule", i), zap.Strings("labels", labels),
-			zap.String("alert_labels", "alertname, severity and the rules' group_by labels"))
+			zap.String("alert_labels", "alertname, severity and the rules' group_by and static labels"))
 	}
 	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
@@ -113,6 +115,9 @@ func (p *alertProcessor) consume(_ context.Context, md pmetric.Metrics) (pmetric
 }
 
 func (p *alertProcessor) start(ctx context.Context, host component.Host) error {
+	if err := p.openSilences(host); err != nil {
+		return err
+	}
 	if err := p.openStorage(ctx, host); err != nil {
 		return err
 	}
@@ -211,12 +216,18 @@ func (p *alertProcessor) evaluate(now time.Time) (pmetric.Metrics, bool, []byte)
 						p.steps.observe(r, g.key, g.labels, v, holds, now)
 					}
 				}
+				if in := r.instances[g.key]; in != nil && len(g.traces) > 0 {
+					// The newest evidence of the group; an instance keeps what it last had
+					// once its series stop carrying exemplars.
+					in.traces = append(in.traces[:0], g.traces...)
+				}
 			}
 			r.dropUntouchedGroups()
 		}
 		p.steps.finish(r, now, p.cfg.ResolvedRetention)
 	}
 	applyInhibitions(p.inhibits, p.rules, now)
+	applySilences(p.silencer, p.rules, now)
 	p.recordGauges()
 	p.telemetry.ProcessorAlertEvaluations.Add(p.ctx, 1, p.noAttrs)
 	md, ok := renderAlerts(p.rules, p.orphans, now, p.version)
@@ -244,8 +255,9 @@ func (p *alertProcessor) attrs(kv ...attribute.KeyValue) metric.MeasurementOptio
 }
 
 // writtenStates are the alertstate values, as counted by the instances gauge: a firing
-// instance muted by an inhibit rule counts as inhibited, not firing.
-var writtenStates = []string{statePending.String(), stateFiring.String(), stateInhibited, stateResolved.String()}
+// instance muted by an inhibit rule counts as inhibited, one matched by a silence as
+// silenced, not firing.
+var writtenStates = []string{statePending.String(), stateFiring.String(), stateInhibited, stateSilenced, stateResolved.String()}
 
 func (p *alertProcessor) recordGauges() {
 	counts := make(map[string]int64, len(writtenStates))

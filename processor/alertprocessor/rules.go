@@ -31,6 +31,11 @@ type compiledRule struct {
 	// Attribute values written on every instance of the rule.
 	thresholdText string
 	cooldownText  string
+	// staticLabels and annotationKeys are the rule's labels and annotations names, sorted.
+	staticLabels   []string
+	annotationKeys []string
+	// maxTraceIDs is the processor's max_trace_ids: exemplars kept per group and instance.
+	maxTraceIDs int
 
 	instances map[string]*instance
 	// Per-evaluation scratch: the groups seen in this evaluation and, for absent rules,
@@ -45,8 +50,9 @@ type compiledRule struct {
 	loggedMismatch map[string]bool
 }
 
-// compileRules compiles the validated rules; defaultMinSamples is the processor's min_samples.
-func compileRules(rules []Rule, defaultMinSamples int) ([]*compiledRule, error) {
+// compileRules compiles the validated rules; defaultMinSamples is the processor's min_samples,
+// maxTraceIDs its max_trace_ids.
+func compileRules(rules []Rule, defaultMinSamples, maxTraceIDs int) ([]*compiledRule, error) {
 	out := make([]*compiledRule, 0, len(rules))
 	for i, rc := range rules {
 		r := &compiledRule{
@@ -59,6 +65,9 @@ func compileRules(rules []Rule, defaultMinSamples int) ([]*compiledRule, error) 
 			instances:      map[string]*instance{},
 			groups:         map[string]*groupAcc{},
 			loggedMismatch: map[string]bool{},
+			staticLabels:   slices.Sorted(maps.Keys(rc.Labels)),
+			annotationKeys: slices.Sorted(maps.Keys(rc.Annotations)),
+			maxTraceIDs:    maxTraceIDs,
 		}
 		for _, key := range slices.Sorted(maps.Keys(rc.Match)) {
 			m, err := parseMatcher(key, rc.Match[key])

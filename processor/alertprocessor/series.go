@@ -43,6 +43,9 @@ type series struct {
 	bounds     []float64
 
 	members []membership
+
+	// traces are the newest exemplars of the series' points (at most max_trace_ids).
+	traces []traceRef
 }
 
 // membership ties a series to a rule that selects it and to its group in that rule.

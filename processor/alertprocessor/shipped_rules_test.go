@@ -25,10 +25,12 @@ func loadShippedConfig(t *testing.T) *Config {
 	cfg := createDefaultConfig().(*Config)
 	require.NoError(t, sub.Unmarshal(cfg))
 	require.NoError(t, confmap.Validate(cfg))
-	// The shipped config keeps alert state in file_storage; these tests run the rules without a
-	// collector host (restart_test.go covers storage with the real extension).
+	// The shipped config keeps alert state in file_storage and reads silences from the silences
+	// extension; these tests run the rules without a collector host (restart_test.go covers
+	// storage with the real extension, silence_test.go the real silences extension).
 	require.NotNil(t, cfg.Storage, "the shipped config persists alert state")
-	cfg.Storage = nil
+	require.NotNil(t, cfg.Silences, "the shipped config reads silences")
+	cfg.Storage, cfg.Silences = nil, nil
 	return cfg
 }
 

@@ -3,6 +3,8 @@ package alertprocessor
 import (
 	"encoding/hex"
 	"hash/fnv"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -45,6 +47,10 @@ type instance struct {
 	resolvedAt time.Time
 	heldSeq    uint64 // the evaluation in which the condition last held
 	inhibited  bool   // firing and muted by an inhibit rule in the last evaluation
+	silenced   bool   // firing and matched by an active silence in the last evaluation
+	// traces are the newest exemplars of the instance's group (at most max_trace_ids), written
+	// on its data point. Not stored: after a restart they come back with the next failures.
+	traces []traceRef
 
 	// graceUntil is set on an instance restored firing from storage: until then, unless its
 	// group has a value again, a missing series does not count as a cleared condition. After a
@@ -54,6 +60,9 @@ type instance struct {
 
 // writtenState is the alertstate attribute written for the instance.
 func (in *instance) writtenState() string {
+	if in.state == stateFiring && in.silenced {
+		return stateSilenced
+	}
 	if in.state == stateFiring && in.inhibited {
 		return stateInhibited
 	}
@@ -63,6 +72,13 @@ func (in *instance) writtenState() string {
 // fingerprint is a stable id of a rule and its group labels: the same across restarts and
 // collector instances, so notifiers can deduplicate on it.
 func fingerprint(rule string, groupBy, values []string) string {
+	return fingerprintWithLabels(rule, groupBy, values, nil)
+}
+
+// fingerprintWithLabels adds a rule's static labels (they identify the alert too), in name
+// order, after the group labels, so an instance of a rule without static labels keeps the
+// fingerprint it had before they existed.
+func fingerprintWithLabels(rule string, groupBy, values []string, static map[string]string) string {
 	h := fnv.New64a()
 	h.Write([]byte(rule))
 	for i, k := range groupBy {
@@ -71,7 +87,18 @@ func fingerprint(rule string, groupBy, values []string) string {
 		h.Write([]byte{'='})
 		h.Write([]byte(values[i]))
 	}
+	for _, k := range slices.Sorted(maps.Keys(static)) {
+		h.Write([]byte{0})
+		h.Write([]byte(k))
+		h.Write([]byte{'='})
+		h.Write([]byte(static[k]))
+	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// fingerprintOf is the fingerprint of the rule's instance with these group label values.
+func (r *compiledRule) fingerprintOf(values []string) string {
+	return fingerprintWithLabels(r.cfg.Name, r.cfg.GroupBy, values, r.cfg.Labels)
 }
 
 // stepper moves instances through the state machine; it owns the global instance budget.
@@ -111,7 +138,7 @@ func (st *stepper) observe(r *compiledRule, key string, labels []string, v float
 		}
 		in = &instance{
 			labels:      labels,
-			fingerprint: fingerprint(r.cfg.Name, r.cfg.GroupBy, labels),
+			fingerprint: r.fingerprintOf(labels),
 			description: r.description.render(labelMap),
 		}
 		r.instances[key] = in

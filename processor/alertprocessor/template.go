@@ -19,6 +19,28 @@ type templatePart struct {
 
 // parseDescription reads "text {{ label }} text"; every label must be one of groupBy.
 func parseDescription(text string, groupBy []string) (descriptionTemplate, error) {
+	return parseTemplate(text, func(label string) error {
+		if !slices.Contains(groupBy, label) {
+			return fmt.Errorf("{{ %s }} is not a group_by label (descriptions use group labels only, so they stay constant per instance)", label)
+		}
+		return nil
+	})
+}
+
+// parseAnnotation checks an annotation's text: it may refer to the rule's group and static
+// labels and to {{ $value }}. It is written as configured; notifiers fill it in at send time
+// (internal/notify.RenderAnnotation), so these are the references they can resolve.
+func parseAnnotation(text string, labels []string) (descriptionTemplate, error) {
+	return parseTemplate(text, func(label string) error {
+		if label != valueReference && !slices.Contains(labels, label) {
+			return fmt.Errorf("{{ %s }} is neither a group_by nor a static label of the rule, nor {{ %s }}", label, valueReference)
+		}
+		return nil
+	})
+}
+
+// parseTemplate splits "text {{ ref }} text"; known says whether a reference may be used.
+func parseTemplate(text string, known func(string) error) (descriptionTemplate, error) {
 	var t descriptionTemplate
 	for text != "" {
 		open := strings.Index(text, "{{")
@@ -40,8 +62,8 @@ func parseDescription(text string, groupBy []string) (descriptionTemplate, error
 			return t, fmt.Errorf("unclosed \"{{\" in %q", text)
 		}
 		label := strings.TrimSpace(text[open+2 : open+closing])
-		if !slices.Contains(groupBy, label) {
-			return t, fmt.Errorf("{{ %s }} is not a group_by label (descriptions use group labels only, so they stay constant per instance)", label)
+		if err := known(label); err != nil {
+			return t, err
 		}
 		t.parts = append(t.parts, templatePart{label: label})
 		text = text[open+closing+2:]

@@ -43,7 +43,7 @@ func NewTelemetryBuilder(settings component.TelemetrySettings) (*TelemetryBuilde
 		metric.WithDescription("Rule evaluations run (one per evaluation_interval, all rules)."), metric.WithUnit("{evaluation}"))
 	err = errors.Join(err, e)
 	tb.ProcessorAlertInstances, e = m.Int64Gauge("otelcol_processor_alert_instances",
-		metric.WithDescription("Alert instances held after the last evaluation, by written state (pending, firing, inhibited, resolved)."), metric.WithUnit("{instance}"))
+		metric.WithDescription("Alert instances held after the last evaluation, by written state (pending, firing, inhibited, silenced, resolved)."), metric.WithUnit("{instance}"))
 	err = errors.Join(err, e)
 	tb.ProcessorAlertTransitions, e = m.Int64Counter("otelcol_processor_alert_transitions",
 		metric.WithDescription("Alert instance state changes, by rule and new state."), metric.WithUnit("{transition}"))
