@@ -56,7 +56,7 @@ func FreeAddr(tb testing.TB) string {
 
 // Ports are the listeners of one collector instance, all on free loopback ports.
 type Ports struct {
-	Prometheus, Health, ZPages, PProf, OTLPGRPC, OTLPHTTP, Telemetry, EventsHTTP string
+	Prometheus, Health, ZPages, PProf, OTLPGRPC, OTLPHTTP, Telemetry, EventsHTTP, Silences string
 }
 
 // NewPorts picks free ports for every listener of the shipped config.
@@ -64,6 +64,7 @@ func NewPorts(tb testing.TB) Ports {
 	return Ports{
 		Prometheus: FreeAddr(tb), Health: FreeAddr(tb), ZPages: FreeAddr(tb), PProf: FreeAddr(tb),
 		OTLPGRPC: FreeAddr(tb), OTLPHTTP: FreeAddr(tb), Telemetry: FreeAddr(tb), EventsHTTP: FreeAddr(tb),
+		Silences: FreeAddr(tb),
 	}
 }
 
@@ -78,6 +79,7 @@ func (p Ports) SetFlags() []string {
 		"--set=receivers::otlp::protocols::http::endpoint=" + p.OTLPHTTP,
 		"--set=exporters::prometheus::endpoint=" + p.Prometheus,
 		"--set=receivers::multiagents::http::endpoint=" + p.EventsHTTP,
+		"--set=extensions::silences::endpoint=" + p.Silences,
 	}
 }
 

@@ -46,7 +46,7 @@ func TestComponentsListed(t *testing.T) {
 	require.True(t, collectortest.Eventually(30*time.Second, 100*time.Millisecond, p.Exited))
 	out := p.Logs()
 	for _, name := range []string{
-		"multiagents", "worker_health", "alert", "slack", "pagerduty", "email",
+		"multiagents", "worker_health", "alert", "slack", "pagerduty", "email", "alertmanager", "silences",
 		"otlp", "host_metrics", "batch", "memory_limiter", "otlp_grpc", "otlp_http",
 		"prometheus", "debug", "file", "nop", "span_metrics",
 		"health_check", "zpages", "pprof", "file_storage", "bearertokenauth",
@@ -85,7 +85,7 @@ func TestStartsWithoutRedisServesMetricsAndHealthAndStopsCleanly(t *testing.T) {
 	// Redis is down the whole time: one warning for that state, not one per retry.
 	assert.Equal(t, 1, strings.Count(p.Logs(), "Cannot reach Redis"), "the missing Redis must be logged once per state change")
 	// With no destination configured each notifier says once that it is off, and nothing fails.
-	for _, off := range []string{"slack: webhook_url is empty", "pagerduty: routing_key is empty", "email: to is empty"} {
+	for _, off := range []string{"slack: webhook_url is empty", "pagerduty: routing_key is empty", "email: to is empty", "alertmanager: endpoints is empty"} {
 		assert.Equal(t, 1, strings.Count(p.Logs(), off), "expected exactly one %q warning", off)
 	}
 	code, err := p.Stop(20 * time.Second)
