@@ -651,7 +651,11 @@ func (a *assembler) finalize(tx *transaction, status string, end time.Time, evic
 	tx.held = nil
 	a.order.Remove(tx.elem)
 	delete(a.open, tx.id)
-	a.ended.add(hashKey(spanRoleRoot, tx.id), 1)
+	if a.ended.add(hashKey(spanRoleRoot, tx.id), 1) {
+		// The oldest remembered end is forgotten: a late event or a restart's reconciliation
+		// can no longer tell that transaction was exported.
+		a.count(a.telemetry.MultiagentsForgottenTransactions, 1)
+	}
 }
 
 // sweep runs the receiver's timers: steps past their timeout, compensated workflows past

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configoptional"
@@ -31,6 +32,12 @@ type Config struct {
 	Redact RedactConfig `mapstructure:"redact"`
 	// Payload caps what is attached of each event's payload.
 	Payload PayloadConfig `mapstructure:"payload"`
+	// InstanceID is the service.instance.id of everything this receiver emits; empty means
+	// "<hostname>-p<partition index>", stable across restarts of the same replica.
+	InstanceID string `mapstructure:"instance_id"`
+	// Storage names a storage extension that keeps the checkpoint and the exported set
+	// across restarts; nil means none (reconcile_lookback bounds the catch-up instead).
+	Storage *component.ID `mapstructure:"storage"`
 
 	// prevent unkeyed literal initialization
 	_ struct{}
@@ -52,6 +59,24 @@ type RedisConfig struct {
 	Reconcile bool `mapstructure:"reconcile"`
 	// QueueSize is how many raw messages may wait for decoding before new ones are dropped.
 	QueueSize int `mapstructure:"queue_size"`
+	// ReconcileLookback is how far back the first reconciliation after a start rebuilds ended
+	// workflows when no checkpoint is stored; 0 rebuilds only open ones.
+	ReconcileLookback time.Duration `mapstructure:"reconcile_lookback"`
+	// ReconcileMaxSagas bounds the saga:* keys read by one reconciliation pass.
+	ReconcileMaxSagas int `mapstructure:"reconcile_max_sagas"`
+	// Partition makes this receiver one of count replicas sharing the bus.
+	Partition PartitionConfig `mapstructure:"partition"`
+
+	_ struct{}
+}
+
+// PartitionConfig splits transactions between replicas on the same Redis: a transaction
+// belongs to partition FNV-1a-64(transaction_id) mod count; events without one to partition 0.
+type PartitionConfig struct {
+	// Count is the number of replicas; 1 means no partitioning.
+	Count int `mapstructure:"count"`
+	// Index is this replica's partition, in [0, count).
+	Index int `mapstructure:"index"`
 
 	_ struct{}
 }
@@ -129,6 +154,18 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.Redis.QueueSize <= 0 {
 		errs = append(errs, fmt.Errorf("redis.queue_size: must be positive, got %d", cfg.Redis.QueueSize))
+	}
+	if cfg.Redis.ReconcileLookback < 0 {
+		errs = append(errs, fmt.Errorf("redis.reconcile_lookback: must be >= 0, got %s", cfg.Redis.ReconcileLookback))
+	}
+	if cfg.Redis.ReconcileMaxSagas <= 0 {
+		errs = append(errs, fmt.Errorf("redis.reconcile_max_sagas: must be positive, got %d", cfg.Redis.ReconcileMaxSagas))
+	}
+	if cfg.Redis.Partition.Count < 1 {
+		errs = append(errs, fmt.Errorf("redis.partition.count: must be >= 1, got %d", cfg.Redis.Partition.Count))
+	} else if cfg.Redis.Partition.Index < 0 || cfg.Redis.Partition.Index >= cfg.Redis.Partition.Count {
+		errs = append(errs, fmt.Errorf("redis.partition.index: must be within [0, %d) (redis.partition.count), got %d",
+			cfg.Redis.Partition.Count, cfg.Redis.Partition.Index))
 	}
 	if cfg.HTTP.HasValue() && cfg.HTTP.Get().NetAddr.Endpoint == "" {
 		errs = append(errs, errors.New("http.endpoint: must not be empty when http is enabled"))

@@ -1,6 +1,7 @@
 package multiagentsreceiver
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -44,6 +45,11 @@ func TestLoadConfig(t *testing.T) {
 				assert.Equal(t, 1.0, cfg.Sampling.Rate)
 				assert.Equal(t, []string{"password", "token", "api_key", "secret", "credit_card", "ssn", "authorization"}, cfg.Redact.Keys)
 				assert.True(t, cfg.Payload.TrackPayloadSize)
+				assert.Equal(t, PartitionConfig{Count: 1}, cfg.Redis.Partition, "no partitioning by default")
+				assert.Equal(t, 5*time.Minute, cfg.Redis.ReconcileLookback)
+				assert.Equal(t, 100000, cfg.Redis.ReconcileMaxSagas)
+				assert.Nil(t, cfg.Storage)
+				assert.Empty(t, cfg.InstanceID)
 			},
 		},
 		{
@@ -68,6 +74,12 @@ func TestLoadConfig(t *testing.T) {
 				assert.Equal(t, []string{"password", "iban"}, cfg.Redact.Keys)
 				assert.Equal(t, 1024, cfg.Payload.MaxSize)
 				assert.False(t, cfg.Payload.TrackPayloadSize)
+				assert.Equal(t, PartitionConfig{Count: 3, Index: 2}, cfg.Redis.Partition)
+				assert.Equal(t, 15*time.Minute, cfg.Redis.ReconcileLookback)
+				assert.Equal(t, 5000, cfg.Redis.ReconcileMaxSagas)
+				assert.Equal(t, "tier1-2", cfg.InstanceID)
+				require.NotNil(t, cfg.Storage)
+				assert.Equal(t, component.MustNewIDWithName("file_storage", "multiagents"), *cfg.Storage)
 			},
 		},
 		{
@@ -91,6 +103,11 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(metadata.Type, "bad_sampling_rate"), wantErr: "sampling.rate"},
 		{id: component.NewIDWithName(metadata.Type, "bad_redact_key"), wantErr: "redact.keys[1]"},
 		{id: component.NewIDWithName(metadata.Type, "bad_payload_max_size"), wantErr: "payload.max_size"},
+		{id: component.NewIDWithName(metadata.Type, "bad_partition_count"), wantErr: "redis.partition.count: must be >= 1"},
+		{id: component.NewIDWithName(metadata.Type, "bad_partition_index"), wantErr: "redis.partition.index: must be within [0, 2)"},
+		{id: component.NewIDWithName(metadata.Type, "negative_partition_index"), wantErr: "redis.partition.index"},
+		{id: component.NewIDWithName(metadata.Type, "bad_lookback"), wantErr: "redis.reconcile_lookback"},
+		{id: component.NewIDWithName(metadata.Type, "bad_max_sagas"), wantErr: "redis.reconcile_max_sagas"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {
@@ -117,4 +134,14 @@ func TestPasswordNeverPrinted(t *testing.T) {
 	err := cfg.Validate()
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "hunter2")
+}
+
+func TestInstanceIDDefaultsToHostAndPartition(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Redis.Partition = PartitionConfig{Count: 3, Index: 2}
+	host, err := os.Hostname()
+	require.NoError(t, err)
+	assert.Equal(t, host+"-p2", cfg.instanceID(), "stable across restarts of the same replica")
+	cfg.InstanceID = "tier1-a"
+	assert.Equal(t, "tier1-a", cfg.instanceID())
 }

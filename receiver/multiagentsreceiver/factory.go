@@ -27,6 +27,12 @@ const (
 	defaultStepTimeoutGrace       = 30 * time.Second
 	defaultMetricsInterval        = 10 * time.Second
 	defaultPayloadMaxSize         = 4096
+	// defaultReconcileLookback covers a rolling restart or a short outage without replaying
+	// much history on a first start.
+	defaultReconcileLookback = 5 * time.Minute
+	// defaultReconcileMaxSagas is ten times the default max_open: a catch-up never reads
+	// unbounded key space.
+	defaultReconcileMaxSagas = 100000
 )
 
 // defaultRedactKeys are the guide's sensitive keys plus secret and authorization.
@@ -48,10 +54,13 @@ func createDefaultConfig() component.Config {
 	httpCfg.NetAddr.Endpoint = defaultHTTPEndpoint
 	return &Config{
 		Redis: RedisConfig{
-			Endpoint:      defaultEndpoint,
-			ChannelPrefix: defaultChannelPrefix,
-			Reconcile:     true,
-			QueueSize:     defaultQueueSize,
+			Endpoint:          defaultEndpoint,
+			ChannelPrefix:     defaultChannelPrefix,
+			Reconcile:         true,
+			QueueSize:         defaultQueueSize,
+			ReconcileLookback: defaultReconcileLookback,
+			ReconcileMaxSagas: defaultReconcileMaxSagas,
+			Partition:         PartitionConfig{Count: 1},
 			// Plain TCP unless tls is configured, like Redis itself.
 			TLS: configtls.ClientConfig{Insecure: true},
 		},

@@ -100,8 +100,14 @@ func (r *multiAgentsReceiver) handleEvents(w http.ResponseWriter, req *http.Requ
 			}
 			continue
 		}
-		r.asm.apply(ev, "", b)
 		resp.Accepted++
+		if !r.cfg.ownsTransaction(ev.transactionID) {
+			// Accepted but not assembled: another replica owns the transaction. Pushers route
+			// by transaction id when replicas do not share one bus (see README).
+			r.telemetry.MultiagentsOtherPartitionEvents.Add(req.Context(), 1, r.otherPartitionHTTP)
+			continue
+		}
+		r.asm.apply(ev, "", b)
 	}
 	if resp.Accepted == 0 {
 		if len(items) == 0 {

@@ -71,6 +71,14 @@ type multiAgentsReceiver struct {
 	httpServer *http.Server
 	httpAddr   string // where the push endpoint listens, once started
 	tap        *redisTap
+
+	// instanceID is service.instance.id on every resource this receiver emits.
+	instanceID string
+	// otherPartitionRedis is the pre-built attribute set of events left to another replica.
+	otherPartitionRedis metric.MeasurementOption
+	otherPartitionHTTP  metric.MeasurementOption
+	// checkpoint persists how far the bus was applied; nil without storage.
+	checkpoint *checkpointStore
 }
 
 func newReceiver(cfg *Config, set receiver.Settings) (*multiAgentsReceiver, error) {
@@ -92,20 +100,23 @@ func newReceiver(cfg *Config, set receiver.Settings) (*multiAgentsReceiver, erro
 	}
 	componentAttr := attribute.String("receiver", set.ID.String())
 	return &multiAgentsReceiver{
-		cfg:              cfg,
-		settings:         set,
-		logger:           set.Logger,
-		telemetry:        tb,
-		component:        componentAttr,
-		instance:         metric.WithAttributeSet(attribute.NewSet(componentAttr)),
-		obsRedis:         obsRedis,
-		obsHTTP:          obsHTTP,
-		now:              time.Now,
-		sweepInterval:    time.Second,
-		reconnectInitial: 250 * time.Millisecond,
-		reconnectMax:     30 * time.Second,
-		healthInterval:   15 * time.Second,
-		decodedBuffer:    4096,
+		cfg:                 cfg,
+		settings:            set,
+		logger:              set.Logger,
+		telemetry:           tb,
+		component:           componentAttr,
+		instance:            metric.WithAttributeSet(attribute.NewSet(componentAttr)),
+		obsRedis:            obsRedis,
+		obsHTTP:             obsHTTP,
+		now:                 time.Now,
+		sweepInterval:       time.Second,
+		reconnectInitial:    250 * time.Millisecond,
+		reconnectMax:        30 * time.Second,
+		healthInterval:      15 * time.Second,
+		decodedBuffer:       4096,
+		instanceID:          cfg.instanceID(),
+		otherPartitionRedis: metric.WithAttributeSet(attribute.NewSet(componentAttr, attribute.String("transport", "redis"))),
+		otherPartitionHTTP:  metric.WithAttributeSet(attribute.NewSet(componentAttr, attribute.String("transport", "http"))),
 	}, nil
 }
 
@@ -118,18 +129,25 @@ func (r *multiAgentsReceiver) Start(ctx context.Context, host component.Host) er
 	emitLogs := r.cfg.Logs.Enabled && r.nextLogs != nil
 	r.asm = newAssembler(r.cfg, r.logger, r.telemetry, r.now, emitLogs)
 	r.asm.component = r.component
+	// Resolved at Start, not at creation, so it sees the configuration as finally set.
+	r.instanceID = r.cfg.instanceID()
 	r.hostStats = newHostSampler()
 	r.queue = make(chan rawMessage, r.cfg.Redis.QueueSize)
+	since, err := r.openCheckpoint(ctx, host)
+	if err != nil {
+		return err
+	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 
 	if r.cfg.HTTP.HasValue() {
 		if err := r.startHTTP(ctx, host); err != nil {
 			cancel()
+			r.closeCheckpoint(ctx)
 			return err
 		}
 	}
-	r.tap = newRedisTap(r, host)
+	r.tap = newRedisTap(r, host, since)
 	r.decoded = make(chan decodedEvent, r.decodedBuffer)
 	r.wg.Add(5)
 	go r.decodeLoop(runCtx)
@@ -152,6 +170,7 @@ func (r *multiAgentsReceiver) Shutdown(ctx context.Context) error {
 	r.cancel()
 	r.wg.Wait()
 	r.emitMetrics(ctx)
+	r.closeCheckpoint(ctx)
 	return errs
 }
 
@@ -189,6 +208,10 @@ func (r *multiAgentsReceiver) decodeOne(m rawMessage) {
 	ev, err := decodeEvent(m.body)
 	if err != nil {
 		r.countRejected(err, "redis", m.channel)
+		return
+	}
+	if !r.cfg.ownsTransaction(ev.transactionID) {
+		r.telemetry.MultiagentsOtherPartitionEvents.Add(context.Background(), 1, r.otherPartitionRedis)
 		return
 	}
 	r.decoded <- decodedEvent{ev: ev, channel: m.channel}
@@ -243,12 +266,14 @@ func (r *multiAgentsReceiver) countRejected(err error, transport, origin string)
 func (r *multiAgentsReceiver) flush(ctx context.Context, b *outputBatch, obs *receiverhelper.ObsReport) error {
 	var errs error
 	if n := b.spans.Len(); n > 0 && r.nextTraces != nil {
+		r.stampResource(b.traces.ResourceSpans().At(0).Resource())
 		opCtx := obs.StartTracesOp(ctx)
 		err := r.nextTraces.ConsumeTraces(opCtx, b.traces)
 		obs.EndTracesOp(opCtx, dataFormat, n, err)
 		errs = errors.Join(errs, err)
 	}
 	if n := b.records.Len(); n > 0 && r.nextLogs != nil {
+		r.stampResource(b.logs.ResourceLogs().At(0).Resource())
 		opCtx := obs.StartLogsOp(ctx)
 		err := r.nextLogs.ConsumeLogs(opCtx, b.logs)
 		obs.EndLogsOp(opCtx, dataFormat, n, err)
@@ -296,22 +321,41 @@ func (r *multiAgentsReceiver) metricsLoop(ctx context.Context) {
 
 func (r *multiAgentsReceiver) emitMetrics(ctx context.Context) {
 	if r.nextMetrics == nil {
+		// No metrics pipeline: the checkpoint still follows the same rhythm.
+		if r.checkpoint != nil {
+			r.saveCheckpoint(ctx, r.asm.snapshot())
+		}
 		return
 	}
-	md := r.asm.buildMetrics(r.hostStats.sample())
+	md, exported := r.asm.buildMetricsAndSnapshot(r.hostStats.sample(), r.checkpoint != nil)
+	r.stampResource(md.ResourceMetrics().At(0).Resource())
 	opCtx := r.obsRedis.StartMetricsOp(context.WithoutCancel(ctx))
 	err := r.nextMetrics.ConsumeMetrics(opCtx, md)
 	r.obsRedis.EndMetricsOp(opCtx, dataFormat, md.DataPointCount(), err)
 	if err != nil {
 		r.logger.Warn("The metrics pipeline refused the MultiAgents metrics; the next emission carries the cumulative values again", zap.Error(err))
+		return
 	}
+	// Saved right after the metrics went out, so the stored exported set is exactly the
+	// workflows whose counts a restart must not repeat.
+	r.saveCheckpoint(ctx, exported)
 }
 
 func (a *assembler) buildMetrics(host hostUtilisation) pmetric.Metrics {
+	md, _ := a.buildMetricsAndSnapshot(host, false)
+	return md
+}
+
+// buildMetricsAndSnapshot returns the metrics and, when asked (a checkpoint is kept), the
+// snapshot of what has been exported so far, taken under the same lock so the two agree.
+func (a *assembler) buildMetricsAndSnapshot(host hostUtilisation, snapshot bool) (pmetric.Metrics, *checkpointState) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now := a.now()
 	md := a.metrics.build(now, len(a.open), host)
 	buildCommandGauges(md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics(), a.commandGauges(now), pcommon.NewTimestampFromTime(now))
-	return md
+	if !snapshot {
+		return md, nil
+	}
+	return md, a.snapshotLocked(now)
 }

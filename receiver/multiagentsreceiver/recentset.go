@@ -14,13 +14,15 @@ func newRecentSet(capacity int) *recentSet {
 	return &recentSet{tags: make(map[uint64]uint8, capacity), ring: make([]uint64, capacity)}
 }
 
-func (s *recentSet) add(key uint64, tag uint8) {
+// add remembers key and reports whether an older key was forgotten to make room.
+func (s *recentSet) add(key uint64, tag uint8) (evicted bool) {
 	if _, ok := s.tags[key]; ok {
 		s.tags[key] = tag
-		return
+		return false
 	}
 	if s.full {
 		delete(s.tags, s.ring[s.next])
+		evicted = true
 	}
 	s.ring[s.next] = key
 	s.tags[key] = tag
@@ -29,9 +31,20 @@ func (s *recentSet) add(key uint64, tag uint8) {
 		s.next = 0
 		s.full = true
 	}
+	return evicted
 }
 
 func (s *recentSet) get(key uint64) (uint8, bool) {
 	tag, ok := s.tags[key]
 	return tag, ok
+}
+
+// keys returns the keys held, oldest first, so that adding them in order rebuilds the set.
+func (s *recentSet) keys() []uint64 {
+	if !s.full {
+		return append([]uint64(nil), s.ring[:s.next]...)
+	}
+	out := make([]uint64, 0, len(s.ring))
+	out = append(out, s.ring[s.next:]...)
+	return append(out, s.ring[:s.next]...)
 }

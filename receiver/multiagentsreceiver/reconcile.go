@@ -41,11 +41,14 @@ type sagaStep struct {
 // reconcile scans saga:* after a (re)connect. Open workflows the receiver does not know
 // are opened (marked reconstructed); workflows that ended are brought to their end. Those
 // unknown to the receiver that ended during the gap (since, widened by reconcileSkew) are
-// rebuilt whole. since is zero on the first connection: then only open ones are rebuilt,
-// so that a collector start does not replay a week of history.
+// rebuilt whole. On the first connection since is the stored checkpoint, or now minus
+// reconcile_lookback, or zero (only open ones are rebuilt), so that a start neither loses
+// what ended while the collector was down nor replays a week of history. Sagas of other
+// partitions are left to their replica; one pass reads at most reconcile_max_sagas keys.
 func (r *multiAgentsReceiver) reconcile(ctx context.Context, client *redis.Client, since time.Time) {
 	var cursor uint64
 	rebuilt, scanned := 0, 0
+	limit := r.cfg.Redis.ReconcileMaxSagas
 	for {
 		keys, next, err := client.Scan(ctx, cursor, sagaKeyPattern, sagaScanBatch).Result()
 		if err != nil {
@@ -53,6 +56,10 @@ func (r *multiAgentsReceiver) reconcile(ctx context.Context, client *redis.Clien
 				r.logger.Warn("Reconciliation from saga:* stopped early", zap.Error(err), zap.Int("rebuilt", rebuilt))
 			}
 			return
+		}
+		truncated := false
+		if room := limit - scanned; len(keys) > room {
+			keys, truncated = keys[:room], true
 		}
 		if len(keys) > 0 {
 			values, err := client.MGet(ctx, keys...).Result()
@@ -69,6 +76,9 @@ func (r *multiAgentsReceiver) reconcile(ctx context.Context, client *redis.Clien
 					continue // expired between SCAN and MGET
 				}
 				scanned++
+				if !r.cfg.ownsTransaction(strings.TrimPrefix(keys[i], "saga:")) {
+					continue // another replica's; not even decoded
+				}
 				var saga sagaState
 				if err := json.Unmarshal(sanitizeNonFinite([]byte(s)), &saga); err != nil {
 					r.logger.Debug("Skipping an unreadable saga key", zap.String("key", keys[i]), zap.Error(err))
@@ -84,6 +94,12 @@ func (r *multiAgentsReceiver) reconcile(ctx context.Context, client *redis.Clien
 			_ = r.flush(ctx, b, r.obsRedis)
 		}
 		cursor = next
+		if truncated || (scanned >= limit && cursor != 0) {
+			r.telemetry.MultiagentsReconcileTruncated.Add(ctx, 1, r.instance)
+			r.logger.Warn("Reconciliation from saga:* stopped at redis.reconcile_max_sagas; later keys were not read",
+				zap.Int("reconcile_max_sagas", limit))
+			break
+		}
 		if cursor == 0 {
 			break
 		}

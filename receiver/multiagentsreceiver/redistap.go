@@ -38,6 +38,8 @@ type redisTap struct {
 	reconcileRunning bool
 	reconcileAgain   bool
 	reconcileSince   time.Time
+	// firstSince is where the first reconciliation after Start begins (checkpoint or look-back).
+	firstSince time.Time
 }
 
 func (t *redisTap) requestReconcile(ctx context.Context, since time.Time) {
@@ -69,8 +71,8 @@ func (t *redisTap) requestReconcile(ctx context.Context, since time.Time) {
 	}()
 }
 
-func newRedisTap(r *multiAgentsReceiver, host component.Host) *redisTap {
-	return &redisTap{r: r, host: host, pattern: r.cfg.Redis.ChannelPrefix + "*"}
+func newRedisTap(r *multiAgentsReceiver, host component.Host, firstSince time.Time) *redisTap {
+	return &redisTap{r: r, host: host, pattern: r.cfg.Redis.ChannelPrefix + "*", firstSince: firstSince}
 }
 
 func (t *redisTap) options(ctx context.Context) (*redis.Options, error) {
@@ -122,7 +124,7 @@ func (t *redisTap) run(ctx context.Context) {
 		backoff      = t.r.reconnectInitial
 		everUp       bool
 		downReported bool
-		gapStart     time.Time
+		gapStart     = t.firstSince
 	)
 	for ctx.Err() == nil {
 		ps, err := t.subscribe(ctx)
@@ -158,7 +160,7 @@ func (t *redisTap) run(ctx context.Context) {
 		}
 		componentstatus.ReportStatus(t.host, componentstatus.NewEvent(componentstatus.StatusOK))
 		if t.r.cfg.Redis.Reconcile {
-			t.requestReconcile(ctx, gapStart) // zero on the first connection: only open workflows
+			t.requestReconcile(ctx, gapStart) // first connection: the checkpoint or look-back (zero: only open workflows)
 		}
 		everUp = true
 

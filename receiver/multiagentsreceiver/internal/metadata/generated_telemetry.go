@@ -43,6 +43,14 @@ type TelemetryBuilder struct {
 	MultiagentsRedisGapDuration metric.Float64Counter
 	// MultiagentsReconciledTransactions counts transactions rebuilt or updated from saga:* keys.
 	MultiagentsReconciledTransactions metric.Int64Counter
+	// MultiagentsOtherPartitionEvents counts events left to another replica's partition, by transport.
+	MultiagentsOtherPartitionEvents metric.Int64Counter
+	// MultiagentsReconcileTruncated counts reconciliation passes stopped at reconcile_max_sagas.
+	MultiagentsReconcileTruncated metric.Int64Counter
+	// MultiagentsCheckpointErrors counts failed reads or writes of the stored checkpoint, by operation.
+	MultiagentsCheckpointErrors metric.Int64Counter
+	// MultiagentsForgottenTransactions counts ended transactions dropped from the bounded memory of exported ones.
+	MultiagentsForgottenTransactions metric.Int64Counter
 }
 
 // NewTelemetryBuilder creates the receiver's own instruments.
@@ -82,6 +90,18 @@ func NewTelemetryBuilder(settings component.TelemetrySettings) (*TelemetryBuilde
 	errs = errors.Join(errs, err)
 	b.MultiagentsReconciledTransactions, err = m.Int64Counter("otelcol_receiver_multiagents_reconciled_transactions",
 		metric.WithDescription("Transactions rebuilt or brought up to date from saga:* keys after a (re)connect."), metric.WithUnit("{transaction}"))
+	errs = errors.Join(errs, err)
+	b.MultiagentsOtherPartitionEvents, err = m.Int64Counter("otelcol_receiver_multiagents_other_partition_events",
+		metric.WithDescription("Events of transactions that belong to another replica's partition, left to it."), metric.WithUnit("{event}"))
+	errs = errors.Join(errs, err)
+	b.MultiagentsReconcileTruncated, err = m.Int64Counter("otelcol_receiver_multiagents_reconcile_truncated",
+		metric.WithDescription("Reconciliation passes stopped after reconcile_max_sagas saga:* keys (the keys after it were not read)."), metric.WithUnit("{pass}"))
+	errs = errors.Join(errs, err)
+	b.MultiagentsCheckpointErrors, err = m.Int64Counter("otelcol_receiver_multiagents_checkpoint_errors",
+		metric.WithDescription("Failed reads or writes of the checkpoint in the storage extension, by operation."), metric.WithUnit("{error}"))
+	errs = errors.Join(errs, err)
+	b.MultiagentsForgottenTransactions, err = m.Int64Counter("otelcol_receiver_multiagents_forgotten_transactions",
+		metric.WithDescription("Ended transactions dropped from the bounded memory (65536) of exported ones."), metric.WithUnit("{transaction}"))
 	errs = errors.Join(errs, err)
 	return b, errs
 }
