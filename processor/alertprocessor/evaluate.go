@@ -14,6 +14,9 @@ type groupAcc struct {
 	// Per-series values combined by the rule's aggregate.
 	n             int
 	sum, min, max float64
+	// perLogical sums counter values per logical series (the same series from several
+	// instances) before they reach the aggregate; kept across evaluations to reuse the map.
+	perLogical map[uint64]float64
 
 	// Histogram series of the group, merged (like Prometheus's sum by (le)) before avg or
 	// quantile is taken: the average and percentiles of all the group's observations.
@@ -57,6 +60,29 @@ func (g *groupAcc) add(v float64) {
 	g.n++
 }
 
+// addCounter adds a counter series' value (its increase, rate or last value) to the group:
+// straight to the aggregate under `sum`, which gives the same result, else first summed with
+// the same series from the other instances, so that `max` of the increases across workers
+// sees each worker's whole increase, not one replica's share.
+func (g *groupAcc) addCounter(logicalKey uint64, v float64, aggregate string) {
+	if aggregate == aggSum {
+		g.add(v)
+		return
+	}
+	if g.perLogical == nil {
+		g.perLogical = map[uint64]float64{}
+	}
+	g.perLogical[logicalKey] += v
+}
+
+// flushCounters hands the per-logical-series sums to the aggregate.
+func (g *groupAcc) flushCounters() {
+	for _, v := range g.perLogical {
+		g.add(v)
+	}
+	clear(g.perLogical)
+}
+
 // beginEvaluation clears the rule's per-evaluation scratch.
 func (r *compiledRule) beginEvaluation() {
 	r.evalSeq++
@@ -82,7 +108,9 @@ func (r *compiledRule) touch(m *membership) *groupAcc {
 	g := m.group
 	if g.seq != r.evalSeq {
 		buckets, traces := g.buckets[:0], g.traces[:0]
-		*g = groupAcc{seq: r.evalSeq, key: m.groupKey, labels: m.labels, buckets: buckets, ratioMemory: g.ratioMemory, traces: traces}
+		perLogical := g.perLogical
+		clear(perLogical)
+		*g = groupAcc{seq: r.evalSeq, key: m.groupKey, labels: m.labels, buckets: buckets, ratioMemory: g.ratioMemory, traces: traces, perLogical: perLogical}
 		r.touched = append(r.touched, g)
 	}
 	return g
@@ -111,7 +139,12 @@ func (r *compiledRule) accumulate(s *series, m *membership, now time.Time) strin
 	}
 	switch r.function {
 	case fnValue:
-		g.add(s.lastValue)
+		switch {
+		case s.kind == typeCounter:
+			g.addCounter(s.logicalKey, s.lastValue, r.aggregate)
+		case s.gaugeFresh(now, r.evaluationInterval):
+			g.add(s.lastValue)
+		}
 	case fnRate, fnIncrease:
 		inc := s.cur.sum - base.sum
 		if s.kind == typeHistogram {
@@ -121,7 +154,7 @@ func (r *compiledRule) accumulate(s *series, m *membership, now time.Time) strin
 		if r.function == fnRate {
 			inc /= r.cfg.Window.Seconds()
 		}
-		g.add(inc)
+		g.addCounter(s.logicalKey, inc, r.aggregate)
 	case fnRatio:
 		inc := math.Max(s.cur.sum-base.sum, 0)
 		g.ratioSeries++
@@ -138,7 +171,7 @@ func (r *compiledRule) accumulate(s *series, m *membership, now time.Time) strin
 			g.histSum += dSum
 		} else if dCount > 0 {
 			g.add(dSum / dCount)
-		} else {
+		} else if s.gaugeFresh(now, r.evaluationInterval) {
 			g.add(s.lastValue) // no point within the window: the series' value has not moved
 		}
 	case fnQuantile:
@@ -166,6 +199,7 @@ func (r *compiledRule) result(g *groupAcc) (float64, bool) {
 	if r.function == fnRatio {
 		return r.ratioResult(g)
 	}
+	g.flushCounters()
 	if g.histSeries > 0 {
 		var v float64
 		ok := false

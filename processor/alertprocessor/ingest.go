@@ -167,6 +167,7 @@ func (p *alertProcessor) seriesFor(store *metricStore, attrs, resource pcommon.M
 	}
 	// New series, or the metric changed type under the same name: start over.
 	s = newSeries(kind, now)
+	s.logicalKey = logicalSeriesKey(p.seed, attrs, resource)
 	for _, r := range store.rules {
 		if m, ok := r.membership(attrs, resource); ok {
 			s.members = append(s.members, m)

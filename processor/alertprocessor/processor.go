@@ -60,6 +60,9 @@ func newAlertProcessor(set processor.Settings, cfg *Config, next consumer.Metric
 	if err != nil {
 		return nil, err
 	}
+	for _, r := range rules {
+		r.evaluationInterval = cfg.EvaluationInterval
+	}
 	inhibits, err := compileInhibitRules(cfg.InhibitRules)
 	if err != nil {
 		return nil, err
@@ -183,7 +186,10 @@ func (p *alertProcessor) evaluate(now time.Time) (pmetric.Metrics, bool, []byte)
 	evicted := 0
 	for _, store := range p.stores {
 		for key, s := range store.series {
-			if now.Sub(s.lastSeen) > p.cfg.StaleAfter {
+			// A counter whose source stopped (a killed replica) keeps its increases within the
+			// window: they happened, and dropping them would lower a sum the other replicas
+			// still add to.
+			if now.Sub(s.lastSeen) > p.cfg.StaleAfter && now.Sub(s.lastChanged) >= store.window {
 				delete(store.series, key)
 				evicted++
 				continue

@@ -36,6 +36,8 @@ type compiledRule struct {
 	annotationKeys []string
 	// maxTraceIDs is the processor's max_trace_ids: exemplars kept per group and instance.
 	maxTraceIDs int
+	// evaluationInterval is the processor's: the least time a gauge series stays fresh.
+	evaluationInterval time.Duration
 
 	instances map[string]*instance
 	// Per-evaluation scratch: the groups seen in this evaluation and, for absent rules,

@@ -26,8 +26,16 @@ func (t *totals) copyFrom(o *totals) {
 // series is one input time series (metric name + resource and point attributes) and what the
 // rules need of it.
 type series struct {
-	kind        metricType
-	lastSeen    time.Time // receive time of the last point
+	kind metricType
+	// logicalKey identifies the series without the attributes that tell its reporting
+	// instance apart (instanceAttributes): the series of one counter counted by several
+	// tier-1 replicas share it and are summed before a rule's aggregate.
+	logicalKey uint64
+	lastSeen   time.Time // receive time of the last point
+	// interval is the time between the series' points (ns; 0 = unknown yet; see
+	// nextInterval), so a gauge whose source stopped (a killed replica) stops counting soon
+	// after its next points were due, long before stale_after removes it.
+	interval    int64
 	lastChanged time.Time // last point that changed the totals (any point, for gauges)
 	lastValue   float64   // the last point's value (gauges and sums)
 
@@ -74,8 +82,15 @@ func (s *series) startSnapshots(now time.Time) {
 	first.buckets = append(first.buckets[:0], make([]float64, len(s.cur.buckets))...)
 }
 
+// gaugeStaleIntervals is how many of its own intervals a gauge series may stay silent and still
+// count in `value` and `avg`.
+const gaugeStaleIntervals = 3
+
 // observeGauge applies a gauge point (or a non-monotonic sum's).
 func (s *series) observeGauge(now time.Time, v float64) {
+	if s.cur.count > 0 {
+		s.interval = nextInterval(s.interval, int64(now.Sub(s.lastSeen)))
+	}
 	s.lastValue = v
 	s.cur.sum += v
 	s.cur.count++
@@ -222,16 +237,62 @@ func (s *series) totalsAt(t time.Time) *totals {
 	return &s.snaps.at(i - 1).totals
 }
 
+// nextInterval updates a series' interval estimate with a new gap between its points: a longer
+// gap is taken at once, a shorter one only by 1/8 per point. Reading a source as slower than it
+// is only delays the expiry of a dead one; reading it as faster (worker_health sends a worker's
+// health on every change as well as on its timer) would drop a live gauge between two of its
+// points, and resolve its alert falsely.
+func nextInterval(interval, gap int64) int64 {
+	if gap >= interval {
+		return gap
+	}
+	return interval - (interval-gap)/8
+}
+
+// gaugeFresh says whether a gauge series still counts at now: seen within gaugeStaleIntervals of
+// its interval, and never less than minFresh (the evaluation interval: a source refreshed
+// between two evaluations must not drop out). Other kinds are always fresh: their increases
+// stay true after their source stops.
+func (s *series) gaugeFresh(now time.Time, minFresh time.Duration) bool {
+	if s.kind != typeGauge || s.interval == 0 {
+		return true
+	}
+	return now.Sub(s.lastSeen) <= max(time.Duration(gaugeStaleIntervals*s.interval), minFresh)
+}
+
 // activeWithin says whether the series showed activity in the last window: a point for a
 // gauge, an increase for a sum or histogram (a cumulative series re-sent unchanged is quiet).
 func (s *series) activeWithin(now time.Time, window time.Duration) bool {
 	return now.Sub(s.lastChanged) < window
 }
 
+// instanceAttributes are the resource attributes that tell apart the instances reporting the
+// same series: the tier-1 replicas of the multiagents receiver, each counting its own share of
+// the transactions. Counter series differing only by them are one logical series.
+var instanceAttributes = map[string]bool{
+	"service.instance.id":         true,
+	"multiagents.partition.index": true,
+	"multiagents.partition.count": true,
+}
+
+// logicalSeriesKey identifies a series by its point and resource attributes, leaving out the
+// instanceAttributes.
+func logicalSeriesKey(seed maphash.Seed, attrs, resource pcommon.Map) uint64 {
+	return seriesHash(seed, attrs) + mix64(seriesHashExcept(seed, resource, instanceAttributes)^0x5bd1e995)
+}
+
 // seriesHash identifies a series by its attributes, independently of their order.
 func seriesHash(seed maphash.Seed, attrs pcommon.Map) uint64 {
+	return seriesHashExcept(seed, attrs, nil)
+}
+
+// seriesHashExcept is seriesHash without the attributes named in skip.
+func seriesHashExcept(seed maphash.Seed, attrs pcommon.Map, skip map[string]bool) uint64 {
 	var total uint64
 	for k, v := range attrs.All() {
+		if skip[k] {
+			continue
+		}
 		h := maphash.String(seed, k)
 		var hv uint64
 		switch v.Type() {

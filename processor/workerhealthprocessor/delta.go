@@ -1,6 +1,8 @@
 package workerhealthprocessor
 
 import (
+	"time"
+
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 )
@@ -10,6 +12,10 @@ import (
 type stream struct {
 	worker  *worker
 	isError bool // executions streams: whether this series counts errors
+	kind    metricKind
+	// seenAt: unix ns (processor clock) of the last point, to tell an abandoned series (a
+	// replica renamed or gone) when the worker's series are at their limit.
+	seenAt int64
 	// countFrom: the first cumulative point counts in full when the series started at or after it.
 	countFrom pcommon.Timestamp
 
@@ -17,6 +23,12 @@ type stream struct {
 	start  pcommon.Timestamp
 	last   pcommon.Timestamp
 	value  float64 // executions: last cumulative value
+
+	// command gauges: the latest reading, when it arrived (processor clock, unix ns; 0 = never)
+	// and the interval between the source's points (ns; 0 = unknown yet; see nextInterval).
+	reading  float64
+	readAt   int64
+	interval int64
 
 	// durations: last cumulative histogram
 	count   uint64
@@ -130,4 +142,41 @@ func sameLayout(have []float64, got pcommon.Float64Slice) bool {
 		}
 	}
 	return true
+}
+
+// noteReading records a command-gauge point of value v stamped ts, arriving at now. It returns
+// whether the point is newer than the last (older points are ignored).
+func (s *stream) noteReading(ts pcommon.Timestamp, v float64, now int64) bool {
+	if ts < s.last {
+		return false
+	}
+	if s.readAt != 0 && ts > s.last {
+		s.interval = nextInterval(s.interval, max(int64(ts-s.last), minGaugeInterval))
+	}
+	s.last, s.reading, s.readAt = ts, v, now
+	return true
+}
+
+// readingStale says whether the latest reading no longer counts at now: not refreshed within
+// gaugeStaleIntervals of its source's interval, kept within [minFresh, maxFresh].
+func (s *stream) readingStale(now int64, minFresh, maxFresh time.Duration) bool {
+	if s.readAt == 0 {
+		return true
+	}
+	after := int64(maxFresh)
+	if s.interval > 0 {
+		after = min(after, max(gaugeStaleIntervals*s.interval, int64(minFresh)))
+	}
+	return now-s.readAt > after
+}
+
+// nextInterval updates a source's interval estimate with a new gap between its points: a longer
+// gap is taken at once, a shorter one only by 1/8 per point. Reading a source as slower than it
+// is only delays the expiry of a dead one; reading it as faster (after a burst of early points,
+// e.g. an exporter's retries) would drop a live one's reading between two of its points.
+func nextInterval(interval, gap int64) int64 {
+	if gap >= interval {
+		return gap
+	}
+	return interval - (interval-gap)/8
 }

@@ -62,10 +62,10 @@ const (
 	rejectReasonCount
 )
 
-// maxSeriesPerWorker bounds the input series one worker may have (the receiver gives it 3; the
-// span_metrics connector 4 per service and span kind), so that an input with a
-// high-cardinality attribute cannot grow one worker's state without limit.
-const maxSeriesPerWorker = 32
+// maxSeriesPerWorker bounds the input series one worker may have (the receiver gives it 5 per
+// tier-1 replica, so 12 replicas fit; the span_metrics connector 4 per service and span kind),
+// so that an input with a high-cardinality attribute cannot grow one worker's state without limit.
+const maxSeriesPerWorker = 64
 
 var rejectReasonNames = [rejectReasonCount]string{
 	rejectWrongType:            "wrong_type",
@@ -86,7 +86,7 @@ var rejectReasonHelp = [rejectReasonCount]string{
 	rejectMissingStatus:        "the status attribute is missing",
 	rejectInvalidValue:         "negative, NaN or infinite value, or bucket counts that do not match the bounds",
 	rejectOutOfOrder:           "a cumulative point older than the series' last point",
-	rejectTooManySeries:        "the worker already has the maximum of 32 input series; drop high-cardinality attributes from the input",
+	rejectTooManySeries:        "the worker already has the maximum of 64 input series; drop high-cardinality attributes from the input",
 }
 
 // ingestStats counts what ingestion and evaluation did, drained into telemetry by the processor.
@@ -165,7 +165,9 @@ func (t *tracker) ingestExecutions(r route, base uint64, m pmetric.Metric, nowNs
 	}
 }
 
-// ingestCommandGauge reads one of the command gauges: the latest value per worker counts.
+// ingestCommandGauge reads one of the command gauges. Each input series (one per reporting
+// instance) keeps its latest reading; the worker combines them when judged (see
+// worker.commandReadings).
 func (t *tracker) ingestCommandGauge(r route, base uint64, m pmetric.Metric, nowNs int64) {
 	if m.Type() != pmetric.MetricTypeGauge {
 		t.stats.rejected[rejectWrongType] += int64(pointCount(m))
@@ -196,24 +198,19 @@ func (t *tracker) ingestCommandGauge(r route, base uint64, m pmetric.Metric, now
 		if st == nil {
 			continue
 		}
-		if dp.Timestamp() < st.last {
+		if r.kind == kindOldestPendingAge {
+			v *= scale
+		}
+		changed := st.readAt == 0 || st.reading != v
+		if !st.noteReading(dp.Timestamp(), v, nowNs) {
 			t.stats.rejected[rejectOutOfOrder]++
 			continue
 		}
-		st.last = dp.Timestamp()
-		w := st.worker
-		c := &w.commands
-		field := &c.overdue
-		if r.kind == kindOldestPendingAge {
-			field = &c.oldestAge
-			v *= scale
+		if changed {
+			t.markChanged(st.worker)
 		}
-		if c.at == 0 || *field != v {
-			t.markChanged(w)
-		}
-		*field, c.at = v, nowNs
 		if v > 0 {
-			t.workers.keepAlive(w, nowNs)
+			t.workers.keepAlive(st.worker, nowNs)
 		}
 	}
 }
@@ -303,6 +300,7 @@ func (t *tracker) noteOutcome(o increaseOutcome) {
 func (t *tracker) streamFor(r route, base uint64, attrs pcommon.Map, nowNs int64, create bool) *stream {
 	key := streamKey(r.id, base, hashAttributes(attrs))
 	if st := t.streams[key]; st != nil {
+		st.seenAt = nowNs
 		return st
 	}
 	if !create {
@@ -336,16 +334,19 @@ func (t *tracker) streamFor(r route, base uint64, attrs pcommon.Map, nowNs int64
 		t.forget(evicted, nowNs)
 		t.stats.evictedMax++
 	}
-	if len(w.streams) >= maxSeriesPerWorker {
+	if len(w.streams) >= maxSeriesPerWorker && !t.reclaimAbandoned(w, nowNs) {
 		t.stats.rejected[rejectTooManySeries]++
 		return nil
 	}
-	st := &stream{worker: w, isError: isError, countFrom: t.countFrom()}
+	st := &stream{worker: w, isError: isError, kind: r.kind, seenAt: nowNs, countFrom: t.countFrom()}
 	if t.forgotten.take(key) {
 		st.countFrom = maxTimestamp // seen before its worker was forgotten: its first point is a baseline
 	}
 	t.streams[key] = st
 	w.streams = append(w.streams, key)
+	if r.kind == kindOverdue || r.kind == kindOldestPendingAge {
+		w.gauges = append(w.gauges, st)
+	}
 	return st
 }
 

@@ -237,6 +237,10 @@ func TestIdleDownstreamAndDeadWorkerOverRealRedis(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 	dead()
 	for range 3 {
+		// The fake clock jumps a whole health_check_interval at once: let the receiver (metrics
+		// every 100ms) refresh its command readings first, since a reading its source did not
+		// refresh for that long is stale.
+		time.Sleep(300 * time.Millisecond)
 		h := tickAndWait(t, clk, sink, cfg.HealthCheckInterval)
 		assert.Equal(t, "failed", stateOf(h, "reserve_inventory"))
 		assert.Equal(t, 1.0, h[issueKey("reserve_inventory", "unresponsive")])

@@ -53,6 +53,35 @@ func (t *tracker) forget(w *worker, nowNs int64) {
 		t.forgotten.add(key, pcommon.Timestamp(nowNs))
 	}
 	w.streams = nil
+	w.gauges = nil
+}
+
+// reclaimAbandoned makes room for a new series of w, which has maxSeriesPerWorker already, by
+// forgetting its least recently seen series if that one sent nothing for recent_window: the
+// series of a replica that went away or came back under another service.instance.id. It
+// reports whether it did. A forgotten series that returns is a baseline (tombstone).
+func (t *tracker) reclaimAbandoned(w *worker, nowNs int64) bool {
+	oldest, oldestAt := -1, nowNs-int64(t.cfg.RecentWindow)
+	for i, key := range w.streams {
+		if st := t.streams[key]; st != nil && st.seenAt < oldestAt {
+			oldest, oldestAt = i, st.seenAt
+		}
+	}
+	if oldest < 0 {
+		return false
+	}
+	key := w.streams[oldest]
+	st := t.streams[key]
+	delete(t.streams, key)
+	t.forgotten.add(key, pcommon.Timestamp(nowNs))
+	w.streams = append(w.streams[:oldest], w.streams[oldest+1:]...)
+	for i, g := range w.gauges {
+		if g == st {
+			w.gauges = append(w.gauges[:i], w.gauges[i+1:]...)
+			break
+		}
+	}
+	return true
 }
 
 // countFrom is the start time from which a new series' first point counts in full.
@@ -135,7 +164,7 @@ func (t *tracker) clearChanged() {
 // nothing to report yet (known only from a baseline point, and not unresponsive).
 func (t *tracker) judge(w *worker, nowNs int64) (is issues, ok bool) {
 	o := observation{wasUnresponsive: w.issues[issueUnresponsive]}
-	o.unresponsive = w.commands.unresponsive(nowNs, t.th.unresponsiveAfter, t.cfg.RecentWindow)
+	o.unresponsive = w.unresponsive(nowNs, t.th.unresponsiveAfter, t.cfg.HealthCheckInterval, t.cfg.RecentWindow)
 	if w.lastSeen == 0 && !o.unresponsive {
 		return is, false
 	}

@@ -25,7 +25,9 @@ type worker struct {
 	recentRate   heldRate
 	reportRate   heldRate
 
-	commands commandGauges
+	// gauges are the worker's command-gauge input series, one per metric and reporting
+	// instance (at most maxSeriesPerWorker, with the other series).
+	gauges []*stream
 
 	// failures are the exemplars (failing transactions) of the worker's newest error
 	// executions, newest first, at most maxFailureExemplars: carried onto its health and
@@ -40,22 +42,42 @@ type worker struct {
 	newer, older *worker // recency list
 }
 
-// commandGauges is the latest reading of the worker's command gauges (the multiagents
-// receiver's multiagents.worker.commands.*).
-type commandGauges struct {
-	at        int64 // unix ns of the last reading; 0 = never read
-	overdue   float64
-	oldestAge float64 // seconds
-}
+// Command readings come from every instance that reports the worker (tier-1 replicas each
+// count the commands of their own share of the transactions), one input series each. They are
+// combined over the readings still fresh: overdue commands add up, the oldest pending age is
+// the largest. A reading is fresh for gaugeStaleIntervals times its source's interval between
+// points (see nextInterval), at least health_check_interval (staleness is noticed on the timer anyway, and
+// a source refreshed between two ticks must not drop out) and at most recent_window, so a killed
+// replica's last reading stops counting soon after its next readings were due, while the
+// others still count.
+const gaugeStaleIntervals = 3
+
+// minGaugeInterval is the smallest interval a source is assumed to report at, so that two
+// readings sent close together (a final flush) do not make its reading go stale at once.
+const minGaugeInterval = int64(time.Second)
 
 // unresponsive says whether the worker leaves commands unanswered: some are overdue, or the
-// oldest waiting is older than unresponsiveAfter (0: not used). A reading older than
-// staleAfter is ignored (its source went away).
-func (c *commandGauges) unresponsive(now int64, unresponsiveAfter, staleAfter time.Duration) bool {
-	if c.at == 0 || now-c.at > int64(staleAfter) {
-		return false
+// oldest waiting is older than unresponsiveAfter (0: not used), over the fresh readings of
+// every instance reporting it (see readingStale for minFresh and maxFresh).
+func (w *worker) unresponsive(now int64, unresponsiveAfter, minFresh, maxFresh time.Duration) bool {
+	overdue, oldestAge := w.commandReadings(now, minFresh, maxFresh)
+	return overdue > 0 || (unresponsiveAfter > 0 && oldestAge >= unresponsiveAfter.Seconds())
+}
+
+// commandReadings combines the fresh command readings of the worker's sources: overdue summed,
+// oldest pending age (seconds) the maximum.
+func (w *worker) commandReadings(now int64, minFresh, maxFresh time.Duration) (overdue, oldestAge float64) {
+	for _, st := range w.gauges {
+		if st.readingStale(now, minFresh, maxFresh) {
+			continue
+		}
+		if st.kind == kindOverdue {
+			overdue += st.reading
+		} else {
+			oldestAge = max(oldestAge, st.reading)
+		}
 	}
-	return c.overdue > 0 || (unresponsiveAfter > 0 && c.oldestAge >= unresponsiveAfter.Seconds())
+	return overdue, oldestAge
 }
 
 // addExecutions records n executions seen at now.
