@@ -13,6 +13,7 @@
 #   BENCH_RAW       where raw logs and CPU profiles are kept     [build/bench]
 #   LOADTEST_HOLD   figure 1: how long each rate is held         [60s; quick 5s]
 #   LOAD_SECONDS    figure 3: seconds per pipeline run           [60; quick 15]
+#   SCALE_BENCH_HOLD  figure 7: how long each rate is held        [10s; quick 2s]
 #   BENCH_HTTP_EVENTS, BENCH_HTTP_WORKERS, BENCH_OPEN_TX, BENCH_ALERT_TRIALS, BENCH_STORM,
 #   BENCH_STORM_RATE: sizes of figures 2, 4, 5 and 6 (see test/load).
 # Everything runs on loopback; every loop is bounded in count and time. Nothing asserts speed:
@@ -32,10 +33,12 @@ TELEMETRYGEN_VERSION=v0.161.0
 if [[ "$QUICK" == 1 ]]; then
 	HOLD=${LOADTEST_HOLD:-5s}
 	LOAD_SECONDS=${LOAD_SECONDS:-15}
+	SCALE_HOLD=${SCALE_BENCH_HOLD:-2s}
 	BENCHTIME=(-benchtime=100ms)
 else
 	HOLD=${LOADTEST_HOLD:-60s}
 	LOAD_SECONDS=${LOAD_SECONDS:-60}
+	SCALE_HOLD=${SCALE_BENCH_HOLD:-10s}
 	BENCHTIME=()
 fi
 export LOADTEST_HOLD=$HOLD LOAD_SECONDS BENCH_QUICK=$QUICK OTELCOL_BIN=$BIN
@@ -98,19 +101,24 @@ if [[ "$REPORT_ONLY" != 1 ]]; then
 	run fig4 $GO "${LOADTEST[@]}" -run '^TestOpenTransactionMemory$' ./test/load/
 	run fig5 $GO "${LOADTEST[@]}" -run '^TestAlertLatency$' ./test/load/
 	run fig6 $GO "${LOADTEST[@]}" -run '^TestNotifierStorm$' ./test/load/
+	# Figure 7 (issue 13): N partitioned replicas of the built binary, and Redis's cost of N subscribers.
+	run fig7 env SCALE_BENCH_HOLD="$SCALE_HOLD" $GO test -tags e2e,loadtest -count=1 -v -timeout 60m \
+		-run '^TestScaleZeroLossRate$|^TestScaleRedisOutputCost$' ./test/scale/
 	# The receiver's per-event work alone, profiled, for figures 1 and 2.
 	run profile $GO test -run '^$' -bench '^BenchmarkDecodeAssemble$' -benchtime=2s \
 		-o "$RAW/multiagentsreceiver.test" -cpuprofile "$RAW/profiles/decode-assemble.pprof" ./receiver/multiagentsreceiver/
 	LOAD_END=$(loadavg)
 	FINISHED=$(date -u '+%Y-%m-%d %H:%M UTC')
-	declare -p STARTED FINISHED LOAD_START LOAD_END COMMIT DIRTY HOLD LOAD_SECONDS QUICK BENCHTIME >"$RAW/meta.sh"
+	declare -p STARTED FINISHED LOAD_START LOAD_END COMMIT DIRTY HOLD LOAD_SECONDS SCALE_HOLD QUICK BENCHTIME >"$RAW/meta.sh"
 else
 	# BENCH_REPORT_ONLY=1: write the report again from the raw logs of the last run in $RAW
 	# (its time, load and settings come from $RAW/meta.sh, not from now).
 	[[ -f "$RAW/meta.sh" ]] || { echo "bench: no run in $RAW to report on" >&2; exit 1; }
 	# shellcheck source=/dev/null
 	source "$RAW/meta.sh"
-	for f in micro fig1 fig2 fig3 fig4 fig5 fig6 profile; do
+	SCALE_HOLD=${SCALE_HOLD:-n/a} # a run from before figure 7 existed
+	for f in micro fig1 fig2 fig3 fig4 fig5 fig6 fig7 profile; do
+		[[ -f "$RAW/$f.rc" ]] || { RC[$f]="not run"; LOAD_AT[$f]="n/a"; continue; } # a run from before the step existed
 		RC[$f]=$(cat "$RAW/$f.rc")
 		LOAD_AT[$f]=$(cat "$RAW/$f.load")
 	done
@@ -123,6 +131,7 @@ CMD_FIG3="OTELCOL_BIN=bin/otelcol-multiagents LOAD_SECONDS=$LOAD_SECONDS go test
 CMD_FIG4="OTELCOL_BIN=bin/otelcol-multiagents go test -tags loadtest -count=1 -v -run '^TestOpenTransactionMemory\$' ./test/load/"
 CMD_FIG5="OTELCOL_BIN=bin/otelcol-multiagents go test -tags loadtest -count=1 -v -run '^TestAlertLatency\$' ./test/load/"
 CMD_FIG6="OTELCOL_BIN=bin/otelcol-multiagents go test -tags loadtest -count=1 -v -run '^TestNotifierStorm\$' ./test/load/"
+CMD_FIG7="OTELCOL_BIN=bin/otelcol-multiagents SCALE_BENCH_HOLD=$SCALE_HOLD go test -tags e2e,loadtest -count=1 -v -timeout 60m -run '^TestScaleZeroLossRate\$|^TestScaleRedisOutputCost\$' ./test/scale/"
 if [[ "$QUICK" == 1 ]]; then
 	for v in CMD_FIG2 CMD_FIG4 CMD_FIG5 CMD_FIG6; do printf -v "$v" 'BENCH_QUICK=1 %s' "${!v}"; done
 fi
@@ -459,6 +468,19 @@ sliding second would refuse that one request; Slack and PagerDuty use token buck
 short bursts, so in practice neither does. To make the property hold at the receiving end too,
 the limiter would reserve the next slot from the moment the previous request actually left
 (\`next = max(next, sent) + interval\`), or keep a margin of a few percent.
+
+## 7. Partitioned replicas against the bare subscriber, and Redis's cost of N subscribers
+
+\`$CMD_FIG7\` (load average before: ${LOAD_AT[fig7]}; status: $(status fig7)). Highest event rate
+with zero loss for 1, 2 and 3 partitioned replicas (each its own process of the built binary with
+\`config/tier1.yaml\`, received = the sum of their \`multiagents_events_total\`) beside a bare go-redis
+subscriber on the same Redis, each rate held $SCALE_HOLD; then redis-server's CPU and output per
+published event with 0 to 3 subscribers at a fixed rate. What limits them: every replica still
+receives and decodes the whole bus (Pub/Sub cannot split a pattern subscription; partitioning
+divides assembly and export), so on one 2-core machine more replicas lower the zero-loss rate, and
+each subscriber costs Redis one more copy of the bus. Analysis: [benchmarks/partitioned-replicas.md](benchmarks/partitioned-replicas.md).
+
+$(grep -h 'RESULT' "$RAW/fig7.log" 2>/dev/null | sed -E 's/^\s+//; s/^/    /' || echo "    (no result lines: the step did not run)")
 
 ## Micro-benchmarks
 
