@@ -140,12 +140,8 @@ func (t *tracker) ingestExecutions(r route, base uint64, m pmetric.Metric, nowNs
 	dps := sum.DataPoints()
 	for i := range dps.Len() {
 		dp := dps.At(i)
-		if dp.Flags().NoRecordedValue() {
-			continue
-		}
-		v := numberValue(dp)
-		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
-			t.stats.rejected[rejectInvalidValue]++
+		v, ok := t.pointValue(dp)
+		if !ok {
 			continue
 		}
 		st := t.streamFor(r, base, dp.Attributes(), nowNs, true)
@@ -184,12 +180,8 @@ func (t *tracker) ingestCommandGauge(r route, base uint64, m pmetric.Metric, now
 	dps := m.Gauge().DataPoints()
 	for i := range dps.Len() {
 		dp := dps.At(i)
-		if dp.Flags().NoRecordedValue() {
-			continue
-		}
-		v := numberValue(dp)
-		if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
-			t.stats.rejected[rejectInvalidValue]++
+		v, ok := t.pointValue(dp)
+		if !ok {
 			continue
 		}
 		// A reading of 0 says nothing about a worker not tracked (an idle worker forgotten after
@@ -216,6 +208,20 @@ func (t *tracker) ingestCommandGauge(r route, base uint64, m pmetric.Metric, now
 }
 
 // numberValue reads a number point as float64 (NaN when it holds no value).
+// pointValue is a number point's value, or false for a point with no recorded value (skipped)
+// or a negative, NaN or infinite one (rejected and counted): neither counts nor durations can be.
+func (t *tracker) pointValue(dp pmetric.NumberDataPoint) (float64, bool) {
+	if dp.Flags().NoRecordedValue() {
+		return 0, false
+	}
+	v := numberValue(dp)
+	if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		t.stats.rejected[rejectInvalidValue]++
+		return 0, false
+	}
+	return v, true
+}
+
 func numberValue(dp pmetric.NumberDataPoint) float64 {
 	switch dp.ValueType() {
 	case pmetric.NumberDataPointValueTypeInt:
