@@ -70,6 +70,10 @@ type transaction struct {
 	startKnown bool      // the start status event was seen (so durations are real)
 	lastEvent  time.Time // event clock
 	openedAt   time.Time // receiver clock, for retention
+	lastSeen   time.Time // receiver clock: the last event received, for stuck detection
+	// wasStuck: reported in multiagents.workflow.stuck, whose exemplar names this trace, so
+	// sampling keeps it however the run ends.
+	wasStuck bool
 
 	steps    []openStep
 	notes    []rootNote
@@ -116,6 +120,7 @@ type assembler struct {
 	logger      *zap.Logger
 	telemetry   *metadata.TelemetryBuilder
 	renderer    *payloadRenderer
+	genAI       *genAI // nil unless genai.enabled
 	now         func() time.Time
 	emitLogs    bool
 	sampleBound uint64 // a trace id whose first 8 bytes are below this is sampled
@@ -126,6 +131,8 @@ type assembler struct {
 	commands *recentSet // ended command ids
 	ended    *recentSet // ended transaction ids
 	metrics  *workflowMetrics
+	// runs holds completed run durations per workflow id, for the stuck threshold.
+	runs *workflowRuns
 	// workers holds, per worker that has had commands, what the command gauges need besides
 	// the open steps; bounded by maxSeriesPerMetric (then one overflow entry).
 	workers map[string]*workerCommands
@@ -147,8 +154,11 @@ func newAssembler(cfg *Config, logger *zap.Logger, tb *metadata.TelemetryBuilder
 		commands:  newRecentSet(recentCapacity),
 		ended:     newRecentSet(recentCapacity),
 		metrics:   newWorkflowMetrics(now()),
+		runs:      newWorkflowRuns(),
 		workers:   map[string]*workerCommands{},
 	}
+	a.genAI = newGenAI(cfg, a.renderer)
+	a.metrics.workflowGauges = a.workflowGauges
 	switch rate := cfg.Sampling.Rate; {
 	case rate >= 1:
 		a.sampleBound = ^uint64(0)
@@ -187,6 +197,7 @@ func (a *assembler) apply(ev *event, channel string, b *outputBatch) {
 		return
 	}
 	tx := a.transaction(ev.transactionID, ev.timestamp, now, b)
+	tx.lastSeen = now
 	if ev.timestamp.After(tx.lastEvent) {
 		tx.lastEvent = ev.timestamp
 	}
@@ -239,7 +250,7 @@ func (a *assembler) transaction(id string, ts, now time.Time, b *outputBatch) *t
 		a.count(a.telemetry.MultiagentsEvictedTransactions, 1, attribute.String("reason", "max_open"))
 		a.finalize(oldest, workflowIncomplete, oldest.lastEvent, "max_open", b)
 	}
-	tx := &transaction{id: id, traceID: traceIDFor(id), start: ts, lastEvent: ts, openedAt: now}
+	tx := &transaction{id: id, traceID: traceIDFor(id), start: ts, lastEvent: ts, openedAt: now, lastSeen: now}
 	tx.sampled = binary.BigEndian.Uint64(tx.traceID[:8]) < a.sampleBound || a.sampleBound == ^uint64(0)
 	tx.elem = a.order.PushBack(tx)
 	a.open[id] = tx
@@ -364,6 +375,9 @@ func (a *assembler) result(tx *transaction, ev *event, b *outputBatch) {
 		timedOut := reportsTimeout(ev)
 		a.metrics.workerExecution(worker, ev.success, 0, false,
 			failureRef{traceID: tx.traceID, spanID: spanIDFor(spanRoleStep, ev.commandID), at: ev.timestamp})
+		if a.genAI != nil {
+			a.genAI.record(nil, a.metrics, worker, a.genAI.usage(ev.payload)) // tokens were spent, span or not
+		}
 		a.logEvent(a.sinkFor(tx, b), ev, tx.traceID, spanIDFor(spanRoleStep, ev.commandID), func(attrs pcommon.Map) {
 			attrs.PutStr(attrWorkerName, worker)
 			attrs.PutStr(attrCommandID, ev.commandID)
@@ -382,6 +396,9 @@ func (a *assembler) result(tx *transaction, ev *event, b *outputBatch) {
 	timedOut := reportsTimeout(ev)
 	dst := a.sinkFor(tx, b)
 	span := a.stepSpan(dst, tx, step, ev.timestamp)
+	if a.genAI != nil {
+		a.genAI.record(&span, a.metrics, step.workerType, a.genAI.usage(ev.payload))
+	}
 	if !ev.success {
 		msg := ev.errorMessage
 		if msg == "" {
@@ -451,6 +468,9 @@ func (a *assembler) stepSpan(dst *outputBatch, tx *transaction, s openStep, end 
 	attrs.PutStr(attrCommandID, s.commandID)
 	if tx.reconstructed {
 		attrs.PutBool(attrReconstructed, true)
+	}
+	if a.genAI != nil {
+		a.genAI.decorateStep(span, s.workerType, tx.id)
 	}
 	return span
 }
@@ -586,7 +606,7 @@ func (a *assembler) finalize(tx *transaction, status string, end time.Time, evic
 	if end.Before(tx.start) {
 		end = tx.start
 	}
-	keep := tx.sampled || tx.failed || status != workflowCompleted
+	keep := tx.sampled || tx.failed || tx.wasStuck || status != workflowCompleted
 	dst := b
 	if !keep {
 		if tx.held == nil {
@@ -627,6 +647,9 @@ func (a *assembler) finalize(tx *transaction, status string, end time.Time, evic
 		root.Status().SetCode(ptrace.StatusCodeError)
 		root.Status().SetMessage("workflow " + status)
 	}
+	if a.genAI != nil {
+		a.genAI.decorateWorkflow(root, wf, tx.id)
+	}
 	for _, n := range tx.notes {
 		se := root.Events().AppendEmpty()
 		se.SetName(n.name)
@@ -644,6 +667,9 @@ func (a *assembler) finalize(tx *transaction, status string, end time.Time, evic
 	a.metrics.workflowEnded(wf, status, d, tx.startKnown, failureRef{traceID: tx.traceID, spanID: root.SpanID(), at: end})
 	if tx.startKnown {
 		a.metrics.eventDurationSeconds(kindStatus.metricName(), d)
+		if status == workflowCompleted && a.runs.completed(wf, d) {
+			a.count(a.telemetry.MultiagentsUntrackedWorkflowRuns, 1)
+		}
 	}
 	if keep && tx.held != nil {
 		tx.held.moveTo(b)

@@ -32,6 +32,8 @@ type Config struct {
 	Redact RedactConfig `mapstructure:"redact"`
 	// Payload caps what is attached of each event's payload.
 	Payload PayloadConfig `mapstructure:"payload"`
+	// GenAI emits worker and workflow spans in the OpenTelemetry GenAI conventions (genai.go).
+	GenAI GenAIConfig `mapstructure:"genai"`
 	// InstanceID is the service.instance.id of everything this receiver emits; empty means
 	// "<hostname>-p<partition index>", stable across restarts of the same replica.
 	InstanceID string `mapstructure:"instance_id"`
@@ -91,6 +93,12 @@ type TransactionsConfig struct {
 	Retention time.Duration `mapstructure:"retention"`
 	// StepTimeoutGrace is added to a command's timeout_seconds before the receiver ends the step as timed out.
 	StepTimeoutGrace time.Duration `mapstructure:"step_timeout_grace"`
+	// StuckFloor is the shortest time without an event after which an open run counts in
+	// multiagents.workflow.stuck; the threshold is max(stuck_floor, stuck_factor × p95 of the
+	// workflow's completed runs), capped at retention/2.
+	StuckFloor time.Duration `mapstructure:"stuck_floor"`
+	// StuckFactor multiplies the p95 duration of a workflow's completed runs; 0 uses the floor only.
+	StuckFactor float64 `mapstructure:"stuck_factor"`
 
 	_ struct{}
 }
@@ -182,6 +190,15 @@ func (cfg *Config) Validate() error {
 	if cfg.Transactions.StepTimeoutGrace < 0 {
 		errs = append(errs, fmt.Errorf("transactions.step_timeout_grace: must be >= 0, got %s", cfg.Transactions.StepTimeoutGrace))
 	}
+	if cfg.Transactions.StuckFloor <= 0 {
+		errs = append(errs, fmt.Errorf("transactions.stuck_floor: must be positive, got %s", cfg.Transactions.StuckFloor))
+	} else if cfg.Transactions.Retention > 0 && cfg.Transactions.StuckFloor > cfg.Transactions.Retention/2 {
+		errs = append(errs, fmt.Errorf("transactions.stuck_floor: must be at most half of transactions.retention (%s), got %s: a stuck run must be reported well before it is flushed as incomplete",
+			cfg.Transactions.Retention, cfg.Transactions.StuckFloor))
+	}
+	if cfg.Transactions.StuckFactor < 0 || cfg.Transactions.StuckFactor != cfg.Transactions.StuckFactor {
+		errs = append(errs, fmt.Errorf("transactions.stuck_factor: must be >= 0, got %v", cfg.Transactions.StuckFactor))
+	}
 	if cfg.Metrics.Interval <= 0 {
 		errs = append(errs, fmt.Errorf("metrics.interval: must be positive, got %s", cfg.Metrics.Interval))
 	}
@@ -196,5 +213,6 @@ func (cfg *Config) Validate() error {
 	if cfg.Payload.MaxSize <= 0 {
 		errs = append(errs, fmt.Errorf("payload.max_size: must be positive, got %d", cfg.Payload.MaxSize))
 	}
+	errs = append(errs, cfg.GenAI.validate(cfg.Redact.Keys)...)
 	return errors.Join(errs...)
 }

@@ -46,10 +46,13 @@ func TestLoadConfig(t *testing.T) {
 				assert.Equal(t, []string{"password", "token", "api_key", "secret", "credit_card", "ssn", "authorization"}, cfg.Redact.Keys)
 				assert.True(t, cfg.Payload.TrackPayloadSize)
 				assert.Equal(t, PartitionConfig{Count: 1}, cfg.Redis.Partition, "no partitioning by default")
+				assert.Equal(t, 10*time.Minute, cfg.Transactions.StuckFloor)
+				assert.Equal(t, 3.0, cfg.Transactions.StuckFactor)
 				assert.Equal(t, 5*time.Minute, cfg.Redis.ReconcileLookback)
 				assert.Equal(t, 100000, cfg.Redis.ReconcileMaxSagas)
 				assert.Nil(t, cfg.Storage)
 				assert.Empty(t, cfg.InstanceID)
+				assert.False(t, cfg.GenAI.Enabled, "genai spans are opt-in")
 			},
 		},
 		{
@@ -68,6 +71,8 @@ func TestLoadConfig(t *testing.T) {
 				assert.Equal(t, 50, cfg.Transactions.MaxSpansPerTransaction)
 				assert.Equal(t, 2*time.Hour, cfg.Transactions.Retention)
 				assert.Equal(t, 5*time.Second, cfg.Transactions.StepTimeoutGrace)
+				assert.Equal(t, 20*time.Minute, cfg.Transactions.StuckFloor)
+				assert.Equal(t, 2.5, cfg.Transactions.StuckFactor)
 				assert.Equal(t, 30*time.Second, cfg.Metrics.Interval)
 				assert.False(t, cfg.Logs.Enabled)
 				assert.Equal(t, 0.25, cfg.Sampling.Rate)
@@ -99,6 +104,8 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(metadata.Type, "bad_max_spans"), wantErr: "transactions.max_spans_per_transaction"},
 		{id: component.NewIDWithName(metadata.Type, "bad_retention"), wantErr: "transactions.retention"},
 		{id: component.NewIDWithName(metadata.Type, "bad_grace"), wantErr: "transactions.step_timeout_grace"},
+		{id: component.NewIDWithName(metadata.Type, "bad_stuck_floor"), wantErr: "transactions.stuck_floor: must be at most half of transactions.retention"},
+		{id: component.NewIDWithName(metadata.Type, "bad_stuck_factor"), wantErr: "transactions.stuck_factor"},
 		{id: component.NewIDWithName(metadata.Type, "bad_interval"), wantErr: "metrics.interval"},
 		{id: component.NewIDWithName(metadata.Type, "bad_sampling_rate"), wantErr: "sampling.rate"},
 		{id: component.NewIDWithName(metadata.Type, "bad_redact_key"), wantErr: "redact.keys[1]"},
@@ -108,6 +115,26 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(metadata.Type, "negative_partition_index"), wantErr: "redis.partition.index"},
 		{id: component.NewIDWithName(metadata.Type, "bad_lookback"), wantErr: "redis.reconcile_lookback"},
 		{id: component.NewIDWithName(metadata.Type, "bad_max_sagas"), wantErr: "redis.reconcile_max_sagas"},
+		{
+			id: component.NewIDWithName(metadata.Type, "genai"),
+			check: func(t *testing.T, cfg *Config) {
+				assert.Equal(t, GenAIConfig{
+					Enabled: true, Provider: "openai", Model: "gpt-4o",
+					Workers: map[string]GenAIWorkerConfig{"summariser": {Provider: "anthropic", Model: "claude-sonnet-4"}},
+					Usage:   GenAIUsageConfig{InputTokens: "usage.prompt_tokens", OutputTokens: "usage.completion_tokens"},
+				}, cfg.GenAI)
+			},
+		},
+		{id: component.NewIDWithName(metadata.Type, "genai_no_provider"), wantErr: "genai.provider: must not be empty when genai.enabled is true"},
+		// The default redact keys hold "token": usage.prompt_tokens would be redacted.
+		{id: component.NewIDWithName(metadata.Type, "genai_redacted_usage"), wantErr: `genai.usage.input_tokens: segment "prompt_tokens" of "usage.prompt_tokens" matches a redact.keys entry`},
+		{id: component.NewIDWithName(metadata.Type, "genai_bad_path"), wantErr: "genai.usage.output_tokens: empty segment"},
+		{
+			id: component.NewIDWithName(metadata.Type, "genai_off_unchecked"),
+			check: func(t *testing.T, cfg *Config) {
+				assert.False(t, cfg.GenAI.Enabled, "genai is off by default; its keys are not checked while off")
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {

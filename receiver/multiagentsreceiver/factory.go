@@ -25,8 +25,14 @@ const (
 	defaultMaxSpansPerTransaction = 1000
 	defaultRetention              = 24 * time.Hour
 	defaultStepTimeoutGrace       = 30 * time.Second
-	defaultMetricsInterval        = 10 * time.Second
-	defaultPayloadMaxSize         = 4096
+	// defaultStuckFloor is twice the framework's default timeout_seconds (300 s): a run whose
+	// step waits out its whole timeout is silent that long and is not stuck.
+	defaultStuckFloor = 10 * time.Minute
+	// defaultStuckFactor: three times the p95 run time of the workflow is far outside its
+	// normal spread, and the idle time compared with it is never more than the run's age.
+	defaultStuckFactor     = 3
+	defaultMetricsInterval = 10 * time.Second
+	defaultPayloadMaxSize  = 4096
 	// defaultReconcileLookback covers a rolling restart or a short outage without replaying
 	// much history on a first start.
 	defaultReconcileLookback = 5 * time.Minute
@@ -71,6 +77,8 @@ func createDefaultConfig() component.Config {
 			MaxSpansPerTransaction: defaultMaxSpansPerTransaction,
 			Retention:              defaultRetention,
 			StepTimeoutGrace:       defaultStepTimeoutGrace,
+			StuckFloor:             defaultStuckFloor,
+			StuckFactor:            defaultStuckFactor,
 		},
 		Metrics:  MetricsConfig{Interval: defaultMetricsInterval},
 		Logs:     LogsConfig{Enabled: true},

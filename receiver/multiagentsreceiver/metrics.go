@@ -129,6 +129,14 @@ type workflowMetrics struct {
 	// unsuccessful series of workflows, written as exemplars on their points.
 	workerFailures   map[labelPair][]failureRef
 	workflowFailures map[labelPair][]failureRef
+
+	// genAITokens counts tokens by worker.name and gen_ai.token.type; nil until genai reads
+	// a usage, so the default output has no such metric (genai.go).
+	genAITokens map[labelPair]int64
+
+	// workflowGauges computes the per-workflow open/idle/stuck gauges (stuck.go); called
+	// under the assembler's lock by build.
+	workflowGauges func(now time.Time) map[string]*workflowGauge
 }
 
 func newWorkflowMetrics(start time.Time) *workflowMetrics {
@@ -235,6 +243,7 @@ func (wm *workflowMetrics) build(now time.Time, activeWorkflows int, host hostUt
 	buildHistogram(ms, metricWorkerDuration, "Time from a command to its result or timeout, by worker.", wm.workerDuration, attrWorkerName, start, ts)
 	buildSum(ms, metricWorkflows, "Workflows that ended, by workflow id and final status.", "{workflow}", wm.workflows, attrWorkflowID, attrStatus, start, ts, wm.workflowFailures)
 	buildHistogram(ms, metricWorkflowDuration, "Workflow run time from start to its terminal status.", wm.workflowDuration, attrWorkflowID, start, ts)
+	buildSum(ms, metricGenAITokens, "Tokens reported in worker results (genai.usage), by worker and token type.", "{token}", wm.genAITokens, attrWorkerName, attrGenAITokenType, start, ts, nil)
 
 	active := ms.AppendEmpty()
 	active.SetName(metricActiveWorkflows)
@@ -243,6 +252,9 @@ func (wm *workflowMetrics) build(now time.Time, activeWorkflows int, host hostUt
 	dp := active.SetEmptyGauge().DataPoints().AppendEmpty()
 	dp.SetTimestamp(ts)
 	dp.SetIntValue(int64(activeWorkflows))
+	if wm.workflowGauges != nil {
+		buildWorkflowGauges(ms, wm.workflowGauges(now), ts)
+	}
 
 	if host.cpuOK {
 		buildPercentGauge(ms, metricSystemCPU, "Host CPU utilisation.", host.cpuPercent, ts)

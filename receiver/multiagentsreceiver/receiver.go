@@ -329,6 +329,9 @@ func (r *multiAgentsReceiver) emitMetrics(ctx context.Context) {
 	}
 	md, exported := r.asm.buildMetricsAndSnapshot(r.hostStats.sample(), r.checkpoint != nil)
 	r.stampResource(md.ResourceMetrics().At(0).Resource())
+	if r.tap != nil {
+		r.tap.bus.appendGauges(md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics(), pcommon.NewTimestampFromTime(r.now()))
+	}
 	opCtx := r.obsRedis.StartMetricsOp(context.WithoutCancel(ctx))
 	err := r.nextMetrics.ConsumeMetrics(opCtx, md)
 	r.obsRedis.EndMetricsOp(opCtx, dataFormat, md.DataPointCount(), err)

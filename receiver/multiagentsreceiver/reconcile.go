@@ -138,7 +138,8 @@ func (a *assembler) reconcileSaga(s *sagaState, since time.Time, b *outputBatch)
 	tx, known := a.open[s.TransactionID]
 	switch {
 	case known && !terminal:
-		return false // live events keep it up to date
+		// Live events keep it up to date, except results published while the tap was down.
+		return a.completeStepsAnsweredInGap(tx, s, now, b)
 	case !known && terminal && (since.IsZero() || updated.Before(since.Add(-reconcileSkew))):
 		return false // ended before the gap: seen live, or before this collector ran
 	}
@@ -147,6 +148,12 @@ func (a *assembler) reconcileSaga(s *sagaState, since time.Time, b *outputBatch)
 		tx.reconstructed = true
 		tx.startKnown = true
 		tx.workflowID = s.WorkflowID
+		// Idle since the saga's last change, not since this receiver read it: a saga stuck
+		// before the collector started is stuck at once. Orchestrator clock; never ahead of now.
+		tx.lastSeen = updated
+		if tx.lastSeen.After(now) {
+			tx.lastSeen = now
+		}
 	}
 	if tx.workflowID == "" {
 		tx.workflowID = s.WorkflowID
@@ -187,6 +194,7 @@ func (a *assembler) reconcileStep(tx *transaction, s *sagaState, i int, h sagaSt
 	}
 	if i := a.findStep(tx, commandID); i >= 0 {
 		step = a.removeStep(tx, i)
+		worker = step.workerType // the command named its worker; the step name may differ
 	}
 	switch h.Status {
 	case workflowCompleted, workflowFailed:
@@ -223,4 +231,24 @@ func (a *assembler) reconcileStep(tx *transaction, s *sagaState, i int, h sagaSt
 		a.trackWorker(worker)
 		tx.steps = append(tx.steps, step)
 	}
+}
+
+// completeStepsAnsweredInGap ends the open steps of a running workflow whose result the saga
+// holds: the result was published while the tap was down. Without it the step stays pending
+// until its timeout and its worker looks unresponsive (overdue) although it answered.
+// Only steps the receiver holds open under the saga's command_id are touched, so a step
+// seen live is never counted twice.
+func (a *assembler) completeStepsAnsweredInGap(tx *transaction, s *sagaState, now time.Time, b *outputBatch) bool {
+	changed := false
+	for i, h := range s.ExecutionHistory {
+		if h.Status != workflowCompleted && h.Status != workflowFailed {
+			continue
+		}
+		if id := str(h.CommandID); id == "" || a.findStep(tx, id) < 0 {
+			continue
+		}
+		a.reconcileStep(tx, s, i, h, now, b)
+		changed = true
+	}
+	return changed
 }

@@ -28,6 +28,9 @@ type redisTap struct {
 	mu      sync.Mutex
 	current *redis.PubSub // closed on shutdown to unblock a read
 
+	// bus is what the bus gauges report: subscribed or blind since when.
+	bus *busState
+
 	// dropLogged makes a burst of queue drops log once per connection.
 	dropLogged atomic.Bool
 
@@ -72,7 +75,7 @@ func (t *redisTap) requestReconcile(ctx context.Context, since time.Time) {
 }
 
 func newRedisTap(r *multiAgentsReceiver, host component.Host, firstSince time.Time) *redisTap {
-	return &redisTap{r: r, host: host, pattern: r.cfg.Redis.ChannelPrefix + "*", firstSince: firstSince}
+	return &redisTap{r: r, host: host, pattern: r.cfg.Redis.ChannelPrefix + "*", firstSince: firstSince, bus: newBusState(r.now())}
 }
 
 func (t *redisTap) options(ctx context.Context) (*redis.Options, error) {
@@ -148,6 +151,7 @@ func (t *redisTap) run(ctx context.Context) {
 		}
 		backoff = t.r.reconnectInitial
 		downReported = false
+		t.bus.markConnected()
 		t.dropLogged.Store(false)
 		if everUp {
 			gap := time.Since(gapStart)
@@ -173,6 +177,7 @@ func (t *redisTap) run(ctx context.Context) {
 			return
 		}
 		gapStart = time.Now()
+		t.bus.markDisconnected(t.r.now())
 		t.r.telemetry.MultiagentsRedisGaps.Add(ctx, 1, t.r.instance)
 		logger.Warn("Lost the Redis connection; retrying in the background", zap.Error(err))
 		componentstatus.ReportStatus(t.host, componentstatus.NewRecoverableErrorEvent(err))

@@ -51,6 +51,8 @@ type TelemetryBuilder struct {
 	MultiagentsCheckpointErrors metric.Int64Counter
 	// MultiagentsForgottenTransactions counts ended transactions dropped from the bounded memory of exported ones.
 	MultiagentsForgottenTransactions metric.Int64Counter
+	// MultiagentsUntrackedWorkflowRuns counts completed runs of workflow ids past the cap of tracked run histories.
+	MultiagentsUntrackedWorkflowRuns metric.Int64Counter
 }
 
 // NewTelemetryBuilder creates the receiver's own instruments.
@@ -102,6 +104,9 @@ func NewTelemetryBuilder(settings component.TelemetrySettings) (*TelemetryBuilde
 	errs = errors.Join(errs, err)
 	b.MultiagentsForgottenTransactions, err = m.Int64Counter("otelcol_receiver_multiagents_forgotten_transactions",
 		metric.WithDescription("Ended transactions dropped from the bounded memory (65536) of exported ones."), metric.WithUnit("{transaction}"))
+	errs = errors.Join(errs, err)
+	b.MultiagentsUntrackedWorkflowRuns, err = m.Int64Counter("otelcol_receiver_multiagents_untracked_workflow_runs",
+		metric.WithDescription("Completed runs of workflow ids past the 2000 whose run times are kept for the stuck threshold; they share one overflow history."), metric.WithUnit("{run}"))
 	errs = errors.Join(errs, err)
 	return b, errs
 }
