@@ -75,6 +75,7 @@ func TestShippedRulesAreTheGuidesRules(t *testing.T) {
 	want := map[string]string{
 		"high_error_rate": "warning", "high_latency": "warning", "critical_cpu_usage": "critical",
 		"worker_failure": "error", "error_spike": "error", "slow_workflow": "warning", "bus_silent": "warning",
+		"bus_unobservable": "error", "workflow_stuck": "error",
 	}
 	got := map[string]string{}
 	for _, r := range cfg.Rules {
