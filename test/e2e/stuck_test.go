@@ -4,8 +4,6 @@ package e2e
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -19,35 +17,6 @@ import (
 	"github.com/otelcol-multiagents/otelcol-multiagents/internal/testredis"
 	"github.com/otelcol-multiagents/otelcol-multiagents/test/collectortest"
 )
-
-// workflowStuckRule is issue 16's rule for the shipped config. Until otelcol-config.yaml carries
-// it, the test runs a copy of the shipped config with it added before inhibit_rules.
-const workflowStuckRule = `      - name: workflow_stuck
-        metric: multiagents.workflow.stuck
-        group_by: [workflow.id]
-        function: value
-        aggregate: max
-        condition: "> 0"
-        for: 0s
-        severity: error
-        cooldown: 15m
-        description: "Workflow {{ workflow.id }} has runs with no event past its stuck threshold (orchestrator dead or hung?)"
-`
-
-func configWithStuckRule(t *testing.T) string {
-	path := filepath.Join(collectortest.RepoRoot(t), "otelcol-config.yaml")
-	raw, err := os.ReadFile(path)
-	require.NoError(t, err)
-	shipped := string(raw)
-	if strings.Contains(shipped, "- name: workflow_stuck\n") {
-		return path
-	}
-	i := strings.Index(shipped, "\n    inhibit_rules:")
-	require.Positive(t, i, "the alert processor's inhibit_rules in the shipped config")
-	copyPath := filepath.Join(t.TempDir(), "otelcol-config.yaml")
-	require.NoError(t, os.WriteFile(copyPath, []byte(shipped[:i+1]+workflowStuckRule+shipped[i+1:]), 0o600))
-	return copyPath
-}
 
 // Issue 16, stuck sagas: agentsim traffic on the built binary where one workflow's orchestrator
 // dies after a step (no further event) while other workflows keep completing, and a saga that
@@ -80,7 +49,7 @@ func TestStuckSagaFiresForItsWorkflowOnlyAndResolvesWhenItEnds(t *testing.T) {
 	preCmd, _ := pre.Command("stock_check", 30, map[string]any{"sku": "SKU-1"})
 	publish(pre.Started(), preCmd)
 
-	args := append([]string{"--config", configWithStuckRule(t)}, ports.SetFlags()...)
+	args := append([]string{"--config", "otelcol-config.yaml"}, ports.SetFlags()...) // it ships workflow_stuck
 	args = append(args,
 		"--set=receivers::multiagents::metrics::interval=1s",
 		"--set=receivers::multiagents::transactions::stuck_floor="+floor.String(),
