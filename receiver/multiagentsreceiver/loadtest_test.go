@@ -30,6 +30,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/agentsim"
 	"github.com/otelcol-multiagents/otelcol-multiagents/internal/testredis"
 	"github.com/otelcol-multiagents/otelcol-multiagents/receiver/multiagentsreceiver/internal/metadata"
 )
@@ -171,37 +172,14 @@ func (s *eventStream) next() (string, string) {
 	return s.channels[idx], string(body)
 }
 
-// publish sends events at rate per second for hold, in pipelined batches every 5 ms, and
-// returns how many it sent and the rate it achieved.
+// publish sends events at rate per second for hold and returns how many it sent and the rate
+// it achieved.
 func publish(t *testing.T, addr string, rate int, hold time.Duration) (int64, float64) {
 	client := redis.NewClient(&redis.Options{Addr: addr, MaintNotificationsConfig: &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}})
 	defer client.Close()
-	stream := newEventStream()
-	ctx := context.Background()
-	start := time.Now()
-	var sent int64
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for range tick.C {
-		elapsed := time.Since(start)
-		if elapsed >= hold {
-			break
-		}
-		due := int64(elapsed.Seconds()*float64(rate)) - sent
-		for due > 0 {
-			n := min(due, 2000)
-			pipe := client.Pipeline()
-			for i := int64(0); i < n; i++ {
-				channel, body := stream.next()
-				pipe.Publish(ctx, channel, body)
-			}
-			_, err := pipe.Exec(ctx)
-			require.NoError(t, err)
-			sent += n
-			due -= n
-		}
-	}
-	return sent, float64(sent) / time.Since(start).Seconds()
+	sent, achieved, err := agentsim.PublishPaced(context.Background(), client, newEventStream().next, rate, hold)
+	require.NoError(t, err)
+	return sent, achieved
 }
 
 // runRate reports whether subject took in every event published at rate for hold.

@@ -105,36 +105,14 @@ func (s *workflowStream) next() (string, []byte) {
 	return s.channels[idx], body
 }
 
-// publishAt sends events at rate per second for hold in pipelined batches every 5 ms; it
-// returns how many it sent and the rate achieved.
+// publishAt sends events at rate per second for hold; it returns how many it sent and the rate
+// achieved.
 func publishAt(t *testing.T, addr string, stream *workflowStream, rate int, hold time.Duration) (int64, float64) {
 	client := newRedisClient(addr)
 	defer client.Close()
-	ctx := context.Background()
-	start := time.Now()
-	var sent int64
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for range tick.C {
-		elapsed := time.Since(start)
-		if elapsed >= hold {
-			break
-		}
-		due := int64(elapsed.Seconds()*float64(rate)) - sent
-		for due > 0 {
-			n := min(due, 2000)
-			pipe := client.Pipeline()
-			for i := int64(0); i < n; i++ {
-				channel, body := stream.next()
-				pipe.Publish(ctx, channel, body)
-			}
-			_, err := pipe.Exec(ctx)
-			require.NoError(t, err)
-			sent += n
-			due -= n
-		}
-	}
-	return sent, float64(sent) / time.Since(start).Seconds()
+	sent, achieved, err := agentsim.PublishPaced(context.Background(), client, stream.next, rate, hold)
+	require.NoError(t, err)
+	return sent, achieved
 }
 
 // benchSubject reads the bus and says how many events it has taken in so far.
