@@ -125,6 +125,12 @@ type assembler struct {
 	emitLogs    bool
 	sampleBound uint64 // a trace id whose first 8 bytes are below this is sampled
 
+	// timeoutsHeld, when set, stops the sweep from timing out steps while it says so: after a
+	// gap in the bus until saga:* reconcile has repaired it (busState.timeoutsHeld). A result
+	// published during the gap is lost, and the reconcile completes its step; a step already
+	// timed out would stay an unanswered command of its worker, which then looks unresponsive.
+	timeoutsHeld func() bool
+
 	mu       sync.Mutex
 	open     map[string]*transaction
 	order    *list.List // open transactions, oldest first
@@ -691,6 +697,7 @@ func (a *assembler) sweep(b *outputBatch) {
 	defer a.mu.Unlock()
 	now := a.now()
 	retention := a.cfg.Transactions.Retention
+	holdTimeouts := a.timeoutsHeld != nil && a.timeoutsHeld()
 	for e := a.order.Front(); e != nil; {
 		tx := e.Value.(*transaction)
 		e = e.Next()
@@ -703,7 +710,7 @@ func (a *assembler) sweep(b *outputBatch) {
 			a.finalize(tx, tx.pendingStatus, tx.pendingAt, "", b)
 			continue
 		}
-		for i := 0; i < len(tx.steps); {
+		for i := 0; i < len(tx.steps) && !holdTimeouts; {
 			if tx.steps[i].deadline.After(now) {
 				i++
 				continue

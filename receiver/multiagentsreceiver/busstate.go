@@ -24,6 +24,10 @@ type busState struct {
 	mu                sync.Mutex
 	connected         bool
 	disconnectedSince time.Time
+	// unrepaired: a gap has begun since the last reconcile after a reconnect finished. Not set
+	// before the first connection: steps pushed over HTTP before Redis is reachable time out
+	// as before.
+	unrepaired bool
 }
 
 // newBusState starts blind: until the first subscription nothing on the bus is seen.
@@ -38,6 +42,24 @@ func (b *busState) markConnected() {
 	b.disconnectedSince = time.Time{}
 }
 
+// markRepaired says the reconcile after a reconnect is done. A gap that began meanwhile keeps
+// its mark (its own reconnect reconciles again).
+func (b *busState) markRepaired() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.connected {
+		b.unrepaired = false
+	}
+}
+
+// timeoutsHeld tells the assembler's sweep not to time out steps: from a gap's start until the
+// reconcile after its reconnect has completed, from saga:*, the steps answered during the gap.
+func (b *busState) timeoutsHeld() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.unrepaired
+}
+
 // markDisconnected records the start of a gap; a gap already open keeps its start, so a
 // failed reconnect attempt does not move it.
 func (b *busState) markDisconnected(at time.Time) {
@@ -48,6 +70,7 @@ func (b *busState) markDisconnected(at time.Time) {
 	}
 	b.connected = false
 	b.disconnectedSince = at
+	b.unrepaired = true
 }
 
 // appendGauges writes the two bus gauges at ts.

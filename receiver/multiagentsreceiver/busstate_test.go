@@ -143,3 +143,40 @@ func TestReconcileCompletesAStepAnsweredDuringTheGap(t *testing.T) {
 	}
 	assert.Equal(t, 1, steps)
 }
+
+// Step timeouts are held from a gap's start until the reconcile after its reconnect is done:
+// not before the first connection, not while a later gap is still open.
+func TestBusStateHoldsTimeoutsUntilTheGapIsRepaired(t *testing.T) {
+	b := newBusState(time.Unix(0, 0))
+	b.markDisconnected(time.Unix(1, 0))
+	assert.False(t, b.timeoutsHeld(), "Redis not reachable at start: nothing to repair, steps pushed over HTTP time out")
+	b.markConnected()
+	assert.False(t, b.timeoutsHeld())
+	b.markDisconnected(time.Unix(2, 0))
+	assert.True(t, b.timeoutsHeld(), "a gap: results published now are lost")
+	b.markRepaired()
+	assert.True(t, b.timeoutsHeld(), "a reconcile that ends while the gap is still open repairs nothing")
+	b.markConnected()
+	assert.True(t, b.timeoutsHeld(), "reconnected, reconcile not done yet")
+	b.markRepaired()
+	assert.False(t, b.timeoutsHeld(), "repaired from saga:*")
+}
+
+// While timeouts are held a step past its deadline stays open (the reconcile may complete it from
+// saga:*), so its worker's command is not closed as timed out; once released it times out.
+func TestSweepHoldsStepTimeoutsDuringAGap(t *testing.T) {
+	u := newUnitAssembler(t, func(c *Config) { c.Transactions.StepTimeoutGrace = 5 * time.Second })
+	held := true
+	u.timeoutsHeld = func() bool { return held }
+	const tx = "7d200000-0000-4000-8000-000000000001"
+	u.feed(commandEvent("c1", tx, "wf", "step", "w", "2025-08-05T00:00:01", 10, `{}`))
+	u.clock.Advance(time.Minute) // far past timeout_seconds + step_timeout_grace
+	u.sweep(u.out)
+	assert.Equal(t, commandGauge{pending: 1, oldestAge: time.Minute, overdue: 1}, u.commandGauges(u.clock.Now())["w"], "still open, not timed out")
+
+	held = false
+	u.sweep(u.out)
+	assert.Equal(t, commandGauge{overdue: 1}, u.commandGauges(u.clock.Now())["w"], "closed as timed out")
+	assert.Equal(t, map[string]int64{"worker.name=w,status=error": 1},
+		sumValues(t, u.buildMetrics(hostUtilisation{}), metricWorkerExecutions), "timed out once released")
+}

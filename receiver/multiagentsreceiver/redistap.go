@@ -66,6 +66,7 @@ func (t *redisTap) requestReconcile(ctx context.Context, since time.Time) {
 			if !t.reconcileAgain || ctx.Err() != nil {
 				t.reconcileRunning, t.reconcileAgain = false, false
 				t.reconcileMu.Unlock()
+				t.bus.markRepaired() // steps still open past their deadline now time out
 				return
 			}
 			since, t.reconcileAgain = t.reconcileSince, false
@@ -75,7 +76,9 @@ func (t *redisTap) requestReconcile(ctx context.Context, since time.Time) {
 }
 
 func newRedisTap(r *multiAgentsReceiver, host component.Host, firstSince time.Time) *redisTap {
-	return &redisTap{r: r, host: host, pattern: r.cfg.Redis.ChannelPrefix + "*", firstSince: firstSince, bus: newBusState(r.now())}
+	t := &redisTap{r: r, host: host, pattern: r.cfg.Redis.ChannelPrefix + "*", firstSince: firstSince, bus: newBusState(r.now())}
+	r.asm.timeoutsHeld = t.bus.timeoutsHeld
+	return t
 }
 
 func (t *redisTap) options(ctx context.Context) (*redis.Options, error) {
@@ -164,7 +167,9 @@ func (t *redisTap) run(ctx context.Context) {
 		}
 		componentstatus.ReportStatus(t.host, componentstatus.NewEvent(componentstatus.StatusOK))
 		if t.r.cfg.Redis.Reconcile {
-			t.requestReconcile(ctx, gapStart) // first connection: the checkpoint or look-back (zero: only open workflows)
+			t.requestReconcile(ctx, gapStart) // first connection: the checkpoint or look-back (zero: only open workflows); marks the gap repaired when done
+		} else {
+			t.bus.markRepaired() // nothing will repair it: steps time out again
 		}
 		everUp = true
 
