@@ -31,17 +31,33 @@ func ecommerceEvents(tx string) (channels, bodies []string) {
 // BenchmarkDecodeAssemble measures one event through decode and assembly (spans, logs
 // with redaction, metric updates): ns/op and allocs/op are per event.
 func BenchmarkDecodeAssemble(b *testing.B) {
+	benchmarkDecodeAssemble(b, false)
+}
+
+// BenchmarkDecodeAssembleNeverEnding is the same without the workflow statuses: no
+// transaction ends, and every one is evicted at max_open (the eviction path).
+func BenchmarkDecodeAssembleNeverEnding(b *testing.B) {
+	benchmarkDecodeAssemble(b, true)
+}
+
+func benchmarkDecodeAssemble(b *testing.B, neverEnding bool) {
 	const txs = 1000
 	var channels []string
 	var bodies [][]byte
 	for i := 0; i < txs; i++ {
 		c, bs := ecommerceEvents(fmt.Sprintf("bench-%08d-0000-4000-8000-000000000000", i))
+		if neverEnding {
+			c, bs = c[1:len(c)-1], bs[1:len(bs)-1]
+		}
 		channels = append(channels, c...)
 		for _, body := range bs {
 			bodies = append(bodies, []byte(body))
 		}
 	}
 	cfg := createDefaultConfig().(*Config)
+	if neverEnding {
+		cfg.Transactions.MaxOpen = txs / 10
+	}
 	u := newUnitAssembler(&testing.T{}, nil)
 	u.assembler = newAssembler(cfg, zap.NewNop(), u.assembler.telemetry, u.clock.Now, true)
 	out := newOutputBatch()
