@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -139,6 +140,58 @@ type wireEvent struct {
 	CorrelationID *string         `json:"correlation_id"`
 	Timestamp     *string         `json:"timestamp"`
 	Data          json.RawMessage `json:"data"`
+
+	// values backs the pointer fields above when wirejson.go fills them, so a decode does not
+	// allocate once per field (encoding/json, in the reference test, ignores it).
+	values wireValues
+}
+
+// wireValues is where the pointer fields of a wireEvent point. A document that sets more
+// fields than it has room for (repeated keys) spills to the heap.
+type wireValues struct {
+	strs   [24]string
+	nStrs  int
+	floats [2]float64
+	nFloat int
+	bools  [2]bool
+	nBool  int
+	meta   wireMetadata
+}
+
+func (v *wireValues) str(s string) *string {
+	if v.nStrs == len(v.strs) {
+		p := new(string) // a copy, so that s itself stays off the heap
+		*p = s
+		return p
+	}
+	p := &v.strs[v.nStrs]
+	v.nStrs++
+	*p = s
+	return p
+}
+
+func (v *wireValues) float(f float64) *float64 {
+	if v.nFloat == len(v.floats) {
+		p := new(float64)
+		*p = f
+		return p
+	}
+	p := &v.floats[v.nFloat]
+	v.nFloat++
+	*p = f
+	return p
+}
+
+func (v *wireValues) boolean(b bool) *bool {
+	if v.nBool == len(v.bools) {
+		p := new(bool)
+		*p = b
+		return p
+	}
+	p := &v.bools[v.nBool]
+	v.nBool++
+	*p = b
+	return p
 }
 
 type wireMetadata struct {
@@ -158,20 +211,42 @@ func str(p *string) string {
 // decodeEvent decodes one JSON event. It never panics; a rejected event returns a
 // *decodeError whose reason is one of the reason* constants.
 func decodeEvent(body []byte) (*event, error) {
-	body, err := prepareBody(body)
+	body, err := checkObject(body)
 	if err != nil {
 		return nil, err
 	}
-	w, err := parseWire(body)
-	if err != nil {
+	// Python's bare NaN/Infinity are rewritten first; a body that does not even hold those
+	// words (the common case) skips the tokenising scan that looks for them.
+	if bytes.Contains(body, []byte("NaN")) || bytes.Contains(body, []byte("Infinity")) {
+		body = sanitizeNonFinite(body)
+	}
+	w := wireEvents.Get().(*wireEvent)
+	defer func() {
+		*w = wireEvent{}
+		wireEvents.Put(w)
+	}()
+	if err := parseWire(body, w); err != nil {
 		return nil, err
 	}
+	// eventFromWire copies every value out: nothing of w outlives this call.
 	return eventFromWire(w)
 }
+
+// wireEvents recycles the wireEvent a decode fills (with its values), one per event otherwise.
+var wireEvents = sync.Pool{New: func() any { return new(wireEvent) }}
 
 // prepareBody trims the body, rejects what is not an object, and rewrites Python's bare
 // NaN/Infinity tokens.
 func prepareBody(body []byte) ([]byte, error) {
+	body, err := checkObject(body)
+	if err != nil {
+		return nil, err
+	}
+	return sanitizeNonFinite(body), nil
+}
+
+// checkObject trims the body and rejects what is not an object.
+func checkObject(body []byte) ([]byte, error) {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 || body[0] != '{' {
 		if len(body) > 0 && (body[0] == '[' || body[0] == '"' || body[0] == 't' || body[0] == 'f' || body[0] == 'n' || body[0] == '-' || (body[0] >= '0' && body[0] <= '9')) && json.Valid(body) {
@@ -179,14 +254,13 @@ func prepareBody(body []byte) ([]byte, error) {
 		}
 		return nil, &decodeError{reason: reasonInvalidJSON}
 	}
-	return sanitizeNonFinite(body), nil
+	return body, nil
 }
 
 // parseWire reads the top-level object into a wireEvent (see wirejson.go).
-func parseWire(body []byte) (*wireEvent, error) {
+func parseWire(body []byte, w *wireEvent) error {
 	r := &wireReader{b: body}
-	sink := &fieldSink{b: body}
-	w := &wireEvent{}
+	sink := &fieldSink{b: body, values: &w.values}
 	var metaErr error
 	end, err := r.objectFields(0, 0, func(key []byte, escaped bool, kind jsonValueKind, start, end int) {
 		name := wireFieldName(key, escaped, topLevelFields)
@@ -200,17 +274,19 @@ func parseWire(body []byte) (*wireEvent, error) {
 			case jsonNull:
 				w.Metadata = nil
 			case jsonObject:
-				w.Metadata = &wireMetadata{}
+				w.values.meta = wireMetadata{}
+				w.Metadata = &w.values.meta
 				if _, err := r.objectFields(start, 1, func(key []byte, escaped bool, kind jsonValueKind, start, end int) {
-					switch name := wireFieldName(key, escaped, metadataFields); name {
+					// Field names written out: "metadata."+name would allocate for every member.
+					switch wireFieldName(key, escaped, metadataFields) {
 					case "transaction_id":
-						sink.str(&w.Metadata.TransactionID, "metadata."+name, kind, start, end)
+						sink.str(&w.Metadata.TransactionID, "metadata.transaction_id", kind, start, end)
 					case "correlation_id":
-						sink.str(&w.Metadata.CorrelationID, "metadata."+name, kind, start, end)
+						sink.str(&w.Metadata.CorrelationID, "metadata.correlation_id", kind, start, end)
 					case "timestamp":
-						sink.str(&w.Metadata.Timestamp, "metadata."+name, kind, start, end)
+						sink.str(&w.Metadata.Timestamp, "metadata.timestamp", kind, start, end)
 					case "source":
-						sink.str(&w.Metadata.Source, "metadata."+name, kind, start, end)
+						sink.str(&w.Metadata.Source, "metadata.source", kind, start, end)
 					}
 				}); err != nil {
 					metaErr = err
@@ -261,12 +337,12 @@ func parseWire(body []byte) (*wireEvent, error) {
 		err = errSyntax // data after the object
 	}
 	if err != nil {
-		return nil, &decodeError{reason: reasonInvalidJSON, detail: err.Error()}
+		return &decodeError{reason: reasonInvalidJSON, detail: err.Error()}
 	}
 	if sink.typeErr != nil {
-		return nil, &decodeError{reason: reasonWrongType, detail: sink.typeErr.field + " has the wrong JSON type"}
+		return &decodeError{reason: reasonWrongType, detail: sink.typeErr.field + " has the wrong JSON type"}
 	}
-	return w, nil
+	return nil
 }
 
 var (

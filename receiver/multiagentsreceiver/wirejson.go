@@ -265,6 +265,7 @@ func (e *wireTypeError) Error() string { return e.field + " has the wrong type" 
 type fieldSink struct {
 	b       []byte
 	typeErr *wireTypeError
+	values  *wireValues // where the pointers it stores point
 }
 
 func (s *fieldSink) fail(field string, kind jsonValueKind) {
@@ -277,8 +278,7 @@ func (s *fieldSink) fail(field string, kind jsonValueKind) {
 func (s *fieldSink) str(dst **string, field string, kind jsonValueKind, start, end int) {
 	switch kind {
 	case jsonString:
-		v := stringValue(s.b[start:end])
-		*dst = &v
+		*dst = s.values.str(stringValue(s.b[start:end]))
 	case jsonNull:
 		*dst = nil
 	default:
@@ -294,7 +294,7 @@ func (s *fieldSink) float(dst **float64, field string, kind jsonValueKind, start
 			s.fail(field, kind) // out of range, as encoding/json reports it
 			return
 		}
-		*dst = &v
+		*dst = s.values.float(v)
 	case jsonNull:
 		*dst = nil
 	default:
@@ -305,8 +305,7 @@ func (s *fieldSink) float(dst **float64, field string, kind jsonValueKind, start
 func (s *fieldSink) boolean(dst **bool, field string, kind jsonValueKind, start, end int) {
 	switch kind {
 	case jsonBool:
-		v := s.b[start] == 't'
-		*dst = &v
+		*dst = s.values.boolean(s.b[start] == 't')
 	case jsonNull:
 		*dst = nil
 	default:
