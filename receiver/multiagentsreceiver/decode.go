@@ -449,6 +449,9 @@ func nullToEmpty(raw json.RawMessage) json.RawMessage {
 // parseTimestamp reads the framework's naive UTC ISO-8601 timestamps, with or without a
 // fractional second, and also accepts explicit offsets (RFC 3339).
 func parseTimestamp(s string) (time.Time, error) {
+	if t, ok := parseCanonicalTimestamp(s); ok {
+		return t, nil
+	}
 	// The fractional part is optional in this layout: Python omits it when it is zero.
 	if t, err := time.Parse("2006-01-02T15:04:05.999999999", s); err == nil {
 		return t.UTC(), nil
@@ -461,6 +464,51 @@ func parseTimestamp(s string) (time.Time, error) {
 		return t.UTC(), nil
 	}
 	return time.Time{}, errors.New("unrecognised timestamp")
+}
+
+// parseCanonicalTimestamp reads the framework's own form, 2006-01-02T15:04:05[.fraction]
+// (1-9 digits), without time.Parse's layout interpretation; anything else, or a day past the
+// 28th (whose validity depends on the month), is left to time.Parse (ok false).
+func parseCanonicalTimestamp(s string) (time.Time, bool) {
+	if len(s) < 19 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return time.Time{}, false
+	}
+	num := func(from, to int) (int, bool) {
+		n := 0
+		for i := from; i < to; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	year, ok1 := num(0, 4)
+	month, ok2 := num(5, 7)
+	day, ok3 := num(8, 10)
+	hour, ok4 := num(11, 13)
+	minute, ok5 := num(14, 16)
+	sec, ok6 := num(17, 19)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || month < 1 || month > 12 || day < 1 || day > 28 || hour > 23 || minute > 59 || sec > 59 {
+		return time.Time{}, false
+	}
+	nsec := 0
+	if len(s) > 19 {
+		digits := len(s) - 20
+		if s[19] != '.' || digits < 1 || digits > 9 {
+			return time.Time{}, false
+		}
+		frac, ok := num(20, len(s))
+		if !ok {
+			return time.Time{}, false
+		}
+		nsec = frac
+		for i := digits; i < 9; i++ {
+			nsec *= 10
+		}
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC), true
 }
 
 // truncateForLog keeps reject details short; they come from untrusted input.

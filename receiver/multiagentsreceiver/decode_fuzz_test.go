@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+	"time"
 )
 
 // FuzzDecodeEvent feeds arbitrary bytes to the decoder: it must never panic, must either
@@ -100,4 +101,26 @@ func hasSensitiveKey(r *payloadRenderer, v any) bool {
 		}
 	}
 	return false
+}
+
+// FuzzCanonicalTimestamp holds the hand-written reader of the framework's timestamps to
+// time.Parse: whatever it accepts, time.Parse reads the same instant from.
+func FuzzCanonicalTimestamp(f *testing.F) {
+	for _, s := range []string{"2025-08-05T00:46:10.412233", "2025-08-05T00:46:10", "2025-02-28T23:59:59.999999999",
+		"2025-08-05T00:46:10.", "2025-13-05T00:46:10", "2025-08-05T24:00:00", "2025-08-05T00:46:10.1234567890", "0000-01-01T00:00:00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := parseCanonicalTimestamp(s)
+		if !ok {
+			return
+		}
+		want, err := time.Parse("2006-01-02T15:04:05.999999999", s)
+		if err != nil {
+			t.Fatalf("accepted %q, which time.Parse rejects: %v", s, err)
+		}
+		if !got.Equal(want.UTC()) || got.Location() != want.UTC().Location() {
+			t.Fatalf("%q: got %v, time.Parse %v", s, got, want.UTC())
+		}
+	})
 }
