@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // eventKind is the framework's event "type".
@@ -231,6 +232,11 @@ func decodeEvent(body []byte) (*event, error) {
 	// eventFromWire copies every value out: nothing of w outlives this call.
 	return eventFromWire(w)
 }
+
+// stringBytes views s as bytes without copying it. Only for the decoder's input, which it
+// never writes: the NaN/Infinity rewrite makes a new slice, strings are copied out, and raw
+// values (payload, error details) are capped at their end so no append can reach past them.
+func stringBytes(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // wireEvents recycles the wireEvent a decode fills (with its values), one per event otherwise.
 var wireEvents = sync.Pool{New: func() any { return new(wireEvent) }}

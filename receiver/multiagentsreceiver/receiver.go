@@ -26,10 +26,11 @@ const (
 	dataFormat     = "json"
 )
 
-// rawMessage is one message as read from Redis, not yet decoded.
+// rawMessage is one message as read from Redis, not yet decoded. The body stays the string
+// go-redis read: decoding views it in place (stringBytes) instead of copying it.
 type rawMessage struct {
 	channel string
-	body    []byte
+	body    string
 }
 
 // multiAgentsReceiver is the one instance behind every pipeline that names the same
@@ -205,7 +206,7 @@ func (r *multiAgentsReceiver) decodeLoop(ctx context.Context) {
 }
 
 func (r *multiAgentsReceiver) decodeOne(m rawMessage) {
-	ev, err := decodeEvent(m.body)
+	ev, err := decodeEvent(stringBytes(m.body))
 	if err != nil {
 		r.countRejected(err, "redis", m.channel)
 		return

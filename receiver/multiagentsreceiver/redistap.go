@@ -232,7 +232,7 @@ func (t *redisTap) read(ctx context.Context, ps *redis.PubSub) error {
 			continue // pong, subscription confirmations
 		}
 		select {
-		case t.r.queue <- rawMessage{channel: m.Channel, body: []byte(m.Payload)}:
+		case t.r.queue <- rawMessage{channel: m.Channel, body: m.Payload}:
 		default:
 			t.r.telemetry.MultiagentsQueueDropped.Add(ctx, 1, t.r.instance)
 			if !t.dropLogged.Swap(true) {

@@ -331,5 +331,5 @@ func (s *fieldSink) boolean(dst **bool, field string, kind jsonValueKind, start,
 }
 
 func (s *fieldSink) raw(dst *json.RawMessage, start, end int) {
-	*dst = s.b[start:end]
+	*dst = s.b[start:end:end] // capped: the input may be a read-only view of a string
 }
