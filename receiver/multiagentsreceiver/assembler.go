@@ -145,6 +145,12 @@ type assembler struct {
 
 	// component tells this receiver instance's own telemetry apart from another's.
 	component attribute.KeyValue
+	// countOpts: see count.
+	countOpts map[attribute.KeyValue]metric.MeasurementOption
+
+	// applyNow is the receiver clock of the event being applied (zero outside apply): its log
+	// record's observed time, without reading the clock again.
+	applyNow time.Time
 }
 
 func newAssembler(cfg *Config, logger *zap.Logger, tb *metadata.TelemetryBuilder, now func() time.Time, emitLogs bool) *assembler {
@@ -174,11 +180,34 @@ func newAssembler(cfg *Config, logger *zap.Logger, tb *metadata.TelemetryBuilder
 	return a
 }
 
+// count adds n to one of the receiver's own counters. It runs under a.mu, in the event path
+// (an eviction per transaction that never ends): the option of each attribute set it sees
+// (none or one constant reason: a handful) is built once.
 func (a *assembler) count(c metric.Int64Counter, n int64, attrs ...attribute.KeyValue) {
-	if a.component.Valid() {
-		attrs = append(attrs, a.component)
+	if len(attrs) > 1 {
+		if a.component.Valid() {
+			attrs = append(attrs, a.component)
+		}
+		c.Add(context.Background(), n, metric.WithAttributes(attrs...))
+		return
 	}
-	c.Add(context.Background(), n, metric.WithAttributes(attrs...))
+	var key attribute.KeyValue
+	if len(attrs) == 1 {
+		key = attrs[0]
+	}
+	opt, ok := a.countOpts[key]
+	if !ok {
+		set := attrs
+		if a.component.Valid() {
+			set = append(set, a.component)
+		}
+		opt = metric.WithAttributeSet(attribute.NewSet(set...))
+		if a.countOpts == nil {
+			a.countOpts = map[attribute.KeyValue]metric.MeasurementOption{}
+		}
+		a.countOpts[key] = opt
+	}
+	c.Add(context.Background(), n, opt)
 }
 
 // apply processes one decoded event; channel is the Redis channel or "" for HTTP pushes.
@@ -186,6 +215,8 @@ func (a *assembler) apply(ev *event, channel string, b *outputBatch) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now := a.now()
+	a.applyNow = now
+	defer func() { a.applyNow = time.Time{} }()
 	if ev.timestamp.IsZero() {
 		ev.timestamp = now
 	}

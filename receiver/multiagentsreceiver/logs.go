@@ -48,11 +48,15 @@ func (a *assembler) logEvent(dst *outputBatch, ev *event, traceID pcommon.TraceI
 	}
 	lr := dst.records.AppendEmpty()
 	lr.SetTimestamp(pcommon.NewTimestampFromTime(ev.timestamp))
-	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(a.now()))
+	observed := a.applyNow
+	if observed.IsZero() {
+		observed = a.now()
+	}
+	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(observed))
 	sev, text := severityOf(ev)
 	lr.SetSeverityNumber(sev)
 	lr.SetSeverityText(text)
-	lr.SetEventName("multiagents." + eventTypeWord(ev.kind))
+	lr.SetEventName(logEventName(ev.kind))
 	lr.SetTraceID(traceID)
 	lr.SetSpanID(spanID)
 	attrs := lr.Attributes()
@@ -99,22 +103,24 @@ func (a *assembler) logEvent(dst *outputBatch, ev *event, traceID pcommon.TraceI
 	}
 }
 
-func eventTypeWord(k eventKind) string {
+// logEventName is the log record's event name, "multiagents.<type>", as constants: no
+// concatenation per event.
+func logEventName(k eventKind) string {
 	switch k {
 	case kindCommand:
-		return "command"
+		return "multiagents.command"
 	case kindResult:
-		return "result"
+		return "multiagents.result"
 	case kindError:
-		return "error"
+		return "multiagents.error"
 	case kindCompensation:
-		return "compensation"
+		return "multiagents.compensation"
 	case kindStatus:
-		return "status"
+		return "multiagents.status"
 	case kindCustom:
-		return "custom"
+		return "multiagents.custom"
 	}
-	return "unknown"
+	return "multiagents.unknown"
 }
 
 // errorType reads error_details.error_type ("timeout", "WorkerException").
