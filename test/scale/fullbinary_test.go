@@ -35,9 +35,10 @@ import (
 )
 
 // lossSeries are the collector's own counters of data lost between the bus and the exporters:
-// the receiver's full decode queue, and anything a receiver, processor or exporter refused or
+// the receiver's full decode queue, a Redis disconnect (Redis cuts off a subscriber whose
+// output buffer overflows: everything published until the reconnect is lost), and anything a receiver, processor or exporter refused or
 // failed. Their sum must not move during a zero-loss rate.
-var lossSeries = regexp.MustCompile(`^otelcol_(receiver_multiagents_queue_dropped|receiver_(refused|failed)_[a-z_]+|processor_[a-z_]*(refused|dropped)[a-z_]*|exporter_(send|enqueue)_failed_[a-z_]+)(_total)?$`)
+var lossSeries = regexp.MustCompile(`^otelcol_(receiver_multiagents_queue_dropped|receiver_multiagents_redis_gaps|receiver_(refused|failed)_[a-z_]+|processor_[a-z_]*(refused|dropped)[a-z_]*|exporter_(send|enqueue)_failed_[a-z_]+)(_total)?$`)
 
 // sumLossSeries totals every sample of the lossSeries in a Prometheus text exposition.
 func sumLossSeries(body string) float64 {
