@@ -499,6 +499,7 @@ func (a *assembler) stepSpan(dst *outputBatch, tx *transaction, s openStep, end 
 	}
 	span.SetEndTimestamp(pcommon.NewTimestampFromTime(end))
 	attrs := span.Attributes()
+	attrs.EnsureCapacity(5) // the four below and one more, sized once instead of grown
 	attrs.PutStr(attrWorkerName, s.workerType)
 	attrs.PutStr(attrTransactionID, tx.id)
 	attrs.PutStr(attrStep, s.step)
@@ -668,6 +669,7 @@ func (a *assembler) finalize(tx *transaction, status string, end time.Time, evic
 	root.SetStartTimestamp(pcommon.NewTimestampFromTime(tx.start))
 	root.SetEndTimestamp(pcommon.NewTimestampFromTime(end))
 	attrs := root.Attributes()
+	attrs.EnsureCapacity(6)
 	attrs.PutStr(attrWorkflowID, wf)
 	attrs.PutStr(attrTransactionID, tx.id)
 	attrs.PutStr(attrWorkflowStatus, status)
@@ -682,7 +684,7 @@ func (a *assembler) finalize(tx *transaction, status string, end time.Time, evic
 	}
 	if status != workflowCompleted {
 		root.Status().SetCode(ptrace.StatusCodeError)
-		root.Status().SetMessage("workflow " + status)
+		root.Status().SetMessage(workflowStatusMessage(status))
 	}
 	if a.genAI != nil {
 		a.genAI.decorateWorkflow(root, wf, tx.id)
@@ -719,6 +721,22 @@ func (a *assembler) finalize(tx *transaction, status string, end time.Time, evic
 		// can no longer tell that transaction was exported.
 		a.count(a.telemetry.MultiagentsForgottenTransactions, 1)
 	}
+}
+
+// workflowStatusMessage is "workflow <status>", the root span's status message, as constants
+// for the receiver's own statuses (every evicted transaction has one).
+func workflowStatusMessage(status string) string {
+	switch status {
+	case workflowIncomplete:
+		return "workflow incomplete"
+	case workflowFailed:
+		return "workflow failed"
+	case workflowCompensated:
+		return "workflow compensated"
+	case workflowCancelled:
+		return "workflow cancelled"
+	}
+	return "workflow " + status
 }
 
 // sweep runs the receiver's timers: steps past their timeout, compensated workflows past

@@ -529,10 +529,11 @@ func truncateForLog(s string) string {
 // stepName returns the step part of a correlation id "<tx>.<step>" or "<tx>.comp.<step>",
 // or "" when the id does not have that shape.
 func stepName(correlationID, transactionID string, compensation bool) string {
-	rest, ok := strings.CutPrefix(correlationID, transactionID+".")
-	if !ok || rest == "" {
+	// Cut "<tx>." without building that string: this runs for every command.
+	if len(correlationID) <= len(transactionID)+1 || !strings.HasPrefix(correlationID, transactionID) || correlationID[len(transactionID)] != '.' {
 		return ""
 	}
+	rest := correlationID[len(transactionID)+1:]
 	if compensation {
 		if s, ok := strings.CutPrefix(rest, "comp."); ok {
 			return s

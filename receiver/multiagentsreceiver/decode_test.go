@@ -127,3 +127,24 @@ func TestTraceIDFromUUID(t *testing.T) {
 	assert.Equal(t, other, traceIDFor("TX-789"), "stable hash for non-UUID ids")
 	assert.NotEqual(t, other, traceIDFor("TX-790"))
 }
+
+func TestStepNameShapes(t *testing.T) {
+	for _, tt := range []struct {
+		corr, tx     string
+		compensation bool
+		want         string
+	}{
+		{"t1.validate", "t1", false, "validate"},
+		{"t1.", "t1", false, ""},
+		{"t1", "t1", false, ""},
+		{"t1xvalidate", "t1", false, ""},
+		{"t2.validate", "t1", false, ""},
+		{"t1.comp.refund", "t1", true, "refund"},
+		{"t1.comp.refund", "t1", false, "comp.refund"},
+		{"t1.refund", "t1", true, "refund"},
+		{".x", "", false, "x"},
+		{"", "", false, ""},
+	} {
+		assert.Equal(t, tt.want, stepName(tt.corr, tt.tx, tt.compensation), "%+v", tt)
+	}
+}
