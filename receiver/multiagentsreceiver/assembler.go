@@ -142,6 +142,12 @@ type assembler struct {
 	// workers holds, per worker that has had commands, what the command gauges need besides
 	// the open steps; bounded by maxSeriesPerMetric (then one overflow entry).
 	workers map[string]*workerCommands
+	// metricsChanged is set by whatever changes a metric (an event, a timeout, an end) and
+	// cleared when the metrics are built; nextGaugeChange is the earliest moment, found at the
+	// last build, when time alone changes a gauge (a command turning overdue, a run stuck).
+	// Together they tell the metrics loop whether a change is waiting to be sent.
+	metricsChanged  bool
+	nextGaugeChange time.Time
 
 	// component tells this receiver instance's own telemetry apart from another's.
 	component attribute.KeyValue
@@ -185,6 +191,7 @@ func (a *assembler) count(c metric.Int64Counter, n int64, attrs ...attribute.Key
 func (a *assembler) apply(ev *event, channel string, b *outputBatch) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.metricsChanged = true
 	now := a.now()
 	if ev.timestamp.IsZero() {
 		ev.timestamp = now
@@ -609,6 +616,7 @@ func (a *assembler) afterEnd(ev *event, b *outputBatch) {
 // metrics are counted, and sampling decides whether the held output goes out.
 // evictedBy is "" for a normal end, or the reason the receiver flushed it early.
 func (a *assembler) finalize(tx *transaction, status string, end time.Time, evictedBy string, b *outputBatch) {
+	a.metricsChanged = true
 	if end.Before(tx.start) {
 		end = tx.start
 	}
@@ -692,6 +700,21 @@ func (a *assembler) finalize(tx *transaction, status string, end time.Time, evic
 
 // sweep runs the receiver's timers: steps past their timeout, compensated workflows past
 // the cancel linger, and transactions past retention.
+// noteGaugeChange records at, a moment when time alone will change a gauge, if it is the
+// earliest so far of this build.
+func (a *assembler) noteGaugeChange(at time.Time) {
+	if a.nextGaugeChange.IsZero() || at.Before(a.nextGaugeChange) {
+		a.nextGaugeChange = at
+	}
+}
+
+// metricsDue tells whether the metrics hold a change not sent yet at now.
+func (a *assembler) metricsDue(now time.Time) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.metricsChanged || (!a.nextGaugeChange.IsZero() && now.After(a.nextGaugeChange))
+}
+
 func (a *assembler) sweep(b *outputBatch) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -721,6 +744,7 @@ func (a *assembler) sweep(b *outputBatch) {
 }
 
 func (a *assembler) timeOut(tx *transaction, s openStep, b *outputBatch) {
+	a.metricsChanged = true
 	a.markFailed(tx, b)
 	a.commands.add(hashKey(spanRoleStep, s.commandID), endedByTimeout)
 	a.workerTimedOut(s.workerType, s.deadline.Add(-s.timeout))

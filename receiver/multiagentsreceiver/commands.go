@@ -105,8 +105,10 @@ func (a *assembler) commandGauges(now time.Time) map[string]commandGauge {
 			g.pending++
 			if received := s.deadline.Add(-s.timeout); w == nil || received.After(w.lastResultAt) {
 				g.oldestAge = max(g.oldestAge, now.Sub(received))
-				if !now.Before(s.deadline.Add(-grace)) {
+				if overdueAt := s.deadline.Add(-grace); !now.Before(overdueAt) {
 					g.overdue++
+				} else {
+					a.noteGaugeChange(overdueAt)
 				}
 			}
 			out[name] = g

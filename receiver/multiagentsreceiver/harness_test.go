@@ -106,6 +106,7 @@ func startHarnessOn(t *testing.T, srv *testredis.Server, logger *zap.Logger, wai
 	cfg.Redis.Endpoint = h.redis.Addr
 	cfg.Transactions.StepTimeoutGrace = 5 * time.Second
 	cfg.Metrics.Interval = time.Hour // tests emit explicitly
+	cfg.Metrics.MaxDelay = 0
 	h.cfg = cfg
 
 	set := receivertest.NewNopSettings(metadata.Type)

@@ -128,7 +128,9 @@ func (a *assembler) workflowGauges(now time.Time) map[string]*workflowGauge {
 		g.open++
 		idle := max(now.Sub(tx.lastSeen), 0)
 		g.idleAge = max(g.idleAge, idle)
-		if idle > thresholds[id] {
+		if idle <= thresholds[id] {
+			a.noteGaugeChange(tx.lastSeen.Add(thresholds[id]))
+		} else {
 			g.stuck++
 			tx.wasStuck = true
 			g.newestStuck = newestRefs(g.newestStuck, failureRef{
