@@ -16,8 +16,14 @@ import (
 
 // Config is the configuration of the alert processor.
 type Config struct {
-	// EvaluationInterval is how often every rule is evaluated, on the processor's own ticker.
+	// EvaluationInterval is how often every rule is evaluated, on the processor's own ticker:
+	// what moves time-driven transitions (for, keep_firing_for, absent, staleness) when no
+	// data arrives.
 	EvaluationInterval time.Duration `mapstructure:"evaluation_interval"`
+	// EvaluateOnArrival also evaluates every rule as soon as a batch holding a metric some rule
+	// reads arrives, so an alert is written with the data that made it, not up to
+	// evaluation_interval later.
+	EvaluateOnArrival bool `mapstructure:"evaluate_on_arrival"`
 	// StaleAfter drops a series from evaluation when it has not been seen for this long.
 	StaleAfter time.Duration `mapstructure:"stale_after"`
 	// ResolvedRetention is how long a resolved instance keeps being written before it is forgotten.

@@ -35,6 +35,7 @@ func TestLoadConfig(t *testing.T) {
 			id: component.NewIDWithName(metadata.Type, "rules"),
 			check: func(t *testing.T, cfg *Config) {
 				assert.Equal(t, 10*time.Second, cfg.EvaluationInterval)
+				assert.False(t, cfg.EvaluateOnArrival)
 				require.NotNil(t, cfg.Storage)
 				assert.Equal(t, component.MustNewID("file_storage"), *cfg.Storage)
 				require.NotNil(t, cfg.Silences)

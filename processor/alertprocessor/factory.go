@@ -28,6 +28,7 @@ func NewFactory() processor.Factory {
 func createDefaultConfig() component.Config {
 	return &Config{
 		EvaluationInterval: 15 * time.Second,
+		EvaluateOnArrival:  true,
 		StaleAfter:         5 * time.Minute,
 		ResolvedRetention:  15 * time.Minute,
 		MaxInstances:       10000,

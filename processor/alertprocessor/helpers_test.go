@@ -73,10 +73,13 @@ func newHarnessWithClock(t *testing.T, cfg *Config, clock *fakeClock) *harness {
 	return h
 }
 
-// configWith is the default configuration with the given rules.
+// configWith is the default configuration with the given rules, evaluated only when a test
+// says so (evaluate, step): the state-machine tests place every evaluation by hand. Evaluation on
+// arrival has its own tests (arrival_test.go).
 func configWith(rules ...Rule) *Config {
 	cfg := createDefaultConfig().(*Config)
 	cfg.Rules = rules
+	cfg.EvaluateOnArrival = false
 	return cfg
 }
 

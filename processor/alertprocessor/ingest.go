@@ -41,9 +41,9 @@ func newMetricStores(rules []*compiledRule, processorAttr attribute.KeyValue) ma
 	return stores
 }
 
-// ingest remembers the latest state of every series a rule reads. It never changes md.
-// The caller holds p.mu.
-func (p *alertProcessor) ingest(md pmetric.Metrics, now time.Time) {
+// ingest remembers the latest state of every series a rule reads, and tells whether md held
+// any. It never changes md. The caller holds p.mu.
+func (p *alertProcessor) ingest(md pmetric.Metrics, now time.Time) (read bool) {
 	rms := md.ResourceMetrics()
 	for i := 0; i < rms.Len(); i++ {
 		rm := rms.At(i)
@@ -64,9 +64,11 @@ func (p *alertProcessor) ingest(md pmetric.Metrics, now time.Time) {
 					resourceHashed = true
 				}
 				p.ingestMetric(store, m, resource, resourceKey, now)
+				read = true
 			}
 		}
 	}
+	return read
 }
 
 func (p *alertProcessor) ingestMetric(store *metricStore, m pmetric.Metric, resource pcommon.Map, resourceKey uint64, now time.Time) {

@@ -49,7 +49,13 @@ type alertProcessor struct {
 
 	client       storage.Client             // nil without the storage key
 	silencer     silencesextension.Silencer // nil without the silences key
-	writeFailing bool                       // a store failed and has not succeeded since (ticker goroutine only)
+	writeFailing bool                       // a store failed and has not succeeded since (under emitMu)
+
+	// emitMu orders whole evaluations (evaluate, hand on, store) between the ticker and
+	// evaluations on arrival, so alert state reaches the notifiers and storage in the order it
+	// was computed; stopped (under emitMu) ends evaluations on arrival once shutdown began.
+	emitMu  sync.Mutex
+	stopped bool
 
 	stopTicker chan struct{}
 	tickerDone chan struct{}
@@ -108,12 +114,18 @@ func newAlertProcessor(set processor.Settings, cfg *Config, next consumer.Metric
 	return p, nil
 }
 
-// consume remembers what the rules need of md; md itself passes on unchanged.
-func (p *alertProcessor) consume(_ context.Context, md pmetric.Metrics) (pmetric.Metrics, error) {
+// consume remembers what the rules need of md and, with evaluate_on_arrival, evaluates them
+// at once when md held any of it: the alert state is handed on before md, which itself passes
+// on unchanged. Nothing waits for the next tick, so a failure in md reaches the notifiers in
+// the same pass through the pipeline.
+func (p *alertProcessor) consume(ctx context.Context, md pmetric.Metrics) (pmetric.Metrics, error) {
 	now := p.now()
 	p.mu.Lock()
-	p.ingest(md, now)
+	read := p.ingest(md, now)
 	p.mu.Unlock()
+	if read && p.cfg.EvaluateOnArrival {
+		p.evaluateAndEmit(context.WithoutCancel(ctx))
+	}
 	return md, nil
 }
 
@@ -131,17 +143,19 @@ func (p *alertProcessor) start(ctx context.Context, host component.Host) error {
 }
 
 func (p *alertProcessor) shutdown(ctx context.Context) error {
-	if p.stopTicker == nil {
-		return p.closeStorage(ctx)
+	if p.stopTicker != nil {
+		close(p.stopTicker)
+		p.stopTicker = nil
+		select {
+		case <-p.tickerDone:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	close(p.stopTicker)
-	p.stopTicker = nil
-	select {
-	case <-p.tickerDone:
-		return p.closeStorage(ctx)
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	p.emitMu.Lock()
+	defer p.emitMu.Unlock()
+	p.stopped = true
+	return p.closeStorage(ctx)
 }
 
 func (p *alertProcessor) runTicker(interval time.Duration, stop <-chan struct{}, done chan<- struct{}) {
@@ -162,6 +176,11 @@ func (p *alertProcessor) runTicker(interval time.Duration, stop <-chan struct{},
 // next consumer as its own pmetric.Metrics, then stores it when it changed: stored after it
 // was handed on, so that a stored resolved instance has been written at least once.
 func (p *alertProcessor) evaluateAndEmit(ctx context.Context) {
+	p.emitMu.Lock()
+	defer p.emitMu.Unlock()
+	if p.stopped {
+		return
+	}
 	md, ok, stored := p.evaluate(p.now())
 	if ok {
 		if err := p.next.ConsumeMetrics(ctx, md); err != nil {
