@@ -143,7 +143,7 @@ func TestSlackAcceptanceLifecycle(t *testing.T) {
 
 	push(notifytest.Resolved("fp-w1", "error", "w1"), notifytest.Resolved("fp-w1", "error", "w1"))
 	settle()
-	require.Len(t, realAlerts(srv.Messages()), 2, "the resolve waits for group_interval")
+	require.Len(t, realAlerts(srv.Messages()), 3, "the resolve does not wait for group_interval, unlike an update")
 	fake.Advance(time.Minute)
 	settle()
 	push(notifytest.Firing("fp-w2", "warning", "w2"))

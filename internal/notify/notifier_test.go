@@ -228,9 +228,9 @@ func TestNotifierLifecycle(t *testing.T) {
 
 	h.push(point("fp", "resolved", "error"))
 	h.push(point("fp", "resolved", "error"))
-	h.at(17*time.Minute + time.Second)
-	assert.Equal(t, []string{"firing[fp]", "firing[fp]"}, h.sender.sent(), "the resolve waits for group_interval")
-	h.at(17*time.Minute + 2*time.Second)
+	h.at(16*time.Minute + 3*time.Second)
+	assert.Equal(t, []string{"firing[fp]", "firing[fp]"}, h.sender.sent(), "the resolve waits for group_wait")
+	h.at(16*time.Minute + 4*time.Second) // not group_interval after the last notification (17m2s)
 	assert.Equal(t, []string{"firing[fp]", "firing[fp]", "resolved[] resolved[fp]"}, h.sender.sent())
 	assert.EqualValues(t, 3, h.n.Stats().Sent.Load())
 	assert.Equal(t, 0, h.n.groups.len(), "a resolved group is forgotten")
