@@ -75,6 +75,7 @@ func TestABatchNoRuleReadsIsNotEvaluated(t *testing.T) {
 func TestArrivalAndTickerEvaluationsDoNotRace(t *testing.T) {
 	cfg := configWith(errorRateRule(0, 0))
 	cfg.EvaluateOnArrival = true
+	cfg.MinEvaluationInterval = 0
 	cfg.EvaluationInterval = time.Millisecond
 	h := newHarness(t, cfg)
 	require.NoError(t, h.proc.Start(context.Background(), componenttest.NewNopHost()))
@@ -98,4 +99,30 @@ func TestArrivalAndTickerEvaluationsDoNotRace(t *testing.T) {
 	h.push(newMetrics().gauge("multiagents.worker.error_rate", "1", 0.5, "worker.name", "w1").build())
 	assert.Len(t, h.sink.AllMetrics(), before+1, "after Shutdown: the batch alone")
 	assert.Equal(t, evaluations, h.telemetry("otelcol_processor_alert_evaluations"))
+}
+
+// Batches arriving within min_evaluation_interval of the last evaluation on arrival are
+// evaluated together once it has passed: five batches at once are two evaluations, and the
+// deferred one sees the newest value.
+func TestEvaluationsOnArrivalAreAtLeastMinEvaluationIntervalApart(t *testing.T) {
+	cfg := configWith(errorRateRule(0, 0))
+	cfg.EvaluateOnArrival = true
+	cfg.MinEvaluationInterval = 100 * time.Millisecond
+	h := newHarness(t, cfg) // the clock stands still: every batch after the first is "too soon"
+	w := map[string]string{"worker.name": "w1"}
+	for _, v := range []float64{0, 0, 0, 0, 0.5} {
+		h.push(newMetrics().gauge("multiagents.worker.error_rate", "1", v, "worker.name", "w1").build())
+	}
+	assert.Equal(t, int64(1), h.telemetry("otelcol_processor_alert_evaluations"), "the first batch at once, the others wait")
+	require.Eventually(t, func() bool { return h.telemetry("otelcol_processor_alert_evaluations") == 2 }, 5*time.Second, 5*time.Millisecond)
+	time.Sleep(300 * time.Millisecond)
+	assert.Equal(t, int64(2), h.telemetry("otelcol_processor_alert_evaluations"), "one deferred evaluation for all four")
+	var last []alertPoint
+	for _, md := range h.sink.AllMetrics() {
+		if isAlerts(md) {
+			last = parseAlerts(t, md)
+		}
+	}
+	assert.Equal(t, "firing", stateOf(last, "high_error_rate", w), "the deferred evaluation saw the newest value")
+	require.NoError(t, h.proc.Shutdown(context.Background()))
 }

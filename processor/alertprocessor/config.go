@@ -24,6 +24,10 @@ type Config struct {
 	// reads arrives, so an alert is written with the data that made it, not up to
 	// evaluation_interval later.
 	EvaluateOnArrival bool `mapstructure:"evaluate_on_arrival"`
+	// MinEvaluationInterval keeps evaluations on arrival at least this far apart: a batch that
+	// arrives sooner is evaluated once it has passed (with whatever else arrived meanwhile), so
+	// metrics arriving many times a second cost a few evaluations, not one each.
+	MinEvaluationInterval time.Duration `mapstructure:"min_evaluation_interval"`
 	// StaleAfter drops a series from evaluation when it has not been seen for this long.
 	StaleAfter time.Duration `mapstructure:"stale_after"`
 	// ResolvedRetention is how long a resolved instance keeps being written before it is forgotten.
@@ -184,6 +188,9 @@ func (cfg *Config) Validate() error {
 	var errs []error
 	if cfg.EvaluationInterval <= 0 {
 		errs = append(errs, fmt.Errorf("evaluation_interval: must be positive, got %s", cfg.EvaluationInterval))
+	}
+	if cfg.MinEvaluationInterval < 0 {
+		errs = append(errs, fmt.Errorf("min_evaluation_interval: must not be negative, got %s", cfg.MinEvaluationInterval))
 	}
 	if cfg.StaleAfter <= 0 {
 		errs = append(errs, fmt.Errorf("stale_after: must be positive, got %s", cfg.StaleAfter))

@@ -27,13 +27,14 @@ func NewFactory() processor.Factory {
 
 func createDefaultConfig() component.Config {
 	return &Config{
-		EvaluationInterval: 15 * time.Second,
-		EvaluateOnArrival:  true,
-		StaleAfter:         5 * time.Minute,
-		ResolvedRetention:  15 * time.Minute,
-		MaxInstances:       10000,
-		MaxSeries:          100000,
-		MaxTraceIDs:        3,
+		EvaluationInterval:    15 * time.Second,
+		EvaluateOnArrival:     true,
+		MinEvaluationInterval: 500 * time.Millisecond,
+		StaleAfter:            5 * time.Minute,
+		ResolvedRetention:     15 * time.Minute,
+		MaxInstances:          10000,
+		MaxSeries:             100000,
+		MaxTraceIDs:           3,
 		// A ratio over fewer than 10 observations is a verdict on one or two events: with the
 		// usual 10% threshold, one failure among 9 would already exceed it.
 		MinSamples: 10,

@@ -57,6 +57,13 @@ type alertProcessor struct {
 	emitMu  sync.Mutex
 	stopped bool
 
+	// Evaluations on arrival, at most one per min_evaluation_interval (under arrivalMu): when
+	// the last one began, and the timer of the deferred one, if any.
+	arrivalMu      sync.Mutex
+	lastArrival    time.Time
+	arrivalTimer   *time.Timer
+	arrivalsClosed bool
+
 	stopTicker chan struct{}
 	tickerDone chan struct{}
 }
@@ -124,9 +131,33 @@ func (p *alertProcessor) consume(ctx context.Context, md pmetric.Metrics) (pmetr
 	read := p.ingest(md, now)
 	p.mu.Unlock()
 	if read && p.cfg.EvaluateOnArrival {
-		p.evaluateAndEmit(context.WithoutCancel(ctx))
+		p.evaluateOnArrival(context.WithoutCancel(ctx))
 	}
 	return md, nil
+}
+
+// evaluateOnArrival evaluates now, or, within min_evaluation_interval of the last evaluation on
+// arrival, once that has passed (one deferred evaluation covers every batch arriving meanwhile).
+func (p *alertProcessor) evaluateOnArrival(ctx context.Context) {
+	p.arrivalMu.Lock()
+	now := p.now()
+	wait := p.lastArrival.Add(p.cfg.MinEvaluationInterval).Sub(now)
+	if wait > 0 {
+		if p.arrivalTimer == nil && !p.arrivalsClosed {
+			p.arrivalTimer = time.AfterFunc(wait, func() {
+				p.arrivalMu.Lock()
+				p.arrivalTimer = nil
+				p.lastArrival = p.now()
+				p.arrivalMu.Unlock()
+				p.evaluateAndEmit(context.Background())
+			})
+		}
+		p.arrivalMu.Unlock()
+		return
+	}
+	p.lastArrival = now
+	p.arrivalMu.Unlock()
+	p.evaluateAndEmit(ctx)
 }
 
 func (p *alertProcessor) start(ctx context.Context, host component.Host) error {
@@ -152,6 +183,13 @@ func (p *alertProcessor) shutdown(ctx context.Context) error {
 			return ctx.Err()
 		}
 	}
+	p.arrivalMu.Lock()
+	p.arrivalsClosed = true
+	if p.arrivalTimer != nil {
+		p.arrivalTimer.Stop() // a deferred evaluation that already began ends at stopped below
+		p.arrivalTimer = nil
+	}
+	p.arrivalMu.Unlock()
 	p.emitMu.Lock()
 	defer p.emitMu.Unlock()
 	p.stopped = true
