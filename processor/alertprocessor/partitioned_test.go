@@ -330,14 +330,39 @@ func TestGaugeOfAStoppedInstanceStopsCounting(t *testing.T) {
 	}
 	assert.Equal(t, "firing", stateOf(h.evaluate(), "pending", nil))
 	// p1 is killed; p0 goes on reporting 2.
-	for i := range 4 {
+	for i := range 7 {
 		h.clock.Advance(10 * time.Second)
 		push("p0", 2)
-		if i < 3 {
+		if i < 6 {
 			assert.Equal(t, "firing", stateOf(h.evaluate(), "pending", nil), "p1 still fresh %ds after its last reading", (i+1)*10)
 		}
 	}
-	assert.Equal(t, "resolved", stateOf(h.evaluate(), "pending", nil), "p1's reading stale after 3 intervals (30s)")
+	assert.Equal(t, "resolved", stateOf(h.evaluate(), "pending", nil), "p1's reading stale after 3 intervals (30s), but never sooner than a minute")
+}
+
+// worker_health sends a worker's health on every change and on its 30 s timer: two points a
+// second apart, then none for 30 s. Evaluated every second (on arrival of other data), the
+// gauge must not drop out between two timer points: that resolved worker_failure while the
+// worker was still failed, and paged again at the next timer point (make demo, issue 14).
+func TestAGaugeSentOnChangeAndOnATimerStaysFreshBetweenTimerPoints(t *testing.T) {
+	cfg := configWith(Rule{
+		Name: "worker_failure", Metric: "multiagents.worker.health", Match: map[string]string{"state": "failed"},
+		GroupBy: []string{"worker.name"}, Condition: "== 1", Severity: "error",
+	})
+	h := newHarness(t, cfg)
+	w := map[string]string{"worker.name": "w1"}
+	failed := func() { h.push(workerHealth("w1", "failed")) }
+	failed()                     // the change to failed
+	h.clock.Advance(time.Second) // another change a second later (an issue raised)
+	failed()
+	for range 3 { // three timer periods of 30 s, evaluated every second
+		for range 29 {
+			h.clock.Advance(time.Second)
+			require.Equal(t, "firing", stateOf(h.evaluate(), "worker_failure", w), "at %s", h.clock.Now().Sub(testEpoch))
+		}
+		h.clock.Advance(time.Second)
+		failed() // the timer point
+	}
 }
 
 // A killed replica's counter keeps its increases within the rule's window even past

@@ -249,15 +249,23 @@ func nextInterval(interval, gap int64) int64 {
 	return interval - (interval-gap)/8
 }
 
+// gaugeFreshFloor is the least time a gauge series counts after its last point, whatever its
+// interval looks like. Sources that send on change as well as on a timer (worker_health: on
+// every change and every health_check_interval, 30 s shipped; the receiver: within max_delay of
+// a change and every metrics.interval) can show a gap of a second between two points and then
+// none until their timer: an interval learnt from that short gap would drop a live gauge between
+// two timer points and resolve its alert falsely, and evaluation on arrival would notice at once.
+const gaugeFreshFloor = time.Minute
+
 // gaugeFresh says whether a gauge series still counts at now: seen within gaugeStaleIntervals of
 // its interval, and never less than minFresh (the evaluation interval: a source refreshed
-// between two evaluations must not drop out). Other kinds are always fresh: their increases
-// stay true after their source stops.
+// between two evaluations must not drop out) or gaugeFreshFloor. Other kinds are always fresh:
+// their increases stay true after their source stops.
 func (s *series) gaugeFresh(now time.Time, minFresh time.Duration) bool {
 	if s.kind != typeGauge || s.interval == 0 {
 		return true
 	}
-	return now.Sub(s.lastSeen) <= max(time.Duration(gaugeStaleIntervals*s.interval), minFresh)
+	return now.Sub(s.lastSeen) <= max(time.Duration(gaugeStaleIntervals*s.interval), minFresh, gaugeFreshFloor)
 }
 
 // activeWithin says whether the series showed activity in the last window: a point for a
