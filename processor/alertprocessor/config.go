@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 
 	"github.com/otelcol-multiagents/otelcol-multiagents/internal/alertlabel"
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/alertstate"
 )
 
 // Config is the configuration of the alert processor.
@@ -105,20 +106,10 @@ type Rule struct {
 
 // maxTraceIDsLimit bounds max_trace_ids: each id is written on every alert point and shown in
 // every notification, so a handful is useful and more is noise.
-const maxTraceIDsLimit = 20
-
-// annotationPrefix starts the attribute name of a rule's annotation on multiagents.alerts.
-const annotationPrefix = "annotations."
+const maxTraceIDsLimit = alertstate.MaxTraceIDs
 
 // valueReference is the template reference to the observed value in an annotation.
 const valueReference = "$value"
-
-// reservedLabels are the attribute names the processor writes itself on multiagents.alerts:
-// a static or group label of the same name would be overwritten or overwrite them.
-var reservedLabels = map[string]bool{
-	attrAlertName: true, attrAlertState: true, attrSeverity: true, attrFingerprint: true,
-	attrDescription: true, attrThreshold: true, attrCooldown: true,
-}
 
 const (
 	kindThreshold = "threshold"
@@ -139,7 +130,6 @@ const (
 )
 
 var (
-	validSeverities = map[string]bool{"info": true, "warning": true, "error": true, "critical": true}
 	validFunctions  = map[string]bool{fnValue: true, fnRate: true, fnIncrease: true, fnAvg: true, fnQuantile: true, fnRatio: true}
 	validAggregates = map[string]bool{aggAvg: true, aggMin: true, aggMax: true, aggSum: true, aggCount: true}
 	validKinds      = map[string]bool{kindThreshold: true, kindAbsent: true}
@@ -245,7 +235,7 @@ func (r *Rule) validate(where string) []error {
 	if r.MinSamples < 0 {
 		fail("min_samples", "must not be negative, got %d", r.MinSamples)
 	}
-	if !validSeverities[r.Severity] {
+	if !alertstate.ValidSeverity(r.Severity) {
 		fail("severity", "%q is not one of info, warning, error, critical", r.Severity)
 	}
 	for _, d := range []struct {
@@ -367,12 +357,12 @@ func (r *Rule) validateLabels(where string) []error {
 	fail := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s.%s: %s", where, field, fmt.Sprintf(format, args...)))
 	}
-	mapped := map[string]string{alertlabel.Name(attrAlertName): attrAlertName, alertlabel.Name(attrSeverity): attrSeverity}
+	mapped := map[string]string{alertlabel.Name(alertstate.AttrAlertName): alertstate.AttrAlertName, alertlabel.Name(alertstate.AttrSeverity): alertstate.AttrSeverity}
 	for _, g := range r.GroupBy {
 		if g == "" {
 			continue
 		}
-		if reservedLabels[g] {
+		if alertstate.IsReserved(g) {
 			fail("group_by", "%q is an attribute the alert processor writes itself", g)
 		}
 		mapped[alertlabel.Name(g)] = g
@@ -382,14 +372,14 @@ func (r *Rule) validateLabels(where string) []error {
 		case key == "":
 			fail("labels", "label name must not be empty")
 			continue
-		case reservedLabels[key]:
+		case alertstate.IsReserved(key):
 			fail("labels."+key, "is an attribute the alert processor writes itself")
 			continue
 		case slices.Contains(r.GroupBy, key):
 			fail("labels."+key, "is also a group_by label; a static label must not shadow it")
 			continue
-		case strings.HasPrefix(key, annotationPrefix):
-			fail("labels."+key, "names starting with %q are annotations", annotationPrefix)
+		case strings.HasPrefix(key, alertstate.AnnotationPrefix):
+			fail("labels."+key, "names starting with %q are annotations", alertstate.AnnotationPrefix)
 			continue
 		case r.Labels[key] == "":
 			fail("labels."+key, "value must not be empty (an empty label is no label in Alertmanager)")
