@@ -6,11 +6,13 @@ package alertstate
 import (
 	"fmt"
 	"slices"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/metricnames"
 )
 
 // The series.
 const (
-	MetricName        = "multiagents.alerts"
+	MetricName        = metricnames.Alerts
 	MetricDescription = "Alert instances of the alert processor's rules; value is the rule's observed value."
 )
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/otelcol-multiagents/otelcol-multiagents/internal/alertlabel"
 	"github.com/otelcol-multiagents/otelcol-multiagents/internal/alertstate"
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/metricnames"
 )
 
 // Config is the configuration of the alert processor.
@@ -426,28 +427,28 @@ func (t metricType) String() string {
 // knownMetricTypes are the metrics of the architecture's contracts: for them a function that
 // cannot apply is rejected at start-up rather than at the first evaluation.
 var knownMetricTypes = map[string]metricType{
-	"multiagents.events":                             typeCounter,
-	"multiagents.worker.executions":                  typeCounter,
-	"multiagents.workflows":                          typeCounter,
-	"multiagents.event.duration":                     typeHistogram,
-	"multiagents.worker.duration":                    typeHistogram,
-	"multiagents.workflow.duration":                  typeHistogram,
-	"multiagents.active_workflows":                   typeGauge,
-	"multiagents.worker.commands.pending":            typeGauge,
-	"multiagents.worker.commands.overdue":            typeGauge,
-	"multiagents.worker.commands.oldest_pending_age": typeGauge,
-	"multiagents.system.cpu":                         typeGauge,
-	"multiagents.system.memory":                      typeGauge,
-	"multiagents.worker.health":                      typeGauge,
-	"multiagents.worker.success_rate":                typeGauge,
-	"multiagents.worker.error_rate":                  typeGauge,
-	"multiagents.worker.duration.avg":                typeGauge,
-	"multiagents.worker.duration.p95":                typeGauge,
-	"multiagents.worker.last_seen":                   typeGauge,
-	"multiagents.worker.issue":                       typeGauge,
-	"multiagents.alerts":                             typeGauge,
-	"system.cpu.utilization":                         typeGauge,
-	"system.memory.utilization":                      typeGauge,
+	metricnames.Events:                         typeCounter,
+	metricnames.WorkerExecutions:               typeCounter,
+	metricnames.Workflows:                      typeCounter,
+	metricnames.EventDuration:                  typeHistogram,
+	metricnames.WorkerDuration:                 typeHistogram,
+	metricnames.WorkflowDuration:               typeHistogram,
+	metricnames.ActiveWorkflows:                typeGauge,
+	metricnames.WorkerCommandsPending:          typeGauge,
+	metricnames.WorkerCommandsOverdue:          typeGauge,
+	metricnames.WorkerCommandsOldestPendingAge: typeGauge,
+	metricnames.SystemCPU:                      typeGauge,
+	metricnames.SystemMemory:                   typeGauge,
+	metricnames.WorkerHealth:                   typeGauge,
+	metricnames.WorkerSuccessRate:              typeGauge,
+	metricnames.WorkerErrorRate:                typeGauge,
+	metricnames.WorkerDurationAvg:              typeGauge,
+	metricnames.WorkerDurationP95:              typeGauge,
+	metricnames.WorkerLastSeen:                 typeGauge,
+	metricnames.WorkerIssue:                    typeGauge,
+	metricnames.Alerts:                         typeGauge,
+	metricnames.HostCPUUtilization:             typeGauge,
+	metricnames.HostMemoryUtilization:          typeGauge,
 }
 
 // checkFunctionFits says whether a function can be computed on a series of the given type.
