@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/otelcol-multiagents/otelcol-multiagents/internal/notify"
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/slackapi"
 )
 
 // Slack's limits, in bytes (never more than its character limits): an attachment's title and
@@ -24,7 +25,7 @@ const (
 	maxLabelFields     = 20
 	maxLabelKeyBytes   = 256
 	maxLabelValueBytes = 1000
-	maxMessageBytes    = 40000
+	maxMessageBytes    = slackapi.MaxMessageChars
 )
 
 // message is an incoming-webhook payload with one legacy attachment.
