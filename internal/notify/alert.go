@@ -169,7 +169,7 @@ func (n Notification) Title() string {
 	}
 	var labels []string
 	for _, l := range n.GroupLabels {
-		if l.Key != attrAlertName && l.Value != "" {
+		if l.Key != alertstate.AttrAlertName && l.Value != "" {
 			labels = append(labels, l.Key+"="+l.Value)
 		}
 	}

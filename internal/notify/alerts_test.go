@@ -11,6 +11,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/alertstate"
 )
 
 // alertPoint appends one multiagents.alerts data point with the given attributes.
@@ -95,7 +97,7 @@ func TestParseCooldown(t *testing.T) {
 		{pcommon.NewValueStr("-1m"), 0, true},
 		{pcommon.NewValueBool(true), 0, true},
 	} {
-		got, err := parseCooldown(tc.v)
+		got, err := alertstate.ParseCooldown(tc.v)
 		if tc.bad {
 			assert.Error(t, err, tc.v.AsString())
 			continue

@@ -1,9 +1,6 @@
 package notify
 
 import (
-	"time"
-
-	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/otelcol-multiagents/otelcol-multiagents/internal/alertstate"
@@ -11,17 +8,6 @@ import (
 
 // AlertsMetricName is the series the alert processor writes (architecture.md, "Alert state").
 const AlertsMetricName = alertstate.MetricName
-
-// The attributes of a multiagents.alerts data point that the notifiers read by name.
-const (
-	attrAlertName   = alertstate.AttrAlertName
-	attrAlertState  = alertstate.AttrAlertState
-	attrSeverity    = alertstate.AttrSeverity
-	attrFingerprint = alertstate.AttrFingerprint
-	attrDescription = alertstate.AttrDescription
-	attrThreshold   = alertstate.AttrThreshold
-	attrCooldown    = alertstate.AttrCooldown
-)
 
 // MaxTraceIDsPerAlert bounds the trace ids read from one alert's exemplars: the alert
 // processor writes 3 by default and at most 20.
@@ -63,9 +49,3 @@ func labelsOf(in []alertstate.Label) []Label {
 	}
 	return out
 }
-
-// stringAttr returns an attribute as text ("" when absent), whatever its type.
-func stringAttr(attrs pcommon.Map, key string) string { return alertstate.StringAttr(attrs, key) }
-
-// parseCooldown reads a cooldown written as a Go duration ("15m") or as a number of seconds.
-func parseCooldown(v pcommon.Value) (time.Duration, error) { return alertstate.ParseCooldown(v) }
