@@ -150,7 +150,7 @@ func (s *pagerDutySender) event(n notify.Notification) event {
 		class = alerts[0].Name
 	}
 	ev.Payload = &payload{
-		Summary:       notify.TruncateRunes(summary, maxSummaryBytes),
+		Summary:       notify.TruncateBytes(summary, maxSummaryBytes),
 		Source:        s.cfg.Source,
 		Severity:      n.Severity.String(), // PagerDuty's severities are ours: info, warning, error, critical
 		Class:         class,
@@ -168,7 +168,7 @@ func (s *pagerDutySender) event(n notify.Notification) event {
 	}
 	if eventSize(ev) > maxEventBytes {
 		ev.Payload.CustomDetails = nil
-		ev.Payload.Summary = notify.TruncateRunes(summary, maxSummaryBytes-len(droppedDetailsNote)) + droppedDetailsNote
+		ev.Payload.Summary = notify.TruncateBytes(summary, maxSummaryBytes-len(droppedDetailsNote)) + droppedDetailsNote
 	}
 	return ev
 }

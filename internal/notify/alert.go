@@ -179,9 +179,10 @@ func (n Notification) Title() string {
 	return title
 }
 
-// TruncateRunes cuts s to at most maxBytes bytes on a rune boundary, ending it with "…" when cut,
-// so that APIs with byte or character limits never receive half a character.
-func TruncateRunes(s string, maxBytes int) string {
+// TruncateBytes cuts s to at most maxBytes bytes (not characters: "…" is 3 bytes, "é" 2) on a
+// rune boundary, ending it with "…" when cut, so that APIs with byte or character limits never
+// receive half a character: a text within maxBytes bytes is within maxBytes characters too.
+func TruncateBytes(s string, maxBytes int) string {
 	if len(s) <= maxBytes {
 		return s
 	}

@@ -52,7 +52,7 @@ func alertFromLogRecord(lr plog.LogRecord, minSeverity Severity, cfg LogAlertsCo
 	body := lr.Body().AsString()
 	a.Name = alertstate.StringAttr(attrs, cfg.NameAttribute)
 	if a.Name == "" {
-		a.Name = TruncateRunes(strings.TrimSpace(body), maxLogAlertName)
+		a.Name = TruncateBytes(strings.TrimSpace(body), maxLogAlertName)
 	}
 	if a.Name == "" {
 		return Alert{}, false, nil
