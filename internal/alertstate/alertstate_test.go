@@ -48,19 +48,22 @@ func TestReservedAttributes(t *testing.T) {
 	assert.Equal(t, NumHeaderAttributes, attrs.Len())
 }
 
+// TestParseCooldown holds the cases of notify's former test of its own parseCooldown.
 func TestParseCooldown(t *testing.T) {
 	for _, tc := range []struct {
 		v    pcommon.Value
 		want time.Duration
 		err  bool
 	}{
+		{pcommon.NewValueStr("15m"), 15 * time.Minute, false},
 		{pcommon.NewValueStr("15m0s"), 15 * time.Minute, false},
-		{pcommon.NewValueStr("90"), 90 * time.Second, false},
+		{pcommon.NewValueStr("900"), 15 * time.Minute, false},
 		{pcommon.NewValueStr(""), 0, false},
 		{pcommon.NewValueInt(60), time.Minute, false},
 		{pcommon.NewValueDouble(1.5), 1500 * time.Millisecond, false},
-		{pcommon.NewValueStr("-1s"), 0, true},
 		{pcommon.NewValueStr("soon"), 0, true},
+		{pcommon.NewValueStr("-1m"), 0, true},
+		{pcommon.NewValueInt(-1), 0, true},
 		{pcommon.NewValueBool(true), 0, true},
 	} {
 		got, err := ParseCooldown(tc.v)

@@ -11,8 +11,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
-
-	"github.com/otelcol-multiagents/otelcol-multiagents/internal/alertstate"
 )
 
 // alertPoint appends one multiagents.alerts data point with the given attributes.
@@ -81,30 +79,6 @@ func TestAlertsFromMetricsRejectsNonGauge(t *testing.T) {
 	assert.Empty(t, alerts)
 	require.Len(t, errs, 1)
 	assert.ErrorContains(t, errs[0], "want a gauge")
-}
-
-func TestParseCooldown(t *testing.T) {
-	for _, tc := range []struct {
-		v    pcommon.Value
-		want time.Duration
-		bad  bool
-	}{
-		{pcommon.NewValueStr("15m"), 15 * time.Minute, false},
-		{pcommon.NewValueStr("900"), 15 * time.Minute, false},
-		{pcommon.NewValueStr(""), 0, false},
-		{pcommon.NewValueDouble(1.5), 1500 * time.Millisecond, false},
-		{pcommon.NewValueStr("soon"), 0, true},
-		{pcommon.NewValueStr("-1m"), 0, true},
-		{pcommon.NewValueBool(true), 0, true},
-	} {
-		got, err := alertstate.ParseCooldown(tc.v)
-		if tc.bad {
-			assert.Error(t, err, tc.v.AsString())
-			continue
-		}
-		require.NoError(t, err, tc.v.AsString())
-		assert.Equal(t, tc.want, got)
-	}
 }
 
 func TestAlertsFromLogs(t *testing.T) {
