@@ -30,6 +30,7 @@ import (
 
 	"github.com/otelcol-multiagents/otelcol-multiagents/exporter/emailexporter/internal/metadata"
 	"github.com/otelcol-multiagents/otelcol-multiagents/exporter/emailexporter/smtptest"
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/alertstate"
 	"github.com/otelcol-multiagents/otelcol-multiagents/internal/notify"
 	"github.com/otelcol-multiagents/otelcol-multiagents/internal/notify/notifytest"
 )
@@ -54,22 +55,18 @@ var alertTime = time.Date(2026, 11, 27, 1, 2, 3, 0, time.UTC)
 func alertMetrics(alerts ...testAlert) pmetric.Metrics {
 	md := pmetric.NewMetrics()
 	m := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
-	m.SetName(notify.AlertsMetricName)
+	m.SetName(alertstate.MetricName)
 	dps := m.SetEmptyGauge().DataPoints()
 	for _, a := range alerts {
 		dp := dps.AppendEmpty()
 		dp.SetTimestamp(pcommon.NewTimestampFromTime(alertTime))
 		dp.SetDoubleValue(a.value)
 		attrs := dp.Attributes()
-		attrs.PutStr("alertname", a.name)
-		attrs.PutStr("alertstate", a.state)
-		attrs.PutStr("severity", a.severity)
-		attrs.PutStr("fingerprint", a.fingerprint())
-		attrs.PutStr("description", "Worker "+a.worker+" error rate is above 50%")
-		attrs.PutStr("threshold", "0.5")
-		if a.cooldown != "" {
-			attrs.PutStr("cooldown", a.cooldown)
-		}
+		alertstate.Header{
+			Name: a.name, State: a.state, Severity: a.severity, Fingerprint: a.fingerprint(),
+			Description: "Worker " + a.worker + " error rate is above 50%", Threshold: "0.5",
+			Cooldown: a.cooldown, // "" reads as no cooldown, like an absent attribute
+		}.Put(attrs)
 		attrs.PutStr("worker.name", a.worker)
 	}
 	return md

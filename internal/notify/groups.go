@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/alertstate"
 )
 
 // groupAlert is one alert instance of a group: its latest observation, and whether it was told.
@@ -132,10 +134,10 @@ func newGroups(cfg groupSettings) *groups {
 // groupLabels are the group_by labels of a, sorted by key; an absent label is left out, as
 // Alertmanager does. "..." takes every label.
 func (gs *groups) groupLabels(a Alert) []Label {
-	all := append([]Label{{Key: attrAlertName, Value: a.Name}, {Key: attrSeverity, Value: a.Severity.String()}}, a.Labels...)
+	all := append([]Label{{Key: alertstate.AttrAlertName, Value: a.Name}, {Key: alertstate.AttrSeverity, Value: a.Severity.String()}}, a.Labels...)
 	var out []Label
 	for _, l := range all {
-		byAll := len(gs.cfg.groupBy) == 1 && gs.cfg.groupBy[0] == groupByAll && l.Key != attrSeverity
+		byAll := len(gs.cfg.groupBy) == 1 && gs.cfg.groupBy[0] == groupByAll && l.Key != alertstate.AttrSeverity
 		if byAll || slices.Contains(gs.cfg.groupBy, l.Key) {
 			out = append(out, l)
 		}

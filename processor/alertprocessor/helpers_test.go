@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/alertstate"
 	"github.com/otelcol-multiagents/otelcol-multiagents/processor/alertprocessor/internal/metadata"
 )
 
@@ -146,7 +147,7 @@ func parseAlerts(t *testing.T, md pmetric.Metrics) []alertPoint {
 	ms := sm.At(0).Metrics()
 	require.Equal(t, 1, ms.Len())
 	m := ms.At(0)
-	require.Equal(t, alertsMetricName, m.Name())
+	require.Equal(t, alertstate.MetricName, m.Name())
 	require.Equal(t, pmetric.MetricTypeGauge, m.Type())
 	require.Empty(t, m.Unit())
 	var out []alertPoint
@@ -156,19 +157,19 @@ func parseAlerts(t *testing.T, md pmetric.Metrics) []alertPoint {
 		p := alertPoint{value: dp.DoubleValue(), labels: map[string]string{}}
 		for k, v := range dp.Attributes().All() {
 			switch k {
-			case attrAlertName:
+			case alertstate.AttrAlertName:
 				p.name = v.Str()
-			case attrAlertState:
+			case alertstate.AttrAlertState:
 				p.state = v.Str()
-			case attrSeverity:
+			case alertstate.AttrSeverity:
 				p.severity = v.Str()
-			case attrFingerprint:
+			case alertstate.AttrFingerprint:
 				p.fingerprint = v.Str()
-			case attrDescription:
+			case alertstate.AttrDescription:
 				p.description = v.Str()
-			case attrThreshold:
+			case alertstate.AttrThreshold:
 				p.threshold = v.Str()
-			case attrCooldown:
+			case alertstate.AttrCooldown:
 				p.cooldown = v.Str()
 			default:
 				p.labels[k] = v.Str()

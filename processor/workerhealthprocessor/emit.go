@@ -4,18 +4,19 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/metricnames"
 	"github.com/otelcol-multiagents/otelcol-multiagents/processor/workerhealthprocessor/internal/metadata"
 )
 
 // Names, units and attributes of the worker-health contract in docs/architecture.md.
 const (
-	metricHealth      = "multiagents.worker.health"
-	metricSuccessRate = "multiagents.worker.success_rate"
-	metricErrorRate   = "multiagents.worker.error_rate"
-	metricDurationAvg = "multiagents.worker.duration.avg"
-	metricDurationP95 = "multiagents.worker.duration.p95"
-	metricLastSeen    = "multiagents.worker.last_seen"
-	metricIssue       = "multiagents.worker.issue"
+	metricHealth      = metricnames.WorkerHealth
+	metricSuccessRate = metricnames.WorkerSuccessRate
+	metricErrorRate   = metricnames.WorkerErrorRate
+	metricDurationAvg = metricnames.WorkerDurationAvg
+	metricDurationP95 = metricnames.WorkerDurationP95
+	metricLastSeen    = metricnames.WorkerLastSeen
+	metricIssue       = metricnames.WorkerIssue
 
 	attrWorkerName = "worker.name"
 	attrState      = "state"

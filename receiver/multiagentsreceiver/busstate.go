@@ -6,14 +6,16 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/metricnames"
 )
 
 // The receiver's own view of the bus, so alert rules can tell "the framework went quiet" from
 // "the collector could not see it": while disconnected every absent rule, inactivity verdict
 // and rate over the gap describes the collector, not the framework.
 const (
-	metricBusConnected         = "multiagents.bus.connected"
-	metricBusDisconnectedSince = "multiagents.bus.disconnected_since"
+	metricBusConnected         = metricnames.BusConnected
+	metricBusDisconnectedSince = metricnames.BusDisconnectedSince
 	busConnectedDesc           = "1 while the receiver is subscribed to the MultiAgents bus on Redis, 0 while it cannot see it (events published meanwhile are lost until reconcile)."
 	busDisconnectedSinceDesc   = "Unix time (s) at which the receiver lost sight of the bus; 0 while connected. From Start until the first subscription counts as blind too."
 )
