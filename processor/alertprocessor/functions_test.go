@@ -170,34 +170,6 @@ func TestQuantileInterpolatesFromBucketsOverWindow(t *testing.T) {
 	assert.InDelta(t, 45, valueOf(t, h.evaluate(), "p95", map[string]string{"workflow.id": "order_processing"}), 1e-9)
 }
 
-func TestBucketQuantile(t *testing.T) {
-	bounds := []float64{1, 2, 4}
-	tests := []struct {
-		name   string
-		q      float64
-		counts []float64
-		want   float64
-		ok     bool
-	}{
-		{"first bucket starts at zero", 0.5, []float64{10, 0, 0, 0}, 0.5, true},
-		{"middle bucket", 0.75, []float64{5, 0, 10, 0}, 2 + 2*(11.25-5)/10, true},
-		{"overflow bucket reports the highest bound", 0.99, []float64{1, 0, 0, 9}, 4, true},
-		{"no observations", 0.5, []float64{0, 0, 0, 0}, 0, false},
-		{"malformed", 0.5, []float64{1, 1}, 0, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var total float64
-			for _, c := range tt.counts {
-				total += c
-			}
-			got, ok := bucketQuantile(tt.q, bounds, tt.counts, total)
-			assert.Equal(t, tt.ok, ok)
-			assert.InDelta(t, tt.want, got, 1e-12)
-		})
-	}
-}
-
 func TestMatchers(t *testing.T) {
 	const metric = "multiagents.worker.error_rate"
 	eq := probeRule("eq", metric, fnValue, 0, "worker.name")

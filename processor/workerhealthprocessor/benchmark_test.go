@@ -16,6 +16,9 @@ import (
 
 const benchWorkers = 1000
 
+// spanMetricsBoundsSeconds are the span_metrics connector's default buckets, in seconds.
+var spanMetricsBoundsSeconds = []float64{0.002, 0.004, 0.006, 0.008, 0.01, 0.05, 0.1, 0.2, 0.4, 0.8, 1, 1.4, 2, 5, 10, 15}
+
 // receiverBatch is what the multiagents receiver sends for n workers: per worker a success and
 // an error point of the executions counter and one duration histogram (spanMetricsBounds).
 func receiverBatch(n int, temp pmetric.AggregationTemporality) pmetric.Metrics {
