@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-multiagents/otelcol-multiagents/internal/notify"
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/storageclient"
 )
 
 // maxBatch is the most alerts in one POST, Prometheus's maxBatchSize.
@@ -125,17 +126,9 @@ func (e *amExporter) load(ctx context.Context, host component.Host) error {
 	if e.cfg.Storage == nil {
 		return nil
 	}
-	ext, ok := host.GetExtensions()[*e.cfg.Storage]
-	if !ok {
-		return fmt.Errorf("storage: extension %q not found", e.cfg.Storage)
-	}
-	se, ok := ext.(storage.Extension)
-	if !ok {
-		return fmt.Errorf("storage: extension %q is not a storage extension", e.cfg.Storage)
-	}
-	client, err := se.GetClient(ctx, component.KindExporter, e.set.ID, "alertmanager")
+	client, err := storageclient.Open(ctx, host, *e.cfg.Storage, component.KindExporter, e.set.ID, "alertmanager")
 	if err != nil {
-		return fmt.Errorf("storage: %w", err)
+		return err
 	}
 	data, err := client.Get(ctx, storageKey)
 	if err != nil {

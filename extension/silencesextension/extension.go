@@ -19,6 +19,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-multiagents/otelcol-multiagents/extension/silencesextension/internal/metadata"
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/storageclient"
 )
 
 const (
@@ -312,17 +313,9 @@ func (e *silencesExtension) openStorage(ctx context.Context, host component.Host
 	if e.cfg.Storage == nil {
 		return nil
 	}
-	ext, ok := host.GetExtensions()[*e.cfg.Storage]
-	if !ok {
-		return fmt.Errorf("storage: extension %q not found; add it under extensions and service::extensions", e.cfg.Storage)
-	}
-	se, ok := ext.(storage.Extension)
-	if !ok {
-		return fmt.Errorf("storage: extension %q is not a storage extension", e.cfg.Storage)
-	}
-	client, err := se.GetClient(ctx, component.KindExtension, e.settings.ID, storageName)
+	client, err := storageclient.Open(ctx, host, *e.cfg.Storage, component.KindExtension, e.settings.ID, storageName)
 	if err != nil {
-		return fmt.Errorf("storage: cannot open a client of %q: %w", e.cfg.Storage, err)
+		return err
 	}
 	e.client = client
 	data, err := client.Get(ctx, storageKey)

@@ -19,6 +19,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/storageclient"
 )
 
 // Sender delivers one group notification to one destination; it is all an integration
@@ -179,17 +181,9 @@ func (n *Notifier) load(ctx context.Context, host component.Host) error {
 	if n.cfg.Storage == nil {
 		return nil
 	}
-	ext, ok := host.GetExtensions()[*n.cfg.Storage]
-	if !ok {
-		return fmt.Errorf("storage: extension %q not found", n.cfg.Storage)
-	}
-	se, ok := ext.(storage.Extension)
-	if !ok {
-		return fmt.Errorf("storage: extension %q is not a storage extension", n.cfg.Storage)
-	}
-	client, err := se.GetClient(ctx, component.KindExporter, n.id, "notify_"+n.opts.Signal)
+	client, err := storageclient.Open(ctx, host, *n.cfg.Storage, component.KindExporter, n.id, "notify_"+n.opts.Signal)
 	if err != nil {
-		return fmt.Errorf("storage: %w", err)
+		return err
 	}
 	data, err := client.Get(ctx, storageKey)
 	if err != nil {
