@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 )
 
@@ -72,6 +73,28 @@ func TestIncreaseAndRateOnCumulativeCounterAcrossReset(t *testing.T) {
 		send(2, start.Add(25*time.Second))
 	}
 	assert.Equal(t, 0.0, valueOf(t, h.evaluate(), "inc", nil))
+}
+
+// A cumulative point older than the series' last one (a retried batch arriving late) is
+// ignored, as worker_health ignores it (internal/cumulative): it used to count as a reset and
+// add its whole value again.
+func TestOutOfOrderCumulativePointIsIgnored(t *testing.T) {
+	const metric = "multiagents.worker.executions"
+	r := probeRule("inc", metric, fnIncrease, 5*time.Minute)
+	r.Aggregate = aggSum
+	h := newHarness(t, configWith(r))
+	start := testEpoch.Add(time.Second)
+	send := func(v int64, at time.Duration) {
+		md := newMetrics().counter(metric, "{execution}", v, start, "worker.name", "w1").build()
+		dp := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints().At(0)
+		dp.SetTimestamp(pcommon.NewTimestampFromTime(testEpoch.Add(at)))
+		h.push(md)
+	}
+	h.clock.Advance(10 * time.Second)
+	send(5, 20*time.Second)
+	send(2, 10*time.Second) // late
+	send(6, 30*time.Second)
+	assert.Equal(t, 6.0, valueOf(t, h.evaluate(), "inc", nil))
 }
 
 func TestCumulativeCounterSeenMidLifeOnlySetsTheBaseline(t *testing.T) {

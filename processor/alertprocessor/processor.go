@@ -46,6 +46,7 @@ type alertProcessor struct {
 	startedAt   pcommon.Timestamp
 	steps       stepper
 	orphans     []orphan // restored instances of rules that are gone: written resolved once
+	incBuckets  []uint64 // scratch: a histogram point's bucket increases
 
 	client       storage.Client             // nil without the storage key
 	silencer     silencesextension.Silencer // nil without the silences key

@@ -197,8 +197,8 @@ func TestMetricsPassThroughUntouched(t *testing.T) {
 	clk := newFakeClock(t0)
 	p, sink := startProcessor(t, testConfig(), clk, processortest.NewNopSettings(metadata.Type))
 	md := pmetric.NewMetrics()
-	addExecutions(md, cumulative, t0, t0, "a", "success", 3)
-	addDurations(md, cumulative, t0, t0, "a", []float64{1}, []uint64{3, 0}, 1.5)
+	addExecutions(md, cumulativeTemporality, t0, t0, "a", "success", 3)
+	addDurations(md, cumulativeTemporality, t0, t0, "a", []float64{1}, []uint64{3, 0}, 1.5)
 	other, _ := metricNamed(md, "multiagents.events")
 	other.SetEmptySum().DataPoints().AppendEmpty().SetIntValue(9)
 	want := pmetric.NewMetrics()
@@ -242,13 +242,13 @@ func TestTelemetryCountsRejectsResetsAndEvictions(t *testing.T) {
 	p, sink := startProcessor(t, cfg, clk, set)
 
 	md := pmetric.NewMetrics()
-	addExecutions(md, cumulative, t0, t0, "a", "success", 5)
-	addExecutions(md, cumulative, t0, t0, "b", "success", 5) // evicts a
+	addExecutions(md, cumulativeTemporality, t0, t0, "a", "success", 5)
+	addExecutions(md, cumulativeTemporality, t0, t0, "b", "success", 5) // evicts a
 	m, _ := metricNamed(md, execName)
 	m.Sum().DataPoints().AppendEmpty().SetIntValue(1) // no worker
 	require.NoError(t, p.ConsumeMetrics(context.Background(), md))
 	md = pmetric.NewMetrics()
-	addExecutions(md, cumulative, t0, t0.Add(time.Second), "b", "success", 2) // reset
+	addExecutions(md, cumulativeTemporality, t0, t0.Add(time.Second), "b", "success", 2) // reset
 	require.NoError(t, p.ConsumeMetrics(context.Background(), md))
 	tickAndWait(t, clk, sink, cfg.HealthCheckInterval)
 
