@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
@@ -47,7 +48,7 @@ type amExporter struct {
 	cfg       *Config
 	set       exporter.Settings
 	logger    *zap.Logger
-	clock     notify.Clock
+	clock     clockwork.Clock
 	client    *http.Client
 	endpoints []*endpoint
 	telemetry *telemetry
@@ -68,7 +69,7 @@ type amExporter struct {
 	cancelStopSends context.CancelFunc
 }
 
-func newAMExporter(set exporter.Settings, cfg *Config, clock notify.Clock) (*amExporter, error) {
+func newAMExporter(set exporter.Settings, cfg *Config, clock clockwork.Clock) (*amExporter, error) {
 	tel, err := newTelemetry(set)
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/consumer/consumererror"
@@ -31,20 +32,10 @@ type Sender interface {
 	Send(ctx context.Context, n Notification) error
 }
 
-// Clock is the notifier's time: Now, and After for the dispatcher's timers. Tests inject one
-// (notifytest.Clock) to step through group_wait, group_interval and repeats.
-type Clock interface {
-	Now() time.Time
-	After(d time.Duration) <-chan time.Time
-}
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time                         { return time.Now() }
-func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
-// SystemClock is the real clock.
-var SystemClock Clock = systemClock{}
+// SystemClock is the real clock. A notifier reads its time (Now) and runs its dispatcher's
+// timers (After) on a clockwork.Clock; tests inject clockwork's FakeClock to step through
+// group_wait, group_interval and repeats.
+var SystemClock = clockwork.NewRealClock()
 
 // Options identify a notifier's destination.
 type Options struct {
@@ -63,7 +54,7 @@ type Options struct {
 	// Meter records the notifier's counters; nil uses the settings' meter provider.
 	Meter metric.Meter
 	// Clock is the time source; nil is the system clock.
-	Clock Clock
+	Clock clockwork.Clock
 }
 
 // storageKey is the one key under which the bookkeeping is stored.
@@ -79,7 +70,7 @@ type Notifier struct {
 	sender   Sender
 	limiter  *RateLimiter
 	minSev   Severity
-	clock    Clock
+	clock    clockwork.Clock
 	disabled string // non-empty: the reason nothing is sent
 
 	mu       sync.Mutex // guards groups, client, reported
