@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/extension"
@@ -60,9 +61,9 @@ var (
 	_ Silencer            = (*silencesExtension)(nil)
 )
 
-func newSilencesExtension(set extension.Settings, cfg *Config, now func() time.Time) (*silencesExtension, error) {
+func newSilencesExtension(set extension.Settings, cfg *Config, clock clockwork.Clock) (*silencesExtension, error) {
 	e := &silencesExtension{
-		cfg: cfg, settings: set, logger: set.Logger, now: now,
+		cfg: cfg, settings: set, logger: set.Logger, now: clock.Now,
 		store:   newStore(cfg.MaxSilences, cfg.Retention),
 		extAttr: attribute.String("extension", set.ID.String()),
 	}
