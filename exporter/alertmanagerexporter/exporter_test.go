@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
@@ -84,7 +85,7 @@ func (f *fakeAM) take() [][]postableAlert {
 type harness struct {
 	t      *testing.T
 	e      *amExporter
-	clock  *notifytest.Clock
+	clock  *clockwork.FakeClock
 	reader *sdkmetric.ManualReader
 }
 
@@ -106,7 +107,7 @@ func newHarness(t *testing.T, mutate func(*Config), urls ...string) *harness {
 	set := exportertest.NewNopSettings(metadata.Type)
 	set.ID = component.NewID(metadata.Type) // one id across restarts: the storage namespace
 	set.MeterProvider = sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	clk := notifytest.NewClock(t0)
+	clk := clockwork.NewFakeClockAt(t0)
 	e, err := newAMExporter(set, cfg, clk)
 	require.NoError(t, err)
 	e.manual = true

@@ -12,6 +12,7 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
@@ -108,9 +109,15 @@ func newTestConfig(srv *smtptest.Server) *Config {
 // at cleanup it checks that the password appears in no captured log line.
 func startMetricsExporter(t *testing.T, cfg *Config) (exporter.Metrics, *observer.ObservedLogs) {
 	t.Helper()
+	return startMetricsExporterOn(t, cfg, notify.SystemClock)
+}
+
+// startMetricsExporterOn is startMetricsExporter on the given clock.
+func startMetricsExporterOn(t *testing.T, cfg *Config, clock clockwork.Clock) (exporter.Metrics, *observer.ObservedLogs) {
+	t.Helper()
 	require.NoError(t, cfg.Validate())
 	set, logs := observedSettings()
-	exp, err := NewFactory().CreateMetrics(context.Background(), set, cfg)
+	exp, err := newFactory(clock).CreateMetrics(context.Background(), set, cfg)
 	require.NoError(t, err)
 	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
 	wrapped := &onceShutdown{Metrics: exp}
@@ -271,13 +278,11 @@ func TestResolveDeliversOneResolvedMail(t *testing.T) {
 }
 
 func TestCooldownHolds(t *testing.T) {
-	fake := notifytest.NewClock(alertTime)
-	clock = fake
-	t.Cleanup(func() { clock = notify.SystemClock })
+	fake := clockwork.NewFakeClockAt(alertTime)
 	srv := smtptest.Start(t, testUser, testPassword, smtptest.Options{})
 	cfg := newTestConfig(srv)
 	cfg.GroupBy = []string{"alertname", "worker.name"} // each worker its own group, its own repeat
-	exp, _ := startMetricsExporter(t, cfg)
+	exp, _ := startMetricsExporterOn(t, cfg, fake)
 
 	withCooldown := firing("order-worker")
 	withCooldown.cooldown = "15m"

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/extension"
@@ -19,6 +20,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-multiagents/otelcol-multiagents/extension/silencesextension/internal/metadata"
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/storageclient"
 )
 
 const (
@@ -59,9 +61,9 @@ var (
 	_ Silencer            = (*silencesExtension)(nil)
 )
 
-func newSilencesExtension(set extension.Settings, cfg *Config, now func() time.Time) (*silencesExtension, error) {
+func newSilencesExtension(set extension.Settings, cfg *Config, clock clockwork.Clock) (*silencesExtension, error) {
 	e := &silencesExtension{
-		cfg: cfg, settings: set, logger: set.Logger, now: now,
+		cfg: cfg, settings: set, logger: set.Logger, now: clock.Now,
 		store:   newStore(cfg.MaxSilences, cfg.Retention),
 		extAttr: attribute.String("extension", set.ID.String()),
 	}
@@ -312,17 +314,9 @@ func (e *silencesExtension) openStorage(ctx context.Context, host component.Host
 	if e.cfg.Storage == nil {
 		return nil
 	}
-	ext, ok := host.GetExtensions()[*e.cfg.Storage]
-	if !ok {
-		return fmt.Errorf("storage: extension %q not found; add it under extensions and service::extensions", e.cfg.Storage)
-	}
-	se, ok := ext.(storage.Extension)
-	if !ok {
-		return fmt.Errorf("storage: extension %q is not a storage extension", e.cfg.Storage)
-	}
-	client, err := se.GetClient(ctx, component.KindExtension, e.settings.ID, storageName)
+	client, err := storageclient.Open(ctx, host, *e.cfg.Storage, component.KindExtension, e.settings.ID, storageName)
 	if err != nil {
-		return fmt.Errorf("storage: cannot open a client of %q: %w", e.cfg.Storage, err)
+		return err
 	}
 	e.client = client
 	data, err := client.Get(ctx, storageKey)

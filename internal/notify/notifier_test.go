@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
@@ -119,26 +120,15 @@ func (h hostWith) GetExtensions() map[component.ID]component.Component { return 
 
 var storageID = component.MustNewID("file_storage")
 
-// fakeClock is a settable notify.Clock whose timers never fire: tests step the clock and call
-// SendDue themselves, so every send happens at a known time.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// fakeClock is clockwork's FakeClock, settable, whose timers never fire: tests step the clock
+// and call SendDue themselves, so every send happens at a known time.
+type fakeClock struct{ *clockwork.FakeClock }
 
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
+func newFakeClock(at time.Time) *fakeClock { return &fakeClock{clockwork.NewFakeClockAt(at)} }
 
 func (c *fakeClock) After(time.Duration) <-chan time.Time { return nil }
 
-func (c *fakeClock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
+func (c *fakeClock) set(t time.Time) { c.Advance(t.Sub(c.Now())) }
 
 type harness struct {
 	t      *testing.T
@@ -155,7 +145,7 @@ func newHarness(t *testing.T, cfg Config) *harness {
 	set := exportertest.NewNopSettings(component.MustNewType("test"))
 	set.Logger = zap.New(core)
 	reader := sdkmetric.NewManualReader()
-	h := &harness{t: t, id: set.ID, sender: &fakeSender{}, clock: &fakeClock{now: t0}, logs: logs, reader: reader}
+	h := &harness{t: t, id: set.ID, sender: &fakeSender{}, clock: newFakeClock(t0), logs: logs, reader: reader}
 	n, err := New(set, cfg, h.sender, Options{
 		Destination: "test", RateLimitKey: t.Name(), Secrets: []string{"s3cr3t"}, Signal: "metrics",
 		Meter: sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)).Meter("test"),

@@ -2,10 +2,10 @@ package alertprocessor
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
@@ -20,23 +20,13 @@ import (
 	"github.com/otelcol-multiagents/otelcol-multiagents/processor/alertprocessor/internal/metadata"
 )
 
-// fakeClock is the injectable clock of the state-machine tests.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// fakeClock is the injectable clock of the state-machine tests: it moves only when told.
+type fakeClock = clockwork.FakeClock
 
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
+func newFakeClock(at time.Time) *fakeClock { return clockwork.NewFakeClockAt(at) }
 
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// setClock moves c to at, forward or back.
+func setClock(c *fakeClock, at time.Time) { c.Advance(at.Sub(c.Now())) }
 
 // harness is the real processor (factory path, processorhelper wrapper) with a fake clock, a
 // sink as next consumer, an in-memory meter and an observed logger.
@@ -53,7 +43,7 @@ var testEpoch = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 
 func newHarness(t *testing.T, cfg *Config) *harness {
 	t.Helper()
-	return newHarnessWithClock(t, cfg, &fakeClock{t: testEpoch})
+	return newHarnessWithClock(t, cfg, newFakeClock(testEpoch))
 }
 
 // newHarnessWithClock is newHarness on a given clock, so that a processor started after
@@ -69,7 +59,7 @@ func newHarnessWithClock(t *testing.T, cfg *Config, clock *fakeClock) *harness {
 	set.Logger = zap.New(core)
 	h.logs = logs
 	var err error
-	h.proc, err = newMetricsProcessor(context.Background(), set, cfg, h.sink, h.clock.Now)
+	h.proc, err = newMetricsProcessor(context.Background(), set, cfg, h.sink, h.clock)
 	require.NoError(t, err)
 	return h
 }

@@ -101,8 +101,11 @@ func (p *alertProcessor) ingestMetric(store *metricStore, m pmetric.Metric, reso
 			if s == nil {
 				continue
 			}
-			s.observeHistogram(now, dp.Count(), dp.Sum(), dp.BucketCounts(), dp.ExplicitBounds(),
-				cumulative, dp.StartTimestamp(), p.startedAfterUs(dp.StartTimestamp()))
+			n := dp.BucketCounts().Len()
+			if cap(p.incBuckets) < n {
+				p.incBuckets = make([]uint64, n)
+			}
+			s.observeHistogram(now, dp, cumulative, p.startedAfterUs(dp.StartTimestamp()), p.incBuckets[:n])
 			s.record(now, store.window)
 			s.traces = keepExemplars(s.traces, dp.Exemplars(), p.cfg.MaxTraceIDs)
 		}
@@ -134,7 +137,7 @@ func (p *alertProcessor) ingestNumbers(store *metricStore, dps pmetric.NumberDat
 		if kind == typeGauge {
 			s.observeGauge(now, v)
 		} else {
-			s.observeCounter(now, v, cumulative, dp.StartTimestamp(), p.startedAfterUs(dp.StartTimestamp()))
+			s.observeCounter(now, v, cumulative, dp.StartTimestamp(), dp.Timestamp(), p.startedAfterUs(dp.StartTimestamp()))
 		}
 		s.record(now, store.window)
 		s.traces = keepExemplars(s.traces, dp.Exemplars(), p.cfg.MaxTraceIDs)

@@ -185,17 +185,18 @@ func TestPartialStreamsGiveTheWholeStreamsAlerts(t *testing.T) {
 				var at time.Time
 				for n, i := range order {
 					at = stepStart.Add(time.Duration(n) * sc.stagger)
-					parts.clock.t = at
+					setClock(parts.clock, at)
 					if !replicas[i].down {
 						parts.push(replicas[i].batch(at))
 					}
 				}
-				whole.clock.t = at
+				setClock(whole.clock, at)
 				whole.push(control.batch(at))
 
 				// Evaluations every evaluation_interval (15s), on both at the same instants.
 				for next := lastEval.Add(cfg.EvaluationInterval); !next.After(at.Add(tierStep - sc.stagger*tierReplicas)); next = next.Add(cfg.EvaluationInterval) {
-					whole.clock.t, parts.clock.t = next, next
+					setClock(whole.clock, next)
+					setClock(parts.clock, next)
 					w, p := alertStates(whole.evaluate()), alertStates(parts.evaluate())
 					if sc.tolerance == 0 {
 						assert.Equal(t, w, p, "evaluation at t+%s", next.Sub(testEpoch))

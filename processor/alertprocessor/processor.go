@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
@@ -29,7 +30,7 @@ type alertProcessor struct {
 	next      consumer.Metrics
 	id        component.ID
 	version   string
-	now       func() time.Time // injectable clock
+	now       func() time.Time // the clock's Now (tests inject a clockwork.FakeClock)
 	ctx       context.Context  // for the processor's own telemetry
 	// processorAttr tells this processor's own telemetry from another alert processor's (the
 	// component id, as on the collector's otelcol_processor_* metrics); noAttrs carries it alone.
@@ -46,6 +47,7 @@ type alertProcessor struct {
 	startedAt   pcommon.Timestamp
 	steps       stepper
 	orphans     []orphan // restored instances of rules that are gone: written resolved once
+	incBuckets  []uint64 // scratch: a histogram point's bucket increases
 
 	client       storage.Client             // nil without the storage key
 	silencer     silencesextension.Silencer // nil without the silences key
@@ -68,7 +70,7 @@ type alertProcessor struct {
 	tickerDone chan struct{}
 }
 
-func newAlertProcessor(set processor.Settings, cfg *Config, next consumer.Metrics, now func() time.Time) (*alertProcessor, error) {
+func newAlertProcessor(set processor.Settings, cfg *Config, next consumer.Metrics, clock clockwork.Clock) (*alertProcessor, error) {
 	rules, err := compileRules(cfg.Rules, cfg.MinSamples, cfg.MaxTraceIDs)
 	if err != nil {
 		return nil, err
@@ -97,7 +99,7 @@ func newAlertProcessor(set processor.Settings, cfg *Config, next consumer.Metric
 		next:          next,
 		id:            set.ID,
 		version:       set.BuildInfo.Version,
-		now:           now,
+		now:           clock.Now,
 		ctx:           context.Background(),
 		processorAttr: processorAttr,
 		noAttrs:       metric.WithAttributeSet(attribute.NewSet(processorAttr)),
@@ -105,7 +107,7 @@ func newAlertProcessor(set processor.Settings, cfg *Config, next consumer.Metric
 		inhibits:      inhibits,
 		stores:        newMetricStores(rules, processorAttr),
 		seed:          maphash.MakeSeed(),
-		startedAt:     pcommon.NewTimestampFromTime(now()),
+		startedAt:     pcommon.NewTimestampFromTime(clock.Now()),
 	}
 	for _, st := range writtenStates {
 		p.instancesAttrs = append(p.instancesAttrs, p.attrs(attribute.String("state", st)))

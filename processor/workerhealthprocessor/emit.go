@@ -4,6 +4,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/histquantile"
 	"github.com/otelcol-multiagents/otelcol-multiagents/internal/metricnames"
 	"github.com/otelcol-multiagents/otelcol-multiagents/processor/workerhealthprocessor/internal/metadata"
 )
@@ -107,7 +108,7 @@ func (b *healthBatch) add(w *worker, is issues, report reportedWindow, minExecut
 		b.point(b.avg, w.name, t.durSum/t.durSumCount)
 	}
 	if t.durCount >= minExecutions {
-		if p95, ok := bucketQuantile(0.95, w.bounds, t.buckets); ok {
+		if p95, ok := histquantile.Quantile(0.95, w.bounds, t.buckets); ok {
 			b.point(b.p95, w.name, p95)
 		}
 	}

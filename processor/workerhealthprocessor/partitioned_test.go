@@ -296,12 +296,12 @@ func assertSameSeries(t *testing.T, want, got map[string]float64, where string) 
 func TestPartialStreamsGiveTheWholeStreamsHealth(t *testing.T) {
 	cum, delta := pmetric.AggregationTemporalityCumulative, pmetric.AggregationTemporalityDelta
 	scenarios := []partitionScenario{
-		{name: "cumulative, all replicas up", temporality: cum},
-		{name: "cumulative, batches interleaved in changing order", temporality: cum, reverse: true},
-		{name: "cumulative, one replica restarts, one is killed", temporality: cum, restartAt: 32, killAt: 60, reverse: true},
+		{name: "cumulativeTemporality, all replicas up", temporality: cum},
+		{name: "cumulativeTemporality, batches interleaved in changing order", temporality: cum, reverse: true},
+		{name: "cumulativeTemporality, one replica restarts, one is killed", temporality: cum, restartAt: 32, killAt: 60, reverse: true},
 		{name: "delta, one replica restarts, one is killed", temporality: delta, restartAt: 32, killAt: 60},
-		{name: "cumulative, a replica is killed while its commands are overdue", temporality: cum, killAt: 50},
-		{name: "cumulative, export ticks not aligned, restart and kill", temporality: cum, restartAt: 32, killAt: 60, stagger: 3 * time.Second},
+		{name: "cumulativeTemporality, a replica is killed while its commands are overdue", temporality: cum, killAt: 50},
+		{name: "cumulativeTemporality, export ticks not aligned, restart and kill", temporality: cum, restartAt: 32, killAt: 60, stagger: 3 * time.Second},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {

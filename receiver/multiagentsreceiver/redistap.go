@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cenkalti/backoff/v7"
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
 	"go.opentelemetry.io/collector/component"
@@ -126,8 +127,8 @@ func (t *redisTap) run(ctx context.Context) {
 	})
 	defer stop()
 
+	retry := t.r.reconnectBackoff()
 	var (
-		backoff      = t.r.reconnectInitial
 		everUp       bool
 		downReported bool
 		gapStart     = t.firstSince
@@ -147,12 +148,11 @@ func (t *redisTap) run(ctx context.Context) {
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(backoff):
+			case <-time.After(retry.NextBackOff()):
 			}
-			backoff = min(backoff*2, t.r.reconnectMax)
 			continue
 		}
-		backoff = t.r.reconnectInitial
+		retry.Reset()
 		downReported = false
 		t.bus.markConnected()
 		t.dropLogged.Store(false)
@@ -188,6 +188,14 @@ func (t *redisTap) run(ctx context.Context) {
 		componentstatus.ReportStatus(t.host, componentstatus.NewRecoverableErrorEvent(err))
 		downReported = true
 	}
+}
+
+// reconnectBackoff is the wait between reconnect attempts: doubling from reconnectInitial up
+// to reconnectMax, without jitter; Reset after a successful subscribe.
+func (r *multiAgentsReceiver) reconnectBackoff() *backoff.ExponentialBackOff {
+	b := &backoff.ExponentialBackOff{InitialInterval: r.reconnectInitial, Multiplier: 2, MaxInterval: r.reconnectMax}
+	b.Reset()
+	return b
 }
 
 // subscribe opens a PSUBSCRIBE and waits for Redis to confirm it.
