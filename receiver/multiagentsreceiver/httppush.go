@@ -107,7 +107,7 @@ func (r *multiAgentsReceiver) handleEvents(w http.ResponseWriter, req *http.Requ
 		if !r.cfg.ownsTransaction(ev.transactionID) {
 			// Accepted but not assembled: another replica owns the transaction. Pushers route
 			// by transaction id when replicas do not share one bus (see README).
-			r.telemetry.MultiagentsOtherPartitionEvents.Add(req.Context(), 1, r.otherPartitionHTTP)
+			r.telemetry.ReceiverMultiagentsOtherPartitionEvents.Add(req.Context(), 1, r.otherPartitionHTTP)
 			continue
 		}
 		r.asm.apply(ev, "", b)
