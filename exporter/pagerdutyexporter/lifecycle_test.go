@@ -4,31 +4,18 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/component/componenttest"
 
 	"github.com/otelcol-multiagents/otelcol-multiagents/exporter/pagerdutyexporter/internal/metadata"
 	"github.com/otelcol-multiagents/otelcol-multiagents/internal/componentlifecycle"
 )
 
-func TestComponentFactoryType(t *testing.T) {
-	require.Equal(t, metadata.Type, NewFactory().Type())
-}
-
-func TestComponentConfigStruct(t *testing.T) {
-	require.NoError(t, componenttest.CheckConfigStruct(NewFactory().CreateDefaultConfig()))
-}
-
+// The default config has no destination (the exporter is off and says so once); the other
+// names one nothing listens on: the lifecycle batch is no alert, so nothing is sent.
 func TestComponentLifecycle(t *testing.T) {
-	t.Run("default", func(t *testing.T) {
-		// No destination: the exporter is off, and says so once.
-		componentlifecycle.Exporter(t, NewFactory(), NewFactory().CreateDefaultConfig())
-	})
-	t.Run("destination", func(t *testing.T) {
-		// A destination nothing listens on: the lifecycle batch is no alert, so nothing is sent.
-		cfg := NewFactory().CreateDefaultConfig().(*Config)
-		cfg.RoutingKey = "0123456789abcdef0123456789abcdef"
-		cfg.Endpoint = "http://127.0.0.1:1/v2/enqueue"
-		require.NoError(t, cfg.Validate())
-		componentlifecycle.Exporter(t, NewFactory(), cfg)
-	})
+	cfg := NewFactory().CreateDefaultConfig().(*Config)
+	cfg.RoutingKey = "0123456789abcdef0123456789abcdef"
+	cfg.Endpoint = "http://127.0.0.1:1/v2/enqueue"
+	require.NoError(t, cfg.Validate())
+	cases := append(componentlifecycle.Default(NewFactory()), componentlifecycle.Case{Name: "destination", Config: cfg})
+	componentlifecycle.Exporter(t, NewFactory(), metadata.Type, cases)
 }

@@ -29,28 +29,35 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 )
 
-// signal is one pipeline signal a factory may support.
-type signal struct {
-	name      string
-	stability func() component.StabilityLevel
+// Case is one configuration to run the lifecycle with, named for its subtest.
+type Case struct {
+	Name   string
+	Config component.Config
 }
 
-func supported(signals []signal) []string {
-	var names []string
-	for _, s := range signals {
-		if s.stability() != component.StabilityLevelUndefined {
-			names = append(names, s.name)
-		}
-	}
-	return names
+// Default is the one case of a component checked with its default configuration.
+func Default(f component.Factory) []Case {
+	return []Case{{Name: "default", Config: f.CreateDefaultConfig()}}
 }
 
-// Receiver checks a receiver factory with cfg for every signal it supports. Receivers
-// consume nothing here: they are started and shut down, twice, as mdatagen's test does.
-func Receiver(t *testing.T, f receiver.Factory, cfg component.Config) {
-	create := func(name string) (component.Component, error) {
+// signalFactory is what receiver, processor and exporter factories share: the stability of
+// each signal, undefined for a signal the factory does not support.
+type signalFactory interface {
+	component.Factory
+	TracesStability() component.StabilityLevel
+	MetricsStability() component.StabilityLevel
+	LogsStability() component.StabilityLevel
+}
+
+// createFunc creates the component of one signal with one configuration.
+type createFunc func(signal string, cfg component.Config) (component.Component, error)
+
+// Receiver checks a receiver factory for every signal it supports. Receivers consume
+// nothing here: they are started and shut down, twice, as mdatagen's test does.
+func Receiver(t *testing.T, f receiver.Factory, want component.Type, cases []Case) {
+	create := func(signal string, cfg component.Config) (component.Component, error) {
 		set := receivertest.NewNopSettings(f.Type())
-		switch name {
+		switch signal {
 		case "traces":
 			return f.CreateTraces(context.Background(), set, cfg, consumertest.NewNop())
 		case "metrics":
@@ -59,31 +66,15 @@ func Receiver(t *testing.T, f receiver.Factory, cfg component.Config) {
 			return f.CreateLogs(context.Background(), set, cfg, consumertest.NewNop())
 		}
 	}
-	signals := supported([]signal{{"traces", f.TracesStability}, {"metrics", f.MetricsStability}, {"logs", f.LogsStability}})
-	require.NotEmpty(t, signals)
-	for _, name := range signals {
-		t.Run(name+"-shutdown", func(t *testing.T) {
-			c, err := create(name)
-			require.NoError(t, err)
-			require.NoError(t, c.Shutdown(context.Background()))
-		})
-		t.Run(name+"-lifecycle", func(t *testing.T) {
-			for range 2 {
-				c, err := create(name)
-				require.NoError(t, err)
-				require.NoError(t, c.Start(context.Background(), componenttest.NewNopHost()))
-				require.NoError(t, c.Shutdown(context.Background()))
-			}
-		})
-	}
+	run(t, f, want, cases, create, false)
 }
 
-// Processor checks a processor factory with cfg for every signal it supports, passing
-// one small batch through each started processor.
-func Processor(t *testing.T, f processor.Factory, cfg component.Config) {
-	create := func(name string) (component.Component, error) {
+// Processor checks a processor factory for every signal it supports, passing one small
+// batch through each started processor.
+func Processor(t *testing.T, f processor.Factory, want component.Type, cases []Case) {
+	create := func(signal string, cfg component.Config) (component.Component, error) {
 		set := processortest.NewNopSettings(f.Type())
-		switch name {
+		switch signal {
 		case "traces":
 			return f.CreateTraces(context.Background(), set, cfg, consumertest.NewNop())
 		case "metrics":
@@ -92,17 +83,15 @@ func Processor(t *testing.T, f processor.Factory, cfg component.Config) {
 			return f.CreateLogs(context.Background(), set, cfg, consumertest.NewNop())
 		}
 	}
-	signals := supported([]signal{{"traces", f.TracesStability}, {"metrics", f.MetricsStability}, {"logs", f.LogsStability}})
-	require.NotEmpty(t, signals)
-	run(t, signals, create)
+	run(t, f, want, cases, create, true)
 }
 
-// Exporter checks an exporter factory with cfg for every signal it supports, handing
-// one small batch to each started exporter.
-func Exporter(t *testing.T, f exporter.Factory, cfg component.Config) {
-	create := func(name string) (component.Component, error) {
+// Exporter checks an exporter factory for every signal it supports, handing one small
+// batch to each started exporter.
+func Exporter(t *testing.T, f exporter.Factory, want component.Type, cases []Case) {
+	create := func(signal string, cfg component.Config) (component.Component, error) {
 		set := exportertest.NewNopSettings(f.Type())
-		switch name {
+		switch signal {
 		case "traces":
 			return f.CreateTraces(context.Background(), set, cfg)
 		case "metrics":
@@ -111,52 +100,77 @@ func Exporter(t *testing.T, f exporter.Factory, cfg component.Config) {
 			return f.CreateLogs(context.Background(), set, cfg)
 		}
 	}
-	signals := supported([]signal{{"traces", f.TracesStability}, {"metrics", f.MetricsStability}, {"logs", f.LogsStability}})
-	require.NotEmpty(t, signals)
-	run(t, signals, create)
+	run(t, f, want, cases, create, true)
 }
 
-// Extension checks an extension factory with cfg, starting it with host (extensions it
-// needs, e.g. storage) or with a nop host when host is nil.
-func Extension(t *testing.T, f extension.Factory, cfg component.Config, host component.Host) {
+// Extension checks an extension factory, starting it with host (extensions it needs, e.g.
+// storage) or with a nop host when host is nil.
+func Extension(t *testing.T, f extension.Factory, want component.Type, cases []Case, host component.Host) {
+	checkFactory(t, f, want)
 	if host == nil {
 		host = componenttest.NewNopHost()
 	}
-	create := func() (extension.Extension, error) {
-		return f.Create(context.Background(), extensiontest.NewNopSettings(f.Type()), cfg)
-	}
-	t.Run("shutdown", func(t *testing.T) {
-		e, err := create()
-		require.NoError(t, err)
-		require.NoError(t, e.Shutdown(context.Background()))
-	})
-	t.Run("lifecycle", func(t *testing.T) {
-		for range 2 {
+	for _, c := range cases {
+		create := func() (extension.Extension, error) {
+			return f.Create(context.Background(), extensiontest.NewNopSettings(f.Type()), c.Config)
+		}
+		t.Run(c.Name+"/shutdown", func(t *testing.T) {
 			e, err := create()
 			require.NoError(t, err)
-			require.NoError(t, e.Start(context.Background(), host))
 			require.NoError(t, e.Shutdown(context.Background()))
-		}
+		})
+		t.Run(c.Name+"/lifecycle", func(t *testing.T) {
+			for range 2 {
+				e, err := create()
+				require.NoError(t, err)
+				require.NoError(t, e.Start(context.Background(), host))
+				require.NoError(t, e.Shutdown(context.Background()))
+			}
+		})
+	}
+}
+
+// checkFactory is mdatagen's TestComponentFactoryType and TestComponentConfigStruct.
+func checkFactory(t *testing.T, f component.Factory, want component.Type) {
+	t.Run("factory", func(t *testing.T) {
+		require.Equal(t, want, f.Type())
+		require.NoError(t, componenttest.CheckConfigStruct(f.CreateDefaultConfig()))
 	})
 }
 
-// run is the processor and exporter test: both consume the batch of their signal.
-func run(t *testing.T, signals []string, create func(name string) (component.Component, error)) {
-	for _, name := range signals {
-		t.Run(name+"-shutdown", func(t *testing.T) {
-			c, err := create(name)
-			require.NoError(t, err)
-			require.NoError(t, c.Shutdown(context.Background()))
-		})
-		t.Run(name+"-lifecycle", func(t *testing.T) {
-			for range 2 {
-				c, err := create(name)
+// run creates and shuts down, then twice creates, starts, (if consume) hands a batch to,
+// and shuts down the component of every supported signal with every configuration.
+func run(t *testing.T, f signalFactory, want component.Type, cases []Case, create createFunc, consumes bool) {
+	checkFactory(t, f, want)
+	var signals []string
+	for _, s := range []struct {
+		name      string
+		stability component.StabilityLevel
+	}{{"traces", f.TracesStability()}, {"metrics", f.MetricsStability()}, {"logs", f.LogsStability()}} {
+		if s.stability != component.StabilityLevelUndefined {
+			signals = append(signals, s.name)
+		}
+	}
+	require.NotEmpty(t, signals, "the factory supports no signal")
+	for _, c := range cases {
+		for _, signal := range signals {
+			t.Run(c.Name+"/"+signal+"-shutdown", func(t *testing.T) {
+				comp, err := create(signal, c.Config)
 				require.NoError(t, err)
-				require.NoError(t, c.Start(context.Background(), componenttest.NewNopHost()))
-				require.NotPanics(t, func() { require.NoError(t, consume(c, name)) })
-				require.NoError(t, c.Shutdown(context.Background()))
-			}
-		})
+				require.NoError(t, comp.Shutdown(context.Background()))
+			})
+			t.Run(c.Name+"/"+signal+"-lifecycle", func(t *testing.T) {
+				for range 2 {
+					comp, err := create(signal, c.Config)
+					require.NoError(t, err)
+					require.NoError(t, comp.Start(context.Background(), componenttest.NewNopHost()))
+					if consumes {
+						require.NotPanics(t, func() { require.NoError(t, consume(comp, signal)) })
+					}
+					require.NoError(t, comp.Shutdown(context.Background()))
+				}
+			})
+		}
 	}
 }
 
