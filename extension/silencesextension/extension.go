@@ -50,10 +50,11 @@ type silencesExtension struct {
 	client    storage.Client // nil without the storage key
 	persistMu sync.Mutex     // orders storage writes, so the last one holds the latest set
 
-	server *http.Server
-	addr   string // the address listened on (tests use port 0)
-	stop   chan struct{}
-	done   chan struct{}
+	server  *http.Server
+	addr    string         // the address listened on (tests use port 0)
+	serving sync.WaitGroup // the Serve goroutine, so that Shutdown returns after it
+	stop    chan struct{}
+	done    chan struct{}
 }
 
 var (
@@ -67,7 +68,14 @@ func newSilencesExtension(set extension.Settings, cfg *Config, clock clockwork.C
 		store:   newStore(cfg.MaxSilences, cfg.Retention),
 		extAttr: attribute.String("extension", set.ID.String()),
 	}
-	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings, e.observeSilences)
+	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	err = tb.RegisterExtensionSilencesCallback(func(_ context.Context, o metric.Observer) error {
+		e.observeSilences(func(v int64, opts ...metric.ObserveOption) { o.ObserveInt64(tb.ExtensionSilences, v, opts...) })
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +112,9 @@ func (e *silencesExtension) Start(ctx context.Context, host component.Host) erro
 	}
 	e.server, e.addr = srv, ln.Addr().String()
 	e.logger.Info("Serving Alertmanager's silences API", zap.String("endpoint", e.addr))
+	e.serving.Add(1)
 	go func() {
+		defer e.serving.Done()
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			componentstatus.ReportStatus(host, componentstatus.NewFatalErrorEvent(err))
 		}
@@ -118,6 +128,7 @@ func (e *silencesExtension) Shutdown(ctx context.Context) error {
 	var err error
 	if e.server != nil {
 		err = e.server.Shutdown(ctx)
+		e.serving.Wait()
 		e.server = nil
 	}
 	if e.stop != nil {

@@ -260,7 +260,7 @@ func (a *assembler) transaction(id string, ts, now time.Time, b *outputBatch) *t
 	}
 	for len(a.open) >= a.cfg.Transactions.MaxOpen {
 		oldest := a.order.Front().Value.(*transaction)
-		a.count(a.telemetry.MultiagentsEvictedTransactions, 1, attribute.String("reason", "max_open"))
+		a.count(a.telemetry.ReceiverMultiagentsEvictedTransactions, 1, attribute.String("reason", "max_open"))
 		a.finalize(oldest, workflowIncomplete, oldest.lastEvent, "max_open", b)
 	}
 	tx := &transaction{id: id, traceID: traceIDFor(id), start: ts, lastEvent: ts, openedAt: now, lastSeen: now}
@@ -301,7 +301,7 @@ func (a *assembler) markFailed(tx *transaction, b *outputBatch) {
 
 func (a *assembler) reserveSpan(tx *transaction) bool {
 	if tx.children >= a.cfg.Transactions.MaxSpansPerTransaction {
-		a.count(a.telemetry.MultiagentsDroppedSpans, 1)
+		a.count(a.telemetry.ReceiverMultiagentsDroppedSpans, 1)
 		return false
 	}
 	tx.children++
@@ -451,7 +451,7 @@ func (a *assembler) countDuplicate(tag uint8) {
 	if tag == endedByTimeout {
 		kind = "late"
 	}
-	a.count(a.telemetry.MultiagentsDuplicateResults, 1, attribute.String("kind", kind))
+	a.count(a.telemetry.ReceiverMultiagentsDuplicateResults, 1, attribute.String("kind", kind))
 }
 
 func workerOrUnknown(s string) string {
@@ -682,7 +682,7 @@ func (a *assembler) finalize(tx *transaction, status string, end time.Time, evic
 	if tx.startKnown {
 		a.metrics.eventDurationSeconds(kindStatus.metricName(), d)
 		if status == workflowCompleted && a.runs.completed(wf, d) {
-			a.count(a.telemetry.MultiagentsUntrackedWorkflowRuns, 1)
+			a.count(a.telemetry.ReceiverMultiagentsUntrackedWorkflowRuns, 1)
 		}
 	}
 	if keep && tx.held != nil {
@@ -694,7 +694,7 @@ func (a *assembler) finalize(tx *transaction, status string, end time.Time, evic
 	if a.ended.add(hashKey(spanRoleRoot, tx.id), 1) {
 		// The oldest remembered end is forgotten: a late event or a restart's reconciliation
 		// can no longer tell that transaction was exported.
-		a.count(a.telemetry.MultiagentsForgottenTransactions, 1)
+		a.count(a.telemetry.ReceiverMultiagentsForgottenTransactions, 1)
 	}
 }
 
@@ -725,7 +725,7 @@ func (a *assembler) sweep(b *outputBatch) {
 		tx := e.Value.(*transaction)
 		e = e.Next()
 		if !tx.openedAt.Add(retention).After(now) {
-			a.count(a.telemetry.MultiagentsEvictedTransactions, 1, attribute.String("reason", "retention"))
+			a.count(a.telemetry.ReceiverMultiagentsEvictedTransactions, 1, attribute.String("reason", "retention"))
 			a.finalize(tx, workflowIncomplete, tx.lastEvent, "retention", b)
 			continue
 		}
@@ -748,7 +748,7 @@ func (a *assembler) timeOut(tx *transaction, s openStep, b *outputBatch) {
 	a.markFailed(tx, b)
 	a.commands.add(hashKey(spanRoleStep, s.commandID), endedByTimeout)
 	a.workerTimedOut(s.workerType, s.deadline.Add(-s.timeout))
-	a.count(a.telemetry.MultiagentsTimedOutSteps, 1)
+	a.count(a.telemetry.ReceiverMultiagentsTimedOutSteps, 1)
 	end := s.start.Add(s.timeout)
 	span := a.stepSpan(b, tx, s, end)
 	span.Status().SetCode(ptrace.StatusCodeError)

@@ -159,7 +159,7 @@ func (r *multiAgentsReceiver) closeCheckpoint(ctx context.Context) {
 }
 
 func (r *multiAgentsReceiver) checkpointError(op, msg string, err error) {
-	r.telemetry.MultiagentsCheckpointErrors.Add(context.Background(), 1,
+	r.telemetry.ReceiverMultiagentsCheckpointErrors.Add(context.Background(), 1,
 		metric.WithAttributes(r.component, attribute.String("operation", op)))
 	r.logger.Warn(msg, zap.Error(err))
 }

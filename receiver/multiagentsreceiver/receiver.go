@@ -214,7 +214,7 @@ func (r *multiAgentsReceiver) decodeOne(m rawMessage) {
 		return
 	}
 	if !r.cfg.ownsTransaction(ev.transactionID) {
-		r.telemetry.MultiagentsOtherPartitionEvents.Add(context.Background(), 1, r.otherPartitionRedis)
+		r.telemetry.ReceiverMultiagentsOtherPartitionEvents.Add(context.Background(), 1, r.otherPartitionRedis)
 		return
 	}
 	r.decoded <- decodedEvent{ev: ev, channel: m.channel}
@@ -251,7 +251,7 @@ func (r *multiAgentsReceiver) countRejected(err error, transport, origin string)
 	if errors.As(err, &de) {
 		reason = de.reason
 	}
-	r.telemetry.MultiagentsDecodeErrors.Add(context.Background(), 1,
+	r.telemetry.ReceiverMultiagentsDecodeErrors.Add(context.Background(), 1,
 		metric.WithAttributes(attribute.String("reason", reason), attribute.String("transport", transport), r.component))
 	// Warn once per reason, then debug: a misbehaving publisher must not turn every message into
 	// a log line; the counter above has them all.

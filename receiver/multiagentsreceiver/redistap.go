@@ -158,8 +158,8 @@ func (t *redisTap) run(ctx context.Context) {
 		t.dropLogged.Store(false)
 		if everUp {
 			gap := time.Since(gapStart)
-			t.r.telemetry.MultiagentsRedisReconnects.Add(ctx, 1, t.r.instance)
-			t.r.telemetry.MultiagentsRedisGapDuration.Add(ctx, gap.Seconds(), t.r.instance)
+			t.r.telemetry.ReceiverMultiagentsRedisReconnects.Add(ctx, 1, t.r.instance)
+			t.r.telemetry.ReceiverMultiagentsRedisGapDuration.Add(ctx, gap.Seconds(), t.r.instance)
 			logger.Info("Reconnected to Redis; events published during the gap were lost",
 				zap.Duration("gap", gap), zap.String("pattern", t.pattern))
 		} else {
@@ -183,7 +183,7 @@ func (t *redisTap) run(ctx context.Context) {
 		}
 		gapStart = time.Now()
 		t.bus.markDisconnected(t.r.now())
-		t.r.telemetry.MultiagentsRedisGaps.Add(ctx, 1, t.r.instance)
+		t.r.telemetry.ReceiverMultiagentsRedisGaps.Add(ctx, 1, t.r.instance)
 		logger.Warn("Lost the Redis connection; retrying in the background", zap.Error(err))
 		componentstatus.ReportStatus(t.host, componentstatus.NewRecoverableErrorEvent(err))
 		downReported = true
@@ -242,7 +242,7 @@ func (t *redisTap) read(ctx context.Context, ps *redis.PubSub) error {
 		select {
 		case t.r.queue <- rawMessage{channel: m.Channel, body: []byte(m.Payload)}:
 		default:
-			t.r.telemetry.MultiagentsQueueDropped.Add(ctx, 1, t.r.instance)
+			t.r.telemetry.ReceiverMultiagentsQueueDropped.Add(ctx, 1, t.r.instance)
 			if !t.dropLogged.Swap(true) {
 				t.r.logger.Warn("The decode queue is full; dropping Redis messages rather than falling behind the bus (see otelcol_receiver_multiagents_queue_dropped)",
 					zap.Int("queue_size", cap(t.r.queue)))
