@@ -5,6 +5,8 @@
 #
 #   make bench                      # build, then this script: full run (about 30 to 45 minutes)
 #   BENCH_QUICK=1 make bench        # short holds and counts, for trying it (about 5 minutes)
+#   BENCH_STEPS=fig1,fig8 make bench  # run only these steps again; the report keeps the others'
+#                                     # raw logs from the last run and says where each comes from
 #
 # Environment (defaults in brackets):
 #   OTELCOL_BIN     the built collector                          [bin/otelcol-multiagents]
@@ -47,8 +49,14 @@ export LOADTEST_HOLD=$HOLD LOAD_SECONDS BENCH_QUICK=$QUICK OTELCOL_BIN=$BIN
 command -v redis-server >/dev/null || { echo "bench: redis-server is needed: apt-get install -y redis-server" >&2; exit 1; }
 
 REPORT_ONLY=${BENCH_REPORT_ONLY:-0}
+# BENCH_STEPS: the steps to run, comma-separated (micro, fig1 ... fig8, profile); the others keep
+# their raw logs from an earlier run in $RAW, and the report says which commit and time each
+# step's figures come from. Default: all, starting from an empty $RAW.
+STEPS=${BENCH_STEPS:-all}
+ALL_STEPS=(micro fig1 fig2 fig3 fig4 fig5 fig6 fig7 fig8 profile)
+wanted() { [[ $STEPS == all || ",$STEPS," == *",$1,"* ]]; }
 if [[ "$REPORT_ONLY" != 1 ]]; then
-	rm -rf "$RAW"
+	[[ $STEPS == all ]] && rm -rf "$RAW"
 	mkdir -p "$RAW/profiles"
 fi
 RAW=$(cd "$RAW" && pwd)
@@ -79,7 +87,9 @@ declare -A LOAD_AT RC
 run() {
 	local name=$1
 	shift
+	wanted "$name" || return 0
 	LOAD_AT[$name]=$(loadavg)
+	echo "$COMMIT$( [[ $DIRTY != 0 ]] && echo "+$DIRTY uncommitted") $(date -u '+%Y-%m-%d %H:%M UTC')" >"$RAW/$name.at"
 	echo "bench: $name: $*"
 	local rc=0
 	"$@" >"$RAW/$name.log" 2>&1 || rc=$?
@@ -109,7 +119,19 @@ if [[ "$REPORT_ONLY" != 1 ]]; then
 		-o "$RAW/multiagentsreceiver.test" -cpuprofile "$RAW/profiles/decode-assemble.pprof" ./receiver/multiagentsreceiver/
 	LOAD_END=$(loadavg)
 	FINISHED=$(date -u '+%Y-%m-%d %H:%M UTC')
+	if [[ $STEPS != all && -f "$RAW/meta.sh" ]]; then
+		# A partial run: the report spans the first run's start and this run's end.
+		FIRST_STARTED=$(sed -nE 's/^declare -- STARTED="(.*)"$/\1/p' "$RAW/meta.sh")
+		FIRST_LOAD_START=$(sed -nE 's/^declare -- LOAD_START="(.*)"$/\1/p' "$RAW/meta.sh")
+		STARTED=${FIRST_STARTED:-$STARTED} LOAD_START=${FIRST_LOAD_START:-$LOAD_START}
+	fi
 	declare -p STARTED FINISHED LOAD_START LOAD_END COMMIT DIRTY HOLD LOAD_SECONDS SCALE_HOLD QUICK BENCHTIME >"$RAW/meta.sh"
+	for f in "${ALL_STEPS[@]}"; do # the steps not run now: as the earlier run left them
+		wanted "$f" && continue
+		[[ -f "$RAW/$f.rc" ]] || { RC[$f]="not run"; LOAD_AT[$f]="n/a"; continue; }
+		RC[$f]=$(cat "$RAW/$f.rc")
+		LOAD_AT[$f]=$(cat "$RAW/$f.load")
+	done
 else
 	# BENCH_REPORT_ONLY=1: write the report again from the raw logs of the last run in $RAW
 	# (its time, load and settings come from $RAW/meta.sh, not from now).
@@ -233,7 +255,7 @@ the raw lines it was read from. Raw logs and CPU profiles of the run: \`$RAW_SHO
 | load average (1/5/15 min) | $LOAD_START at the start, $LOAD_END at the end (per figure below) |
 | shared? | yes: the 2 cores were shared with other builds and tests while this ran, so absolute figures are pessimistic and noisy; ratios come from runs minutes apart under similar load. A rerun on an idle machine is worth doing before quoting absolutes. |
 | Go | $GOVERSION |
-| commit | $COMMIT$( [[ $DIRTY != 0 ]] && echo " (with $DIRTY uncommitted changes in the tree)") |
+| commit | $COMMIT$( [[ $DIRTY != 0 ]] && echo " (with $DIRTY uncommitted changes in the tree)") (the last step run; each step's commit and time: [Steps](#steps)) |
 | run | $STARTED to $FINISHED$( [[ $QUICK == 1 ]] && echo ", **quick mode (BENCH_QUICK=1): short holds and counts, not for quoting**") |
 | binary | \`bin/otelcol-multiagents\`, built by \`make build\` |
 
@@ -524,6 +546,19 @@ awk '
 		printf "| %s | %s | %s | %s | %s | %s |\n", pkg, name, ns, b, a, other
 	}' "$RAW/micro.log"
 
+cat <<EOF
+
+## Steps
+
+Which commit and time each step's figures come from (\`BENCH_STEPS\` runs some steps again and
+keeps the others' raw logs), the load average before it, and its status.
+
+| step | commit, time | load average before | status |
+|---|---|---|---|
+EOF
+for f in "${ALL_STEPS[@]}"; do
+	echo "| $f | $(cat "$RAW/$f.at" 2>/dev/null || echo "n/a") | ${LOAD_AT[$f]:-n/a} | $( [[ ${RC[$f]:-not run} == 0 ]] && echo passed || echo "${RC[$f]:-not run}") |"
+done
 cat <<EOF
 
 Component notes with their own benchmark figures, commands and analysis:
