@@ -1,6 +1,7 @@
 package alertprocessor
 
 import (
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/sourceinterval"
 	"hash/maphash"
 	"math"
 	"time"
@@ -36,7 +37,7 @@ type series struct {
 	logicalKey uint64
 	lastSeen   time.Time // receive time of the last point
 	// interval is the time between the series' points (ns; 0 = unknown yet; see
-	// nextInterval), so a gauge whose source stopped (a killed replica) stops counting soon
+	// sourceinterval.Next), so a gauge whose source stopped (a killed replica) stops counting soon
 	// after its next points were due, long before stale_after removes it.
 	interval    int64
 	lastChanged time.Time // last point that changed the totals (any point, for gauges)
@@ -90,7 +91,7 @@ const gaugeStaleIntervals = 3
 // observeGauge applies a gauge point (or a non-monotonic sum's).
 func (s *series) observeGauge(now time.Time, v float64) {
 	if s.cur.count > 0 {
-		s.interval = nextInterval(s.interval, int64(now.Sub(s.lastSeen)))
+		s.interval = sourceinterval.Next(s.interval, int64(now.Sub(s.lastSeen)))
 	}
 	s.lastValue = v
 	s.cur.sum += v
@@ -214,18 +215,6 @@ func (s *series) totalsAt(t time.Time) *totals {
 		return &s.snaps.at(0).totals // the series started after t
 	}
 	return &s.snaps.at(i - 1).totals
-}
-
-// nextInterval updates a series' interval estimate with a new gap between its points: a longer
-// gap is taken at once, a shorter one only by 1/8 per point. Reading a source as slower than it
-// is only delays the expiry of a dead one; reading it as faster (worker_health sends a worker's
-// health on every change as well as on its timer) would drop a live gauge between two of its
-// points, and resolve its alert falsely.
-func nextInterval(interval, gap int64) int64 {
-	if gap >= interval {
-		return gap
-	}
-	return interval - (interval-gap)/8
 }
 
 // gaugeFreshFloor is the least time a gauge series counts after its last point, whatever its

@@ -1,6 +1,7 @@
 package workerhealthprocessor
 
 import (
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/sourceinterval"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -26,7 +27,7 @@ type stream struct {
 
 	// command gauges: the timestamp of the latest reading, its value, when it arrived
 	// (processor clock, unix ns; 0 = never) and the interval between the source's points (ns;
-	// 0 = unknown yet; see nextInterval).
+	// 0 = unknown yet; see sourceinterval.Next).
 	last     pcommon.Timestamp
 	reading  float64
 	readAt   int64
@@ -71,7 +72,7 @@ func (s *stream) noteReading(ts pcommon.Timestamp, v float64, now int64) bool {
 		return false
 	}
 	if s.readAt != 0 && ts > s.last {
-		s.interval = nextInterval(s.interval, max(int64(ts-s.last), minGaugeInterval))
+		s.interval = sourceinterval.Next(s.interval, max(int64(ts-s.last), minGaugeInterval))
 	}
 	s.last, s.reading, s.readAt = ts, v, now
 	return true
@@ -88,15 +89,4 @@ func (s *stream) readingStale(now int64, minFresh, maxFresh time.Duration) bool 
 		after = min(after, max(gaugeStaleIntervals*s.interval, int64(minFresh)))
 	}
 	return now-s.readAt > after
-}
-
-// nextInterval updates a source's interval estimate with a new gap between its points: a longer
-// gap is taken at once, a shorter one only by 1/8 per point. Reading a source as slower than it
-// is only delays the expiry of a dead one; reading it as faster (after a burst of early points,
-// e.g. an exporter's retries) would drop a live one's reading between two of its points.
-func nextInterval(interval, gap int64) int64 {
-	if gap >= interval {
-		return gap
-	}
-	return interval - (interval-gap)/8
 }

@@ -2,6 +2,7 @@ package workerhealthprocessor
 
 import (
 	"fmt"
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/sourceinterval"
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
@@ -550,7 +551,7 @@ func TestSourceIntervalEstimate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var interval int64
 			for _, g := range tt.gaps {
-				interval = nextInterval(interval, g)
+				interval = sourceinterval.Next(interval, g)
 			}
 			assert.Equal(t, tt.want, interval)
 		})
