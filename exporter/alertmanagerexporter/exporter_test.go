@@ -99,6 +99,7 @@ func newHarness(t *testing.T, mutate func(*Config), urls ...string) *harness {
 	cfg.BackOffConfig.InitialInterval = 5 * time.Second
 	cfg.BackOffConfig.Multiplier = 2
 	cfg.BackOffConfig.MaxInterval = 30 * time.Second
+	cfg.BackOffConfig.RandomizationFactor = 0 // the tests step the clock to the exact retry
 	if mutate != nil {
 		mutate(cfg)
 	}

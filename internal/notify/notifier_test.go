@@ -150,7 +150,7 @@ func newHarness(t *testing.T, cfg Config) *harness {
 		Destination: "test", RateLimitKey: t.Name(), Secrets: []string{"s3cr3t"}, Signal: "metrics",
 		Meter: sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)).Meter("test"),
 		Clock: h.clock,
-		Retry: configretry.NewDefaultBackOffConfig(),
+		Retry: exactBackoff(), // exact delays; the randomization has its own test (backoff_test.go)
 	})
 	require.NoError(t, err)
 	h.n = n
@@ -165,6 +165,14 @@ func (h *harness) at(d time.Duration) {
 
 func (h *harness) push(points ...map[string]any) {
 	require.NoError(h.t, h.n.ConsumeMetrics(context.Background(), alertMetrics(points...)))
+}
+
+// exactBackoff is retry_on_failure's default without randomization_factor, for tests that
+// step a clock to the exact moment of a retry.
+func exactBackoff() configretry.BackOffConfig {
+	b := configretry.NewDefaultBackOffConfig()
+	b.RandomizationFactor = 0
+	return b
 }
 
 func testConfig() Config {
