@@ -112,8 +112,9 @@ func benchNotifications(b *testing.B, n *Notifier, rounds int) {
 		md := pmetric.NewMetrics()
 		g := alertsGauge(md)
 		for j := range 100 {
+			// A label of its own per instance: group_by [...] then makes one group of each.
 			alertPoint(g, 1, map[string]any{"alertname": "a", "alertstate": "firing", "severity": "error",
-				"fingerprint": fmt.Sprintf("fp-%d-%d", i, j)})
+				"fingerprint": fmt.Sprintf("fp-%d-%d", i, j), "worker.name": fmt.Sprintf("w-%d-%d", i, j)})
 		}
 		batches[i] = md
 	}
