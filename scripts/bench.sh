@@ -374,7 +374,7 @@ and its duration histogram (cumulative, the receiver's 18 bounds), the receiver'
 once with the metrics pipeline \`[memory_limiter]\` (baseline), once as shipped
 \`[memory_limiter, worker_health, alert]\` with the shipped rules: worker health judged as each
 send arrives, and the rules evaluated on arrival (10 sends a second, evaluations at most every
-\`min_evaluation_interval\`, 500 ms) and every 15 s. CPU is user+system of the collector process from \`/proc/<pid>/stat\` over
+\`min_evaluation_interval\`, 1 s) and every 15 s. CPU is user+system of the collector process from \`/proc/<pid>/stat\` over
 the loaded period; peak RSS is \`VmHWM\`. Load average before: ${LOAD_AT[fig3]}. Status: $(status fig3).
 
     $CMD_FIG3

@@ -30,7 +30,7 @@ func createDefaultConfig() component.Config {
 	return &Config{
 		EvaluationInterval:    15 * time.Second,
 		EvaluateOnArrival:     true,
-		MinEvaluationInterval: 500 * time.Millisecond,
+		MinEvaluationInterval: time.Second,
 		StaleAfter:            5 * time.Minute,
 		ResolvedRetention:     15 * time.Minute,
 		MaxInstances:          10000,

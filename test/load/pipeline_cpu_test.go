@@ -41,7 +41,7 @@ func loadSeconds() int {
 // TestMetricsPipelineCPU runs the shipped config twice at 10k points/s — once as shipped, once with
 // worker_health and alert taken out of the metrics pipeline — and reports CPU seconds and peak RSS.
 // The points arrive in 10 sends a second, each holding metrics the rules read, so the alert
-// processor evaluates on arrival at most every min_evaluation_interval (shipped 500 ms).
+// processor evaluates on arrival at most every min_evaluation_interval (shipped 1 s).
 func TestMetricsPipelineCPU(t *testing.T) {
 	seconds := loadSeconds()
 	baseline := runPipeline(t, seconds, "[memory_limiter]")
