@@ -440,8 +440,8 @@ published (10 of 20); **fire latency** = the first \`worker_failure\` firing at 
 moment that PUBLISH was sent. Then 180 successes (10 of 200 = 0.05: still failed) and one more
 success alone: the condition stops holding when it is published; **resolve latency** = the group's
 resolve at the sink minus that moment. Trials run one after the other, each after the previous
-resolve, with a random pause of up to 1 s so they sample every phase of the receiver's
-\`max_delay\` tick. ${F5_SAMPLES:-?} samples per latency (Slack and PagerDuty each). Nothing asserts
+resolve, with a random pause of up to 1 s before the failure and before the recovery, so both
+sample every phase of the receiver's \`max_delay\` tick. ${F5_SAMPLES:-?} samples per latency (Slack and PagerDuty each). Nothing asserts
 a duration; the test fails only when a notification is missing, repeated, or breaks a contract.
 Load average before: ${LOAD_AT[fig5]}. Status: $(status fig5).
 

@@ -33,8 +33,9 @@ import (
 //     one more success alone; the condition stops holding when it is published; resolve latency
 //     = the group's resolve at the sink - that moment.
 //
-// Trials run one after the other (each waits for its resolve at both sinks, then a random pause
-// of up to 1 s so that trials sample every phase of the receiver's max_delay tick). Slack and
+// Trials run one after the other (each waits for its resolve at both sinks); a random pause of
+// up to 1 s before the failure and before the recovery makes both sample every phase of the
+// receiver's max_delay tick. Slack and
 // PagerDuty are local servers enforcing their API contract; Slack at its shipped 1/s limit.
 // Nothing here asserts a duration: the test fails only when a notification is missing, arrives
 // twice, or breaks the contract.
@@ -89,6 +90,9 @@ func TestTimeToPage(t *testing.T) {
 			require.True(t, got, "trial %d: no worker_failure firing for %s\n%s", i, worker, c.proc.Logs())
 			fire = append(fire, at.Sub(held))
 		}
+		// The fire notification came a group_wait after a receiver tick: without a pause the
+		// recovery would always be published just after a tick and wait out a whole max_delay.
+		time.Sleep(rand.N(time.Second))
 		before, ok = executions(worker, 180, true)
 		publish(append(before, ok...))
 		before, last := executions(worker, 1, true)
