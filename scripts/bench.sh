@@ -219,7 +219,7 @@ F5_IDLE_S=$(kv fig5 idle_cpu seconds); F5_IDLE_W=$(kv fig5 idle_cpu workers)
 F5_IDLE=$(kv fig5 idle_cpu shipped_cpu_s); F5_IDLE_BEFORE=$(kv fig5 idle_cpu before_cpu_s); F5_IDLE_RATIO=$(kv fig5 idle_cpu ratio)
 
 # Figure 8: "RESULT full_binary workload=W eps=N bare_eps=N ratio=X hold=D", one line per workload.
-fb() { grep -ho "RESULT full_binary workload=$1 .*" "$RAW/fig8.log" 2>/dev/null | tail -1 | sed -nE "s/.* $2=([^ ]+).*/\1/p"; }
+fb() { { grep -ho "RESULT full_binary workload=$1 .*" "$RAW/fig8.log" 2>/dev/null || true; } | tail -1 | sed -nE "s/.* $2=([^ ]+).*/\1/p"; }
 F8_R_EPS=$(fb realistic eps); F8_R_BARE=$(fb realistic bare_eps); F8_R_RATIO=$(fb realistic ratio); F8_HOLD=$(fb realistic hold)
 F8_N_EPS=$(fb never_ending eps); F8_N_BARE=$(fb never_ending bare_eps); F8_N_RATIO=$(fb never_ending ratio)
 
