@@ -114,6 +114,11 @@ if [[ "$REPORT_ONLY" != 1 ]]; then
 	# Figure 7 (issue 13): N partitioned replicas of the built binary, and Redis's cost of N subscribers.
 	run fig7 env SCALE_BENCH_HOLD="$SCALE_HOLD" $GO test -tags e2e,loadtest -count=1 -v -timeout 60m \
 		-run '^TestScaleZeroLossRate$|^TestScaleRedisOutputCost$' ./test/scale/
+	# Figure 8 (issue 14): the built binary with the shipped pipelines against the bare subscriber,
+	# realistic and never-ending transactions; a CPU profile of every rate held against the binary.
+	mkdir -p "$RAW/profiles/fullbinary"
+	run fig8 env LOADTEST_START_RATE=40000 LOADTEST_BARE_START_RATE=160000 LOADTEST_PROFILE_DIR="$RAW/profiles/fullbinary" \
+		$GO test -tags e2e,loadtest -count=1 -v -timeout 150m -run '^TestFullBinaryZeroLossRate$' ./test/scale/
 	# The receiver's per-event work alone, profiled, for figures 1 and 2.
 	run profile $GO test -run '^$' -bench '^BenchmarkDecodeAssemble$' -benchtime=2s \
 		-o "$RAW/multiagentsreceiver.test" -cpuprofile "$RAW/profiles/decode-assemble.pprof" ./receiver/multiagentsreceiver/
@@ -153,6 +158,7 @@ CMD_FIG3="OTELCOL_BIN=bin/otelcol-multiagents LOAD_SECONDS=$LOAD_SECONDS go test
 CMD_FIG4="OTELCOL_BIN=bin/otelcol-multiagents go test -tags loadtest -count=1 -v -run '^TestOpenTransactionMemory\$' ./test/load/"
 CMD_FIG5="OTELCOL_BIN=bin/otelcol-multiagents go test -tags loadtest -count=1 -v -run '^TestTimeToPage\$|^TestIdleCPU\$' ./test/load/"
 CMD_FIG6="OTELCOL_BIN=bin/otelcol-multiagents go test -tags loadtest -count=1 -v -run '^TestNotifierStorm\$' ./test/load/"
+CMD_FIG8="OTELCOL_BIN=bin/otelcol-multiagents LOADTEST_HOLD=$HOLD LOADTEST_START_RATE=40000 LOADTEST_BARE_START_RATE=160000 go test -tags e2e,loadtest -count=1 -v -timeout 150m -run '^TestFullBinaryZeroLossRate\$' ./test/scale/"
 CMD_FIG7="OTELCOL_BIN=bin/otelcol-multiagents SCALE_BENCH_HOLD=$SCALE_HOLD go test -tags e2e,loadtest -count=1 -v -timeout 60m -run '^TestScaleZeroLossRate\$|^TestScaleRedisOutputCost\$' ./test/scale/"
 if [[ "$QUICK" == 1 ]]; then
 	for v in CMD_FIG2 CMD_FIG4 CMD_FIG5 CMD_FIG6; do printf -v "$v" 'BENCH_QUICK=1 %s' "${!v}"; done
@@ -523,6 +529,50 @@ each subscriber costs Redis one more copy of the bus. Analysis: [benchmarks/part
 
 $(grep -h 'RESULT' "$RAW/fig7.log" 2>/dev/null | sed -E 's/^\s+//; s/^/    /' || echo "    (no result lines: the step did not run)")
 
+## 8. The built binary with the shipped pipelines against a bare subscriber
+
+\`test/scale/fullbinary_test.go\` (\`TestFullBinaryZeroLossRate\`, build tags \`e2e && loadtest\`): the
+built binary with \`otelcol-config.yaml\` as shipped (only its listeners on free loopback ports and
+\`REDIS_ENDPOINT\`; traces and logs to the default \`nop\` exporter, metrics to Prometheus,
+\`worker_health\`, \`alert\` and the notifiers, which have no destination and are off) and a bare
+go-redis \`PSUBSCRIBE\` that only counts, each on its own real redis-server, fed by the same
+pipelined publisher at doubling rates, then two bisection steps, each rate held **$HOLD**. A rate
+counts when every published event was counted (\`multiagents_events_total\`), none of the
+collector's own loss counters moved (the receiver's queue drops, Redis disconnects, anything a
+receiver, processor or exporter refused or failed to send), and the publisher kept ≥ 95 % of
+the target. Two workloads: **realistic** (agentsim e-commerce workflows: status, four
+command/result pairs, status; every id unique) and **never-ending** (command/result pairs without
+workflow status, so every transaction stays open until it is evicted at \`max_open\`). Load
+average before: ${LOAD_AT[fig8]}. Status: $(status fig8).
+
+    $CMD_FIG8
+
+$(logs fig8)
+
+| workload | built binary, zero loss | bare subscriber, same run | ratio (goal ≥ 0.5) | in-process receiver, no-op consumer (figure 1) |
+|---|---|---|---|---|
+| realistic | ${F8_R_EPS:-?} events/s | ${F8_R_BARE:-?} events/s | ${F8_R_RATIO:-?} | ${F1_RECV:-?} events/s (ratio ${F1_RATIO:-?}) |
+| never-ending | ${F8_N_EPS:-?} events/s | ${F8_N_BARE:-?} events/s | ${F8_N_RATIO:-?} | |
+
+A bare figure that stopped because the publisher could not keep 95 % of the target (the test
+says so) is a lower bound of the bare subscriber, and the ratio an upper bound.
+
+What limits the binary: CPU profiles of the whole process (its pprof extension, 20 s at the
+highest rate held for each workload, \`go tool pprof -top\`, top 20 by flat time):
+
+EOF
+for w in realistic never_ending; do
+	f=$(ls "$RAW/profiles/fullbinary/$w"-*.pprof 2>/dev/null | awk -F- '{ print $NF + 0, $0 }' | sort -n | tail -1 | cut -d' ' -f2-)
+	echo "**$w**$( [[ -n $f ]] && echo " ($(basename "$f" .pprof | sed 's/.*-//') events/s)"):"
+	echo
+	if [[ -n $f ]]; then
+		$GO tool pprof -top -nodecount=20 "$f" 2>/dev/null | sed -n '/flat%/,$p' | sed 's/^/    /'
+	else
+		echo "    (no profile)"
+	fi
+	echo
+done
+cat <<EOF
 ## Micro-benchmarks
 
 \`$CMD_MICRO\` (load average before: ${LOAD_AT[micro]}; status: $(status micro)). One row per
