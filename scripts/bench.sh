@@ -3,7 +3,7 @@
 # write BENCHMARKS.md from their output (the six figures of issue 8, each with its command, the
 # machine and a baseline measured side by side in the same run).
 #
-#   make bench                      # build, then this script: full run (about 30 to 45 minutes)
+#   make bench                      # build, then this script: full run (about an hour on 2 cores)
 #   BENCH_QUICK=1 make bench        # short holds and counts, for trying it (about 5 minutes)
 #   BENCH_STEPS=fig1,fig8 make bench  # run only these steps again; the report keeps the others'
 #                                     # raw logs from the last run and says where each comes from
