@@ -72,7 +72,7 @@ lint:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 # Micro-benchmarks and load runs of the built binary beside their baselines; writes BENCHMARKS.md
-# (about 25 minutes on 2 cores; BENCH_QUICK=1 for a short try whose figures are not for quoting).
+# (about an hour on 2 cores; BENCH_STEPS=fig1,fig8 runs some figures again; BENCH_QUICK=1 for a short try whose figures are not for quoting).
 bench: build
 	OTELCOL_BIN=$(CURDIR)/$(BINARY) GO=$(GO) ./scripts/bench.sh
 

@@ -184,7 +184,8 @@ cat <<EOF
   Expect worker_failure soon after $BREAK_AT as one group (the notifiers group alerts by alertname):
   one PagerDuty incident, and a Slack message when the group fires and then one per change (a
   worker joining or recovering; at most one per group_interval, 10 s here), each listing the
-  group's workers; resolved about 20 s (the recent window) after $REPAIR_AT. error_spike and high_error_rate wait 3 minutes (for: 3m), so
+  group's workers; resolved about 10 s (the recent window) after $REPAIR_AT. The intervals are
+  the shipped ones: the page follows the failure within seconds. error_spike and high_error_rate wait 3 minutes (for: 3m), so
   worker_failure mutes them (inhibit_rules); ship_order, which only gets fewer commands while they
   fail, stays healthy. Lines starting with a clock time are what Slack and PagerDuty received.
   Ctrl-C stops everything.
@@ -199,6 +200,7 @@ for w in "${broken[@]}"; do
 	repair_rates+=("$w=0")
 done
 set +e
+AGENTSIM_START=$(date +%s)
 "$WORK/bin/agentsim" --redis "127.0.0.1:$REDIS_PORT" --rate "$RATE" --duration "$DURATION" \
 	--phase "$BREAK_AT:$(IFS=,; echo "${break_rates[*]}")" --phase "$REPAIR_AT:$(IFS=,; echo "${repair_rates[*]}")" --progress 5s &
 AGENTSIM_PID=$!
@@ -223,6 +225,14 @@ firing=$(grep -c '\[slack\] FIRING worker_failure' "$WORK/notifications.log" || 
 resolved=$(grep -c '\[slack\] RESOLVED worker_failure' "$WORK/notifications.log" || true)
 incidents=$(grep -o '\[pagerduty\] trigger dedup=[^ ]*' "$WORK/notifications.log" | sort -u | wc -l)
 say "Slack received worker_failure firing ${firing}x and resolved ${resolved}x; PagerDuty: $(grep -c '\[pagerduty\] trigger' "$WORK/notifications.log" || true) trigger(s) for ${incidents} incident(s), $(grep -c '\[pagerduty\] resolve' "$WORK/notifications.log" || true) resolve(s)"
+# How long after the failure phase began the first page arrived (the sink logs clock seconds).
+seconds_of() { # a Go duration of whole seconds or minutes ("20s", "1m") as seconds
+	case $1 in *m) echo $((${1%m} * 60)) ;; *s) echo "${1%s}" ;; *) echo "$1" ;; esac
+}
+first_page=$(grep -m1 '\[pagerduty\] trigger' "$WORK/notifications.log" | cut -d' ' -f1 || true)
+if [[ -n $first_page ]] && break_s=$(seconds_of "$BREAK_AT") && [[ $break_s =~ ^[0-9]+$ ]]; then
+	say "first PagerDuty trigger at $first_page: $(($(date -d "$first_page" +%s) - AGENTSIM_START - break_s)) s after the workers began failing (condition: half of the 10 s window failed, then max_delay + group_wait)"
+fi
 if ((firing > 0 && resolved > 0)); then
 	say "the alert fired and resolved as one group: every Slack message lists the group's workers, and PagerDuty kept one incident (one dedup key) for all of them."
 else

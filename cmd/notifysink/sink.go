@@ -11,20 +11,20 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/pagerdutyapi"
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/slackapi"
 )
 
-// The contracts the sink enforces, as the real services do.
+// The contracts the sink enforces, as the real services do (internal/slackapi,
+// internal/pagerdutyapi).
 const (
-	pagerDutyPath       = "/v2/enqueue"
-	pagerDutyMaxBody    = 512 << 10 // Events API v2: 512 KB per event
-	pagerDutyKeyLength  = 32
-	pagerDutyMaxSummary = 1024
-	slackMaxBody        = 1 << 20
+	pagerDutyPath    = pagerdutyapi.EnqueuePath
+	pagerDutyMaxBody = pagerdutyapi.MaxEventBytes
+	slackMaxBody     = slackapi.MaxBodyBytes
 	// maxRemembered bounds the dedup keys remembered to name an incident when it resolves.
 	maxRemembered = 10000
 )
-
-var pagerDutySeverities = map[string]bool{"critical": true, "error": true, "warning": true, "info": true}
 
 // Counts are what the sink has received so far.
 type Counts struct {
@@ -80,47 +80,36 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.slack(w, r)
 }
 
-// slackMessage is the part of an incoming-webhook payload the sink reads.
-type slackMessage struct {
-	Text        string `json:"text"`
-	Attachments []struct {
-		Title  string `json:"title"`
-		Text   string `json:"text"`
-		Fields []struct {
-			Title string `json:"title"`
-			Value string `json:"value"`
-		} `json:"fields"`
-	} `json:"attachments"`
-	Blocks []json.RawMessage `json:"blocks"`
-}
-
 // slackTitle matches the slack exporter's default title for a group, e.g.
 // "🚨 [FIRING:3] worker_failure (still firing)" or "✅ [RESOLVED] worker_failure".
 var slackTitle = regexp.MustCompile(`^(?:\S+ )?\[(FIRING|RESOLVED)(?::(\d+))?\] (.+?)( \(still firing\))?$`)
 
 // slack answers as Slack's incoming webhooks do: 200 "ok"; 400 with a reason for a body that
-// is not a JSON message with text, attachments or blocks; 413 past the size limit.
+// is not a JSON message following Slack's rules (slackapi.Message.Problem: text, attachments
+// or blocks, ...); 413 past the size limit.
 func (s *sink) slack(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, slackMaxBody+1))
-	var msg slackMessage
+	var msg slackapi.Message
 	switch {
 	case err != nil:
-		s.reject(w, "slack", http.StatusBadRequest, "invalid_payload", err.Error())
+		s.reject(w, "slack", http.StatusBadRequest, slackapi.AnswerInvalidPayload, err.Error())
 	case len(body) > slackMaxBody:
-		s.reject(w, "slack", http.StatusRequestEntityTooLarge, "request_too_large", fmt.Sprintf("more than %d bytes", slackMaxBody))
+		s.reject(w, "slack", http.StatusRequestEntityTooLarge, slackapi.AnswerTooLarge, fmt.Sprintf("more than %d bytes", slackMaxBody))
 	case !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json"):
-		s.reject(w, "slack", http.StatusBadRequest, "invalid_payload", "Content-Type is not application/json")
+		s.reject(w, "slack", http.StatusBadRequest, slackapi.AnswerInvalidPayload, "Content-Type is not application/json")
 	case json.Unmarshal(body, &msg) != nil:
-		s.reject(w, "slack", http.StatusBadRequest, "invalid_payload", "body is not a JSON object")
-	case msg.Text == "" && len(msg.Attachments) == 0 && len(msg.Blocks) == 0:
-		s.reject(w, "slack", http.StatusBadRequest, "no_text", "no text, attachments or blocks")
+		s.reject(w, "slack", http.StatusBadRequest, slackapi.AnswerInvalidPayload, "body is not a JSON object")
+	case msg.Problem() == slackapi.AnswerNoText:
+		s.reject(w, "slack", http.StatusBadRequest, slackapi.AnswerNoText, "no text, attachments or blocks")
+	case msg.Problem() != "":
+		s.reject(w, "slack", http.StatusBadRequest, slackapi.AnswerInvalidPayload, msg.Problem())
 	default:
 		s.printSlack(msg)
-		_, _ = io.WriteString(w, "ok")
+		_, _ = io.WriteString(w, slackapi.AnswerOK)
 	}
 }
 
-func (s *sink) printSlack(msg slackMessage) {
+func (s *sink) printSlack(msg slackapi.Message) {
 	title, text, severity, value, firing, resolved := msg.Text, "", "", "", "", ""
 	if len(msg.Attachments) > 0 {
 		a := msg.Attachments[0]
@@ -175,18 +164,6 @@ func (s *sink) printSlack(msg slackMessage) {
 	s.printf("[slack] %s %s", line, oneLine(strings.ReplaceAll(text, "*", "")))
 }
 
-// pdEvent is an Events API v2 request.
-type pdEvent struct {
-	RoutingKey  string `json:"routing_key"`
-	EventAction string `json:"event_action"`
-	DedupKey    string `json:"dedup_key"`
-	Payload     *struct {
-		Summary  string `json:"summary"`
-		Source   string `json:"source"`
-		Severity string `json:"severity"`
-	} `json:"payload"`
-}
-
 // pagerDuty answers as the Events API v2 does: 202 with status, message and dedup_key; 400 with
 // the errors for an invalid event; 413 past the size limit.
 func (s *sink) pagerDuty(w http.ResponseWriter, r *http.Request) {
@@ -195,39 +172,12 @@ func (s *sink) pagerDuty(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, "pagerduty", http.StatusRequestEntityTooLarge, "Request too large", fmt.Sprintf("more than %d bytes", pagerDutyMaxBody))
 		return
 	}
-	var ev pdEvent
+	var ev pagerdutyapi.Event
 	if err != nil || json.Unmarshal(body, &ev) != nil {
 		s.pdInvalid(w, "Event object is invalid: body is not a JSON object")
 		return
 	}
-	var problems []string
-	if len(ev.RoutingKey) != pagerDutyKeyLength {
-		problems = append(problems, fmt.Sprintf("'routing_key' must be %d characters", pagerDutyKeyLength))
-	}
-	switch ev.EventAction {
-	case "trigger":
-		switch {
-		case ev.Payload == nil:
-			problems = append(problems, "'payload' is missing or blank")
-		default:
-			if ev.Payload.Summary == "" || len(ev.Payload.Summary) > pagerDutyMaxSummary {
-				problems = append(problems, fmt.Sprintf("'payload.summary' is missing, blank or longer than %d", pagerDutyMaxSummary))
-			}
-			if ev.Payload.Source == "" {
-				problems = append(problems, "'payload.source' is missing or blank")
-			}
-			if !pagerDutySeverities[ev.Payload.Severity] {
-				problems = append(problems, "'payload.severity' must be one of critical, error, warning, info")
-			}
-		}
-	case "acknowledge", "resolve":
-		if ev.DedupKey == "" {
-			problems = append(problems, "'dedup_key' is required for "+ev.EventAction)
-		}
-	default:
-		problems = append(problems, "'event_action' must be trigger, acknowledge or resolve")
-	}
-	if len(problems) > 0 {
+	if problems := ev.Problems(); len(problems) > 0 {
 		s.pdInvalid(w, problems...)
 		return
 	}
@@ -235,21 +185,19 @@ func (s *sink) pagerDuty(w http.ResponseWriter, r *http.Request) {
 		ev.DedupKey = newDedupKey()
 	}
 	s.printPagerDuty(ev)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusAccepted)
-	_ = json.NewEncoder(w).Encode(map[string]string{"status": "success", "message": "Event processed", "dedup_key": ev.DedupKey})
+	pagerdutyapi.WriteAccepted(w, ev.DedupKey)
 }
 
-func (s *sink) printPagerDuty(ev pdEvent) {
+func (s *sink) printPagerDuty(ev pagerdutyapi.Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch ev.EventAction {
-	case "trigger":
+	case pagerdutyapi.ActionTrigger:
 		s.counts.PDTrigger++
 		s.remember(ev.DedupKey, ev.Payload.Summary)
 		s.printf("[pagerduty] trigger dedup=%s severity=%s summary=%s", short(ev.DedupKey), ev.Payload.Severity, oneLine(ev.Payload.Summary))
 	default:
-		if ev.EventAction == "resolve" {
+		if ev.EventAction == pagerdutyapi.ActionResolve {
 			s.counts.PDResolve++
 		} else {
 			s.counts.PDAcknowledge++
@@ -286,9 +234,7 @@ func (s *sink) reject(w http.ResponseWriter, service string, code int, reason, d
 	s.printf("[%s] REJECTED %d %s: %s", service, code, reason, detail)
 	s.mu.Unlock()
 	if service == "pagerduty" {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(code)
-		_ = json.NewEncoder(w).Encode(map[string]any{"status": reason, "message": "Event object is invalid", "errors": []string{detail}})
+		pagerdutyapi.WriteRejected(w, code, reason, detail)
 		return
 	}
 	w.WriteHeader(code)

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
@@ -19,6 +20,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-multiagents/otelcol-multiagents/internal/notify"
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/storageclient"
 )
 
 // maxBatch is the most alerts in one POST, Prometheus's maxBatchSize.
@@ -46,7 +48,7 @@ type amExporter struct {
 	cfg       *Config
 	set       exporter.Settings
 	logger    *zap.Logger
-	clock     notify.Clock
+	clock     clockwork.Clock
 	client    *http.Client
 	endpoints []*endpoint
 	telemetry *telemetry
@@ -67,7 +69,7 @@ type amExporter struct {
 	cancelStopSends context.CancelFunc
 }
 
-func newAMExporter(set exporter.Settings, cfg *Config, clock notify.Clock) (*amExporter, error) {
+func newAMExporter(set exporter.Settings, cfg *Config, clock clockwork.Clock) (*amExporter, error) {
 	tel, err := newTelemetry(set)
 	if err != nil {
 		return nil, err
@@ -125,17 +127,9 @@ func (e *amExporter) load(ctx context.Context, host component.Host) error {
 	if e.cfg.Storage == nil {
 		return nil
 	}
-	ext, ok := host.GetExtensions()[*e.cfg.Storage]
-	if !ok {
-		return fmt.Errorf("storage: extension %q not found", e.cfg.Storage)
-	}
-	se, ok := ext.(storage.Extension)
-	if !ok {
-		return fmt.Errorf("storage: extension %q is not a storage extension", e.cfg.Storage)
-	}
-	client, err := se.GetClient(ctx, component.KindExporter, e.set.ID, "alertmanager")
+	client, err := storageclient.Open(ctx, host, *e.cfg.Storage, component.KindExporter, e.set.ID, "alertmanager")
 	if err != nil {
-		return fmt.Errorf("storage: %w", err)
+		return err
 	}
 	data, err := client.Get(ctx, storageKey)
 	if err != nil {

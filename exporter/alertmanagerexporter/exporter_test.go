@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
@@ -84,7 +85,7 @@ func (f *fakeAM) take() [][]postableAlert {
 type harness struct {
 	t      *testing.T
 	e      *amExporter
-	clock  *notifytest.Clock
+	clock  *clockwork.FakeClock
 	reader *sdkmetric.ManualReader
 }
 
@@ -98,6 +99,7 @@ func newHarness(t *testing.T, mutate func(*Config), urls ...string) *harness {
 	cfg.BackOffConfig.InitialInterval = 5 * time.Second
 	cfg.BackOffConfig.Multiplier = 2
 	cfg.BackOffConfig.MaxInterval = 30 * time.Second
+	cfg.BackOffConfig.RandomizationFactor = 0 // the tests step the clock to the exact retry
 	if mutate != nil {
 		mutate(cfg)
 	}
@@ -106,7 +108,7 @@ func newHarness(t *testing.T, mutate func(*Config), urls ...string) *harness {
 	set := exportertest.NewNopSettings(metadata.Type)
 	set.ID = component.NewID(metadata.Type) // one id across restarts: the storage namespace
 	set.MeterProvider = sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	clk := notifytest.NewClock(t0)
+	clk := clockwork.NewFakeClockAt(t0)
 	e, err := newAMExporter(set, cfg, clk)
 	require.NoError(t, err)
 	e.manual = true

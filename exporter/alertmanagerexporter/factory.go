@@ -8,6 +8,7 @@ package alertmanagerexporter
 import (
 	"context"
 
+	"github.com/jonboulle/clockwork"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configoptional"
@@ -23,15 +24,18 @@ import (
 // disabledMessage is logged once at start when no endpoint is configured.
 const disabledMessage = "alertmanager: endpoints is empty; sending to Alertmanager disabled"
 
-// clock is the exporter's time source for resends and expiry; tests replace it.
-var clock = notify.SystemClock
-
 // NewFactory returns the factory of the alertmanager exporter.
-func NewFactory() exporter.Factory {
+func NewFactory() exporter.Factory { return newFactory(notify.SystemClock) }
+
+// newFactory is NewFactory on the given clock, the exporter's time source for resends and
+// expiry.
+func newFactory(clock clockwork.Clock) exporter.Factory {
 	return exporter.NewFactory(
 		metadata.Type,
 		createDefaultConfig,
-		exporter.WithMetrics(createMetrics, metadata.MetricsStability),
+		exporter.WithMetrics(func(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Metrics, error) {
+			return createMetrics(ctx, set, cfg, clock)
+		}, metadata.MetricsStability),
 	)
 }
 
@@ -51,7 +55,7 @@ func createDefaultConfig() component.Config {
 	}
 }
 
-func createMetrics(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Metrics, error) {
+func createMetrics(ctx context.Context, set exporter.Settings, cfg component.Config, clock clockwork.Clock) (exporter.Metrics, error) {
 	c := cfg.(*Config)
 	if len(c.endpointList()) == 0 {
 		// The notifiers' disabled exporter: accepts data, sends nothing, warns once at start.

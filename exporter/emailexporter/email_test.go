@@ -12,6 +12,7 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
@@ -30,6 +31,7 @@ import (
 
 	"github.com/otelcol-multiagents/otelcol-multiagents/exporter/emailexporter/internal/metadata"
 	"github.com/otelcol-multiagents/otelcol-multiagents/exporter/emailexporter/smtptest"
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/alertstate"
 	"github.com/otelcol-multiagents/otelcol-multiagents/internal/notify"
 	"github.com/otelcol-multiagents/otelcol-multiagents/internal/notify/notifytest"
 )
@@ -54,22 +56,18 @@ var alertTime = time.Date(2026, 11, 27, 1, 2, 3, 0, time.UTC)
 func alertMetrics(alerts ...testAlert) pmetric.Metrics {
 	md := pmetric.NewMetrics()
 	m := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
-	m.SetName(notify.AlertsMetricName)
+	m.SetName(alertstate.MetricName)
 	dps := m.SetEmptyGauge().DataPoints()
 	for _, a := range alerts {
 		dp := dps.AppendEmpty()
 		dp.SetTimestamp(pcommon.NewTimestampFromTime(alertTime))
 		dp.SetDoubleValue(a.value)
 		attrs := dp.Attributes()
-		attrs.PutStr("alertname", a.name)
-		attrs.PutStr("alertstate", a.state)
-		attrs.PutStr("severity", a.severity)
-		attrs.PutStr("fingerprint", a.fingerprint())
-		attrs.PutStr("description", "Worker "+a.worker+" error rate is above 50%")
-		attrs.PutStr("threshold", "0.5")
-		if a.cooldown != "" {
-			attrs.PutStr("cooldown", a.cooldown)
-		}
+		alertstate.Header{
+			Name: a.name, State: a.state, Severity: a.severity, Fingerprint: a.fingerprint(),
+			Description: "Worker " + a.worker + " error rate is above 50%", Threshold: "0.5",
+			Cooldown: a.cooldown, // "" reads as no cooldown, like an absent attribute
+		}.Put(attrs)
 		attrs.PutStr("worker.name", a.worker)
 	}
 	return md
@@ -111,9 +109,15 @@ func newTestConfig(srv *smtptest.Server) *Config {
 // at cleanup it checks that the password appears in no captured log line.
 func startMetricsExporter(t *testing.T, cfg *Config) (exporter.Metrics, *observer.ObservedLogs) {
 	t.Helper()
+	return startMetricsExporterOn(t, cfg, notify.SystemClock)
+}
+
+// startMetricsExporterOn is startMetricsExporter on the given clock.
+func startMetricsExporterOn(t *testing.T, cfg *Config, clock clockwork.Clock) (exporter.Metrics, *observer.ObservedLogs) {
+	t.Helper()
 	require.NoError(t, cfg.Validate())
 	set, logs := observedSettings()
-	exp, err := NewFactory().CreateMetrics(context.Background(), set, cfg)
+	exp, err := newFactory(clock).CreateMetrics(context.Background(), set, cfg)
 	require.NoError(t, err)
 	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
 	wrapped := &onceShutdown{Metrics: exp}
@@ -274,13 +278,11 @@ func TestResolveDeliversOneResolvedMail(t *testing.T) {
 }
 
 func TestCooldownHolds(t *testing.T) {
-	fake := notifytest.NewClock(alertTime)
-	clock = fake
-	t.Cleanup(func() { clock = notify.SystemClock })
+	fake := clockwork.NewFakeClockAt(alertTime)
 	srv := smtptest.Start(t, testUser, testPassword, smtptest.Options{})
 	cfg := newTestConfig(srv)
 	cfg.GroupBy = []string{"alertname", "worker.name"} // each worker its own group, its own repeat
-	exp, _ := startMetricsExporter(t, cfg)
+	exp, _ := startMetricsExporterOn(t, cfg, fake)
 
 	withCooldown := firing("order-worker")
 	withCooldown.cooldown = "15m"

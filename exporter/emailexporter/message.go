@@ -321,7 +321,7 @@ func execute(t *template.Template, d mailData) (string, error) {
 // oneLine makes a subject a single bounded line: a header cannot carry a line break.
 func oneLine(s string) string {
 	s = strings.Join(strings.Fields(s), " ")
-	return notify.TruncateRunes(s, maxSubjectBytes)
+	return notify.TruncateBytes(s, maxSubjectBytes)
 }
 
-func clip(s string) string { return notify.TruncateRunes(s, maxFieldBytes) }
+func clip(s string) string { return notify.TruncateBytes(s, maxFieldBytes) }

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/otelcol-multiagents/otelcol-multiagents/internal/notify"
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/pagerdutyapi"
 )
 
 // DefaultEndpoint is PagerDuty's Events API v2 enqueue URL.
@@ -46,8 +47,8 @@ type Config struct {
 // Validate checks the configuration; each error names the field. The routing key is never quoted.
 func (cfg *Config) Validate() error {
 	var errs []error
-	if n := len(cfg.RoutingKey); n != 0 && n != 32 {
-		errs = append(errs, fmt.Errorf("routing_key: must be 32 characters, got %d", n))
+	if n := len(cfg.RoutingKey); n != 0 && n != pagerdutyapi.RoutingKeyLength {
+		errs = append(errs, fmt.Errorf("routing_key: must be %d characters, got %d", pagerdutyapi.RoutingKeyLength, n))
 	}
 	if !isHTTPURL(cfg.Endpoint) {
 		errs = append(errs, fmt.Errorf("endpoint: %q is not an http(s) URL", cfg.Endpoint))

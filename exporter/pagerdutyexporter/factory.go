@@ -4,6 +4,7 @@ package pagerdutyexporter
 import (
 	"context"
 
+	"github.com/jonboulle/clockwork"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
@@ -17,17 +18,21 @@ import (
 // disabledMessage is logged once at start when no routing key is configured.
 const disabledMessage = "pagerduty: routing_key is empty; notifications disabled"
 
-// clock is the notifier's time source for grouping and cooldowns; tests replace it to step
-// through them.
-var clock = notify.SystemClock
-
 // NewFactory returns the factory of the pagerduty exporter.
-func NewFactory() exporter.Factory {
+func NewFactory() exporter.Factory { return newFactory(notify.SystemClock) }
+
+// newFactory is NewFactory on the given clock, the notifier's time source for grouping and
+// cooldowns (tests step a clockwork.FakeClock through them).
+func newFactory(clock clockwork.Clock) exporter.Factory {
 	return exporter.NewFactory(
 		metadata.Type,
 		createDefaultConfig,
-		exporter.WithMetrics(createMetrics, metadata.MetricsStability),
-		exporter.WithLogs(createLogs, metadata.LogsStability),
+		exporter.WithMetrics(func(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Metrics, error) {
+			return createMetrics(ctx, set, cfg, clock)
+		}, metadata.MetricsStability),
+		exporter.WithLogs(func(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Logs, error) {
+			return createLogs(ctx, set, cfg, clock)
+		}, metadata.LogsStability),
 	)
 }
 
@@ -44,25 +49,25 @@ func createDefaultConfig() component.Config {
 	}
 }
 
-func createMetrics(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Metrics, error) {
+func createMetrics(ctx context.Context, set exporter.Settings, cfg component.Config, clock clockwork.Clock) (exporter.Metrics, error) {
 	c := cfg.(*Config)
-	n, err := newNotifier(set, c, "metrics")
+	n, err := newNotifier(set, c, "metrics", clock)
 	if err != nil {
 		return nil, err
 	}
 	return n.NewMetricsExporter(ctx, set, cfg, notify.HelperSettings{Queue: c.QueueConfig, Retry: c.BackOffConfig})
 }
 
-func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Logs, error) {
+func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config, clock clockwork.Clock) (exporter.Logs, error) {
 	c := cfg.(*Config)
-	n, err := newNotifier(set, c, "logs")
+	n, err := newNotifier(set, c, "logs", clock)
 	if err != nil {
 		return nil, err
 	}
 	return n.NewLogsExporter(ctx, set, cfg, notify.HelperSettings{Queue: c.QueueConfig, Retry: c.BackOffConfig})
 }
 
-func newNotifier(set exporter.Settings, c *Config, signal string) (*notify.Notifier, error) {
+func newNotifier(set exporter.Settings, c *Config, signal string, clock clockwork.Clock) (*notify.Notifier, error) {
 	if c.RoutingKey == "" {
 		return notify.NewDisabled(set.Logger, disabledMessage), nil
 	}

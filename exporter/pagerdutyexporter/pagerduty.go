@@ -11,13 +11,14 @@ import (
 	"time"
 
 	"github.com/otelcol-multiagents/otelcol-multiagents/internal/notify"
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/pagerdutyapi"
 )
 
-// Events API v2 limits.
+// Events API v2 limits, counted in bytes (never more than characters) so every event is within them.
 const (
-	maxDedupKeyBytes = 255
-	maxSummaryBytes  = 1024
-	maxEventBytes    = 512 * 1024
+	maxDedupKeyBytes = pagerdutyapi.MaxDedupKeyChars
+	maxSummaryBytes  = pagerdutyapi.MaxSummaryChars
+	maxEventBytes    = pagerdutyapi.MaxEventBytes
 )
 
 // droppedDetailsNote ends the summary of an event whose custom_details had to be dropped.
@@ -136,10 +137,10 @@ func (s *pagerDutySender) event(n notify.Notification) event {
 		DedupKey:   dedupKey(n.GroupID),
 	}
 	if n.GroupResolved() {
-		ev.EventAction = "resolve"
+		ev.EventAction = pagerdutyapi.ActionResolve
 		return ev
 	}
-	ev.EventAction = "trigger"
+	ev.EventAction = pagerdutyapi.ActionTrigger
 	ev.Client, ev.ClientURL = s.cfg.Client, s.cfg.ClientURL
 	summary := summaryOf(n)
 	details := detailsOf(n)
@@ -149,7 +150,7 @@ func (s *pagerDutySender) event(n notify.Notification) event {
 		class = alerts[0].Name
 	}
 	ev.Payload = &payload{
-		Summary:       notify.TruncateRunes(summary, maxSummaryBytes),
+		Summary:       notify.TruncateBytes(summary, maxSummaryBytes),
 		Source:        s.cfg.Source,
 		Severity:      n.Severity.String(), // PagerDuty's severities are ours: info, warning, error, critical
 		Class:         class,
@@ -167,7 +168,7 @@ func (s *pagerDutySender) event(n notify.Notification) event {
 	}
 	if eventSize(ev) > maxEventBytes {
 		ev.Payload.CustomDetails = nil
-		ev.Payload.Summary = notify.TruncateRunes(summary, maxSummaryBytes-len(droppedDetailsNote)) + droppedDetailsNote
+		ev.Payload.Summary = notify.TruncateBytes(summary, maxSummaryBytes-len(droppedDetailsNote)) + droppedDetailsNote
 	}
 	return ev
 }

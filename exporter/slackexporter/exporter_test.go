@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
@@ -47,11 +48,17 @@ func newTestConfig(url string) *Config {
 // (queue and retry), starts it, and captures its logs at debug level.
 func startMetrics(t *testing.T, cfg *Config, host component.Host) (exporter.Metrics, *observer.ObservedLogs) {
 	t.Helper()
+	return startMetricsOn(t, cfg, host, notify.SystemClock)
+}
+
+// startMetricsOn is startMetrics on the given clock.
+func startMetricsOn(t *testing.T, cfg *Config, host component.Host, clock clockwork.Clock) (exporter.Metrics, *observer.ObservedLogs) {
+	t.Helper()
 	require.NoError(t, cfg.Validate())
 	logger, logs := notifytest.ObservedLogger()
 	set := exportertest.NewNopSettings(metadata.Type)
 	set.Logger = logger
-	exp, err := NewFactory().CreateMetrics(context.Background(), set, cfg)
+	exp, err := newFactory(clock).CreateMetrics(context.Background(), set, cfg)
 	require.NoError(t, err)
 	require.NoError(t, exp.Start(context.Background(), host))
 	return exp, logs
@@ -79,14 +86,12 @@ func realAlerts(msgs []notifytest.SlackMessage) []notifytest.SlackMessage {
 
 func TestSlackAcceptanceLifecycle(t *testing.T) {
 	srv := notifytest.NewSlackServer(t)
-	fake := notifytest.NewClock(time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC))
-	clock = fake
-	t.Cleanup(func() { clock = notify.SystemClock })
+	fake := clockwork.NewFakeClockAt(time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC))
 	cfg := newTestConfig(srv.URL())
 	cfg.Channel, cfg.Username, cfg.IconEmoji = "#alerts", "multiagents", ":rotating_light:"
 	cfg.GroupBy = []string{"alertname", "worker.name"} // one group per worker: one alert per message
 	cfg.GroupInterval = time.Minute
-	exp, logs := startMetrics(t, cfg, componenttest.NewNopHost())
+	exp, logs := startMetricsOn(t, cfg, componenttest.NewNopHost(), fake)
 	ctx := context.Background()
 	sentinels := 0
 	push := func(points ...notifytest.Point) {
@@ -143,7 +148,7 @@ func TestSlackAcceptanceLifecycle(t *testing.T) {
 
 	push(notifytest.Resolved("fp-w1", "error", "w1"), notifytest.Resolved("fp-w1", "error", "w1"))
 	settle()
-	require.Len(t, realAlerts(srv.Messages()), 2, "the resolve waits for group_interval")
+	require.Len(t, realAlerts(srv.Messages()), 3, "the resolve does not wait for group_interval, unlike an update")
 	fake.Advance(time.Minute)
 	settle()
 	push(notifytest.Firing("fp-w2", "warning", "w2"))

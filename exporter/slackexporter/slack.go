@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/otelcol-multiagents/otelcol-multiagents/internal/notify"
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/slackapi"
 )
 
 // Slack's limits, in bytes (never more than its character limits): an attachment's title and
@@ -24,7 +25,7 @@ const (
 	maxLabelFields     = 20
 	maxLabelKeyBytes   = 256
 	maxLabelValueBytes = 1000
-	maxMessageBytes    = 40000
+	maxMessageBytes    = slackapi.MaxMessageChars
 )
 
 // message is an incoming-webhook payload with one legacy attachment.
@@ -133,7 +134,7 @@ func (s *slackSender) Send(ctx context.Context, n notify.Notification) error {
 	if err == nil && len(body) > maxMessageBytes {
 		// Still too long: the list itself is cut further.
 		a := &msg.Attachments[0]
-		a.Text = notify.TruncateRunes(a.Text, maxTextBytes/4)
+		a.Text = notify.TruncateBytes(a.Text, maxTextBytes/4)
 		body, err = json.Marshal(msg)
 	}
 	if err != nil {
@@ -163,7 +164,7 @@ func (s *slackSender) message(n notify.Notification) message {
 	if n.Repeat {
 		title += " (still firing)"
 	}
-	title = notify.TruncateRunes(render(s.title, data, title), maxTitleBytes)
+	title = notify.TruncateBytes(render(s.title, data, title), maxTitleBytes)
 
 	alerts := n.Alerts()
 	single := len(alerts) == 1
@@ -174,7 +175,7 @@ func (s *slackSender) message(n notify.Notification) message {
 			defaultText = strings.TrimSpace("*" + summary + "*\n" + defaultText)
 		}
 	}
-	text := notify.TruncateRunes(render(s.text, data, defaultText), maxTextBytes)
+	text := notify.TruncateBytes(render(s.text, data, defaultText), maxTextBytes)
 
 	fields := []field{
 		{Title: "Severity", Value: n.Severity.String(), Short: true},
@@ -213,8 +214,8 @@ func (s *slackSender) message(n notify.Notification) message {
 		}
 		shown++
 		fields = append(fields, field{
-			Title: notify.TruncateRunes(l.Key, maxLabelKeyBytes),
-			Value: notify.TruncateRunes(l.Value, maxLabelValueBytes),
+			Title: notify.TruncateBytes(l.Key, maxLabelKeyBytes),
+			Value: notify.TruncateBytes(l.Value, maxLabelValueBytes),
 			Short: true,
 		})
 	}
@@ -250,7 +251,7 @@ func annotationFields(a notify.Alert) []field {
 			out = append(out, field{Title: "Runbook", Value: truncField(slackLink(value, "runbook"))})
 			continue
 		}
-		out = append(out, field{Title: notify.TruncateRunes(an.Key, maxLabelKeyBytes), Value: truncField(value)})
+		out = append(out, field{Title: notify.TruncateBytes(an.Key, maxLabelKeyBytes), Value: truncField(value)})
 	}
 	return out
 }
@@ -295,7 +296,7 @@ func alertList(n notify.Notification) string {
 			head = "\n" + head
 		}
 		for i, a := range sec.alerts {
-			line := notify.TruncateRunes("• "+alertLine(a), maxLineBytes) + "\n"
+			line := notify.TruncateBytes("• "+alertLine(a), maxLineBytes) + "\n"
 			if i == 0 {
 				line = head + line
 			}
@@ -397,4 +398,4 @@ func render(t *template.Template, data templateData, fallback string) string {
 	return buf.String()
 }
 
-func truncField(s string) string { return notify.TruncateRunes(s, maxFieldValueBytes) }
+func truncField(s string) string { return notify.TruncateBytes(s, maxFieldValueBytes) }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -49,7 +50,7 @@ func (h *harness) amtoolQuery(args ...string) []amtoolSilence {
 // --alertmanager.url: add (four matcher operators), query (all, filtered, quiet, expired)
 // and expire.
 func TestAmtoolAddQueryExpire(t *testing.T) {
-	h := start(t, nil, &clock{}, nil)
+	h := start(t, nil, clockwork.NewRealClock(), nil)
 
 	id := h.amtool("silence", "add", "--author=ops", "--comment=w1 maintenance", "--duration=2h",
 		"alertname=worker_failure", `worker_name=~"w1|w2"`, `severity!="info"`, `team!~"web.*"`)
@@ -132,7 +133,7 @@ func refusal(t *testing.T, body []byte) (code int, msg string) {
 // Malformed silences are refused as Alertmanager 0.25 refuses them (TestAnswersLikeTheRealAlertmanager
 // checks the statuses against the real one) and change nothing.
 func TestMalformedSilencesAreRefusedAndChangeNothing(t *testing.T) {
-	c := &clock{t: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+	c := clockwork.NewFakeClockAt(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 	h := start(t, nil, c, nil)
 	now := c.Now()
 	kept := h.post(silenceBody("", now, now.Add(time.Hour), eq("alertname", "worker_failure")))
@@ -199,7 +200,7 @@ func TestMalformedSilencesAreRefusedAndChangeNothing(t *testing.T) {
 // POST with an existing id follows Alertmanager 0.25: a change that rewrites no history is made
 // in place; any other expires the old silence and creates a new one.
 func TestUpdateSemantics(t *testing.T) {
-	c := &clock{t: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+	c := clockwork.NewFakeClockAt(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 	h := start(t, nil, c, nil)
 	now := c.Now()
 	m := eq("alertname", "worker_failure")

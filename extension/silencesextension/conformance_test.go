@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -32,7 +33,7 @@ func send(t *testing.T, method, url string, body []byte) (int, []byte) {
 // same status, and a refusal is a JSON string in both; a listed silence has the same fields.
 func TestAnswersLikeTheRealAlertmanager(t *testing.T) {
 	am := alertmanagertest.Start(t, alertmanagertest.Options{})
-	h := start(t, nil, &clock{}, nil)
+	h := start(t, nil, clockwork.NewRealClock(), nil)
 	now := time.Now().UTC()
 	body := func(matchers []map[string]any, startsAt, endsAt time.Time) []byte {
 		raw, err := json.Marshal(map[string]any{"matchers": matchers, "startsAt": startsAt, "endsAt": endsAt, "createdBy": "test", "comment": "c"})

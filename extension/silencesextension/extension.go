@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/extension"
@@ -19,6 +20,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/otelcol-multiagents/otelcol-multiagents/extension/silencesextension/internal/metadata"
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/storageclient"
 )
 
 const (
@@ -48,10 +50,11 @@ type silencesExtension struct {
 	client    storage.Client // nil without the storage key
 	persistMu sync.Mutex     // orders storage writes, so the last one holds the latest set
 
-	server *http.Server
-	addr   string // the address listened on (tests use port 0)
-	stop   chan struct{}
-	done   chan struct{}
+	server  *http.Server
+	addr    string         // the address listened on (tests use port 0)
+	serving sync.WaitGroup // the Serve goroutine, so that Shutdown returns after it
+	stop    chan struct{}
+	done    chan struct{}
 }
 
 var (
@@ -59,13 +62,20 @@ var (
 	_ Silencer            = (*silencesExtension)(nil)
 )
 
-func newSilencesExtension(set extension.Settings, cfg *Config, now func() time.Time) (*silencesExtension, error) {
+func newSilencesExtension(set extension.Settings, cfg *Config, clock clockwork.Clock) (*silencesExtension, error) {
 	e := &silencesExtension{
-		cfg: cfg, settings: set, logger: set.Logger, now: now,
+		cfg: cfg, settings: set, logger: set.Logger, now: clock.Now,
 		store:   newStore(cfg.MaxSilences, cfg.Retention),
 		extAttr: attribute.String("extension", set.ID.String()),
 	}
-	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings, e.observeSilences)
+	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
+	if err != nil {
+		return nil, err
+	}
+	err = tb.RegisterExtensionSilencesCallback(func(_ context.Context, o metric.Observer) error {
+		e.observeSilences(func(v int64, opts ...metric.ObserveOption) { o.ObserveInt64(tb.ExtensionSilences, v, opts...) })
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +112,9 @@ func (e *silencesExtension) Start(ctx context.Context, host component.Host) erro
 	}
 	e.server, e.addr = srv, ln.Addr().String()
 	e.logger.Info("Serving Alertmanager's silences API", zap.String("endpoint", e.addr))
+	e.serving.Add(1)
 	go func() {
+		defer e.serving.Done()
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			componentstatus.ReportStatus(host, componentstatus.NewFatalErrorEvent(err))
 		}
@@ -116,6 +128,7 @@ func (e *silencesExtension) Shutdown(ctx context.Context) error {
 	var err error
 	if e.server != nil {
 		err = e.server.Shutdown(ctx)
+		e.serving.Wait()
 		e.server = nil
 	}
 	if e.stop != nil {
@@ -312,17 +325,9 @@ func (e *silencesExtension) openStorage(ctx context.Context, host component.Host
 	if e.cfg.Storage == nil {
 		return nil
 	}
-	ext, ok := host.GetExtensions()[*e.cfg.Storage]
-	if !ok {
-		return fmt.Errorf("storage: extension %q not found; add it under extensions and service::extensions", e.cfg.Storage)
-	}
-	se, ok := ext.(storage.Extension)
-	if !ok {
-		return fmt.Errorf("storage: extension %q is not a storage extension", e.cfg.Storage)
-	}
-	client, err := se.GetClient(ctx, component.KindExtension, e.settings.ID, storageName)
+	client, err := storageclient.Open(ctx, host, *e.cfg.Storage, component.KindExtension, e.settings.ID, storageName)
 	if err != nil {
-		return fmt.Errorf("storage: cannot open a client of %q: %w", e.cfg.Storage, err)
+		return err
 	}
 	e.client = client
 	data, err := client.Get(ctx, storageKey)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/extension"
@@ -40,5 +41,5 @@ func createDefaultConfig() component.Config {
 }
 
 func create(_ context.Context, set extension.Settings, cfg component.Config) (extension.Extension, error) {
-	return newSilencesExtension(set, cfg.(*Config), time.Now)
+	return newSilencesExtension(set, cfg.(*Config), clockwork.NewRealClock())
 }

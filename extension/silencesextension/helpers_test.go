@@ -6,10 +6,10 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -22,27 +22,6 @@ import (
 	"github.com/otelcol-multiagents/otelcol-multiagents/extension/silencesextension/internal/metadata"
 )
 
-// clock is the injectable clock; a zero clock reads the wall clock (amtool uses it).
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.t.IsZero() {
-		return time.Now()
-	}
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // harness is one started extension on a free loopback port.
 type harness struct {
 	t    *testing.T
@@ -53,7 +32,9 @@ type harness struct {
 }
 
 // start starts the extension with cfg (the default when nil) on 127.0.0.1:0 and the clock.
-func start(t *testing.T, cfg *Config, c *clock, host component.Host) *harness {
+// start runs the extension on c: a clockwork.FakeClock, or the real clock where amtool, which
+// reads the wall clock, takes part.
+func start(t *testing.T, cfg *Config, c clockwork.Clock, host component.Host) *harness {
 	t.Helper()
 	if cfg == nil {
 		cfg = createDefaultConfig().(*Config)
@@ -71,7 +52,7 @@ func start(t *testing.T, cfg *Config, c *clock, host component.Host) *harness {
 	core, logs := observer.New(zap.InfoLevel)
 	set.Logger = zap.New(core)
 	h.logs = logs
-	ext, err := newSilencesExtension(set, cfg, c.Now)
+	ext, err := newSilencesExtension(set, cfg, c)
 	require.NoError(t, err)
 	require.NoError(t, ext.Start(context.Background(), host))
 	h.ext = ext

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/extension/bearertokenauthextension"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -34,7 +35,7 @@ func storedConfig() *Config {
 // expired ones, with their ids, and an expire made before the restart stays made.
 func TestSilencesSurviveARestart(t *testing.T) {
 	dir := t.TempDir()
-	c := &clock{t: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+	c := clockwork.NewFakeClockAt(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 	now := c.Now()
 
 	host, stopStorage := notifytest.StartFileStorage(t, dir)
@@ -73,7 +74,7 @@ func TestStorageKeyNeedsAStorageExtension(t *testing.T) {
 	} {
 		cfg := storedConfig()
 		cfg.NetAddr.Endpoint = "127.0.0.1:0"
-		ext, err := newSilencesExtension(extensiontest.NewNopSettings(NewFactory().Type()), cfg, time.Now)
+		ext, err := newSilencesExtension(extensiontest.NewNopSettings(NewFactory().Type()), cfg, clockwork.NewRealClock())
 		require.NoError(t, err)
 		assert.ErrorContains(t, ext.Start(context.Background(), tc.host), tc.want)
 		require.NoError(t, ext.Shutdown(context.Background()))
@@ -89,7 +90,7 @@ func TestUnreadableStorageStartsEmpty(t *testing.T) {
 	require.NoError(t, client.Set(context.Background(), storageKey, []byte(`{"version": 99}`)))
 	require.NoError(t, client.Close(context.Background()))
 
-	h := start(t, storedConfig(), &clock{}, host)
+	h := start(t, storedConfig(), clockwork.NewRealClock(), host)
 	assert.Empty(t, h.list())
 	assert.Equal(t, int64(1), h.metric("otelcol_extension_silences_storage_errors", "operation", "decode"))
 	assert.Len(t, h.logs.FilterMessage("Stored silences are unreadable; starting without them").All(), 1)
@@ -102,7 +103,7 @@ func TestUnreadableStorageStartsEmpty(t *testing.T) {
 // every silence held is pending or active.
 func TestRetentionAndMaxSilences(t *testing.T) {
 	dir := t.TempDir()
-	c := &clock{t: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+	c := clockwork.NewFakeClockAt(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 	host, stopStorage := notifytest.StartFileStorage(t, dir)
 	cfg := storedConfig()
 	cfg.MaxSilences = 3
@@ -162,7 +163,7 @@ func TestBearerTokenAuth(t *testing.T) {
 
 	cfg := createDefaultConfig().(*Config)
 	cfg.Auth = configoptional.Some(confighttp.AuthConfig{Config: configauth.Config{AuthenticatorID: authID}})
-	c := &clock{} // the wall clock: amtool lists only silences that have not ended by its own clock
+	c := clockwork.NewRealClock() // the wall clock: amtool lists only silences that have not ended by its own clock
 	h := start(t, cfg, c, notifytest.Host{authID: auth})
 	now := c.Now()
 	body := silenceBody("", now, now.Add(time.Hour), eq("alertname", "worker_failure"))

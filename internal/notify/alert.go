@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/alertstate"
 )
 
 // Severity is an alert's severity; the order is the order of urgency.
@@ -63,11 +65,11 @@ type State string
 // writes "inhibited" while an inhibition rule's source fires, and "silenced" while an active
 // silence (the silences extension) matches its labels. Pending and resolved are never muted.
 const (
-	StatePending   State = "pending"
-	StateFiring    State = "firing"
-	StateResolved  State = "resolved"
-	StateInhibited State = "inhibited"
-	StateSilenced  State = "silenced"
+	StatePending   State = alertstate.StatePending
+	StateFiring    State = alertstate.StateFiring
+	StateResolved  State = alertstate.StateResolved
+	StateInhibited State = alertstate.StateInhibited
+	StateSilenced  State = alertstate.StateSilenced
 )
 
 // Muted tells whether the instance fires but must not be told: it never starts or changes a
@@ -78,11 +80,10 @@ func (s State) Muted() bool { return s == StateInhibited || s == StateSilenced }
 func (s State) Firing() bool { return s == StateFiring || s.Muted() }
 
 func parseState(s string) (State, error) {
-	switch State(s) {
-	case StatePending, StateFiring, StateResolved, StateInhibited, StateSilenced:
-		return State(s), nil
+	if err := alertstate.CheckState(s); err != nil {
+		return "", err
 	}
-	return "", fmt.Errorf("alertstate %q is not one of pending, firing, inhibited, silenced, resolved", s)
+	return State(s), nil
 }
 
 // Label is one of the alert's group labels (e.g. worker.name).
@@ -168,7 +169,7 @@ func (n Notification) Title() string {
 	}
 	var labels []string
 	for _, l := range n.GroupLabels {
-		if l.Key != attrAlertName && l.Value != "" {
+		if l.Key != alertstate.AttrAlertName && l.Value != "" {
 			labels = append(labels, l.Key+"="+l.Value)
 		}
 	}
@@ -178,9 +179,10 @@ func (n Notification) Title() string {
 	return title
 }
 
-// TruncateRunes cuts s to at most maxBytes bytes on a rune boundary, ending it with "…" when cut,
-// so that APIs with byte or character limits never receive half a character.
-func TruncateRunes(s string, maxBytes int) string {
+// TruncateBytes cuts s to at most maxBytes bytes (not characters: "…" is 3 bytes, "é" 2) on a
+// rune boundary, ending it with "…" when cut, so that APIs with byte or character limits never
+// receive half a character: a text within maxBytes bytes is within maxBytes characters too.
+func TruncateBytes(s string, maxBytes int) string {
 	if len(s) <= maxBytes {
 		return s
 	}

@@ -81,30 +81,6 @@ func TestAlertsFromMetricsRejectsNonGauge(t *testing.T) {
 	assert.ErrorContains(t, errs[0], "want a gauge")
 }
 
-func TestParseCooldown(t *testing.T) {
-	for _, tc := range []struct {
-		v    pcommon.Value
-		want time.Duration
-		bad  bool
-	}{
-		{pcommon.NewValueStr("15m"), 15 * time.Minute, false},
-		{pcommon.NewValueStr("900"), 15 * time.Minute, false},
-		{pcommon.NewValueStr(""), 0, false},
-		{pcommon.NewValueDouble(1.5), 1500 * time.Millisecond, false},
-		{pcommon.NewValueStr("soon"), 0, true},
-		{pcommon.NewValueStr("-1m"), 0, true},
-		{pcommon.NewValueBool(true), 0, true},
-	} {
-		got, err := parseCooldown(tc.v)
-		if tc.bad {
-			assert.Error(t, err, tc.v.AsString())
-			continue
-		}
-		require.NoError(t, err, tc.v.AsString())
-		assert.Equal(t, tc.want, got)
-	}
-}
-
 func TestAlertsFromLogs(t *testing.T) {
 	ld := plog.NewLogs()
 	lrs := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
@@ -153,14 +129,30 @@ func TestLogSeverityFromText(t *testing.T) {
 	assert.False(t, ok)
 }
 
-func TestTruncateRunes(t *testing.T) {
-	assert.Equal(t, "short", TruncateRunes("short", 10))
+func TestTruncateBytes(t *testing.T) {
+	assert.Equal(t, "short", TruncateBytes("short", 10))
 	s := strings.Repeat("é", 10) // 2 bytes each
-	got := TruncateRunes(s, 8)
+	got := TruncateBytes(s, 8)
 	assert.True(t, utf8.ValidString(got))
 	assert.LessOrEqual(t, len(got), 8)
 	assert.True(t, strings.HasSuffix(got, "…"))
-	assert.Equal(t, "", TruncateRunes(s, 2))
+	assert.Equal(t, "", TruncateBytes(s, 2))
+}
+
+// TruncateBytes counts bytes, not characters, and never splits a multi-byte character.
+func TestTruncateBytesMultiByte(t *testing.T) {
+	s := "ab€🚨cd" // 1+1+3+4+1+1 = 11 bytes, 6 characters
+	assert.Equal(t, s, TruncateBytes(s, 11), "fits in bytes")
+	assert.Equal(t, "ab€…", TruncateBytes(s, 10), "7 bytes left for text: the emoji (4 bytes) would be split, so it goes")
+	assert.Equal(t, "ab…", TruncateBytes(s, 7), "4 bytes left for text: € (bytes 2-4) would be split, so it goes too")
+	assert.Equal(t, "…", TruncateBytes(s, 3))
+	for maxBytes := 0; maxBytes <= len(s); maxBytes++ {
+		got := TruncateBytes(s, maxBytes)
+		assert.True(t, utf8.ValidString(got), "%d: %q", maxBytes, got)
+		assert.LessOrEqual(t, len(got), maxBytes, "%d: %q", maxBytes, got)
+	}
+	// Six characters but 11 bytes: a limit of 6 cuts although the text has only 6 characters.
+	assert.NotEqual(t, s, TruncateBytes(s, utf8.RuneCountInString(s)))
 }
 
 func FuzzAlertsFromLogs(f *testing.F) {

@@ -30,3 +30,22 @@ func TestBackoffDelay(t *testing.T) {
 		}
 	}
 }
+
+// randomization_factor spreads a delay within ± factor of it, and Retry-After stays a floor.
+func TestBackoffDelayIsRandomizedWithinTheFactor(t *testing.T) {
+	b := configretry.BackOffConfig{Enabled: true, InitialInterval: 10 * time.Second, Multiplier: 2, MaxInterval: time.Minute, RandomizationFactor: 0.5}
+	seen := map[time.Duration]bool{}
+	for range 200 {
+		d := BackoffDelay(b, 2, time.Minute, errors.New("503")) // 20 s ± 10 s
+		if d < 10*time.Second || d > 30*time.Second {
+			t.Fatalf("delay %s outside 20s ± 50%%", d)
+		}
+		seen[d] = true
+		if d := BackoffDelay(b, 2, time.Minute, &ThrottleError{Err: errors.New("429"), Delay: 40 * time.Second}); d < 40*time.Second {
+			t.Fatalf("delay %s below Retry-After", d)
+		}
+	}
+	if len(seen) < 100 {
+		t.Fatalf("only %d distinct delays in 200: not spread", len(seen))
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/component"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/alertstate"
 )
 
 // Config holds the settings every notifier shares. Exporters embed it with
@@ -69,7 +71,7 @@ func NewDefaultConfig(minSeverity string, rateLimit float64) Config {
 	return Config{
 		MinSeverity:      minSeverity,
 		SendResolved:     true,
-		GroupBy:          []string{attrAlertName},
+		GroupBy:          []string{alertstate.AttrAlertName},
 		GroupWait:        DefaultGroupWait,
 		GroupInterval:    DefaultGroupInterval,
 		RepeatInterval:   4 * time.Hour,

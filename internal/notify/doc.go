@@ -30,7 +30,10 @@
 //     news, a group with firing alerts repeats after its repeat interval: the shortest of its
 //     firing alerts' cooldown attributes (repeat_interval for an alert with none), so the most
 //     urgent alert sets the pace. A group whose alerts have all resolved sends one resolved
-//     notification (only if a firing one was delivered) and is forgotten. A repeat re-tells only
+//     notification (only if a firing one was delivered) and is forgotten; that resolve waits
+//     group_wait after the last alert resolved but not group_interval (unlike Alertmanager):
+//     the end of an incident is the news on-call waits for, and flapping is for the rules
+//     (for, keep_firing_for, worker_health's recovery rate) to hold, not the notifier. A repeat re-tells only
 //     what the data still says: it counts the firing alerts observed since the last
 //     notification (the alert processor rewrites a firing alert every evaluation; a log-record
 //     alert is one record and is not repeated for ever after it).

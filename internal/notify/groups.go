@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/alertstate"
 )
 
 // groupAlert is one alert instance of a group: its latest observation, and whether it was told.
@@ -75,6 +77,16 @@ func (g *group) changed() bool {
 	return false
 }
 
+// allResolved tells whether no alert of the group is firing or muted any more.
+func (g *group) allResolved() bool {
+	for _, ga := range g.Alerts {
+		if ga.Alert.State != StateResolved {
+			return false
+		}
+	}
+	return true
+}
+
 // repeatInterval is the shortest effective repeat interval among the group's unmuted firing
 // alerts observed since its last notification: an alert's cooldown, else repeat_interval. The
 // most urgent alert sets the pace; false when no such alert is left to repeat.
@@ -122,10 +134,10 @@ func newGroups(cfg groupSettings) *groups {
 // groupLabels are the group_by labels of a, sorted by key; an absent label is left out, as
 // Alertmanager does. "..." takes every label.
 func (gs *groups) groupLabels(a Alert) []Label {
-	all := append([]Label{{Key: attrAlertName, Value: a.Name}, {Key: attrSeverity, Value: a.Severity.String()}}, a.Labels...)
+	all := append([]Label{{Key: alertstate.AttrAlertName, Value: a.Name}, {Key: alertstate.AttrSeverity, Value: a.Severity.String()}}, a.Labels...)
 	var out []Label
 	for _, l := range all {
-		byAll := len(gs.cfg.groupBy) == 1 && gs.cfg.groupBy[0] == groupByAll && l.Key != attrSeverity
+		byAll := len(gs.cfg.groupBy) == 1 && gs.cfg.groupBy[0] == groupByAll && l.Key != alertstate.AttrSeverity
 		if byAll || slices.Contains(gs.cfg.groupBy, l.Key) {
 			out = append(out, l)
 		}
@@ -269,10 +281,14 @@ func (gs *groups) due(g *group) (time.Time, bool) {
 	case !g.Flushed:
 		return g.CreatedAt.Add(gs.cfg.groupWait), true
 	case !g.ChangedAt.IsZero():
-		// A change waits group_interval after the last notification, and group_wait after it
-		// was first seen, so that a burst of changes after a quiet spell is still one message.
+		// A change waits group_wait after it was first seen, so that a burst of changes after a
+		// quiet spell is still one message; a change to an open incident also waits
+		// group_interval after the last notification. The incident's end does not (unlike
+		// Alertmanager): once every alert of the group has resolved, the resolve is what on-call
+		// waits for, and a flapping condition is held by the rules (for, keep_firing_for,
+		// worker_health's recovery rate), not by delaying good news.
 		at := g.ChangedAt.Add(gs.cfg.groupWait)
-		if next := g.LastSentAt.Add(gs.cfg.groupInterval); !g.LastSentAt.IsZero() && next.After(at) {
+		if next := g.LastSentAt.Add(gs.cfg.groupInterval); !g.LastSentAt.IsZero() && next.After(at) && !g.allResolved() {
 			at = next
 		}
 		return at, true

@@ -118,9 +118,13 @@ func TestGroupResolvesOnlyWhenEveryAlertHasResolved(t *testing.T) {
 	assert.False(t, h.sender.got[1].GroupResolved(), "w2 still fires: the group stays open")
 	assert.Equal(t, "firing[fp-w2] resolved[fp-w1]", h.sender.sent()[1])
 
+	// The last alert resolves 28 s after the last notification: the group's resolve waits
+	// group_wait (2 s), not group_interval (until 122 s).
 	h.clock.set(t0.Add(90 * time.Second))
 	h.push(on("w2", "resolved"))
-	h.at(122 * time.Second)
+	h.at(91 * time.Second)
+	require.Len(t, h.sender.got, 2, "group_wait still gathers")
+	h.at(92 * time.Second)
 	require.Len(t, h.sender.got, 3)
 	assert.True(t, h.sender.got[2].GroupResolved())
 	assert.Equal(t, "resolved[] resolved[fp-w2]", h.sender.sent()[2])

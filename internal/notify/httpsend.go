@@ -34,7 +34,7 @@ func (r Response) APIText() string {
 	if text == "" {
 		text = http.StatusText(r.Status)
 	}
-	return TruncateRunes(text, maxAPIErrorText)
+	return TruncateBytes(text, maxAPIErrorText)
 }
 
 // NewHTTPClient returns a client whose every request is bounded by timeout (0: no bound).

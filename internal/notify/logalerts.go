@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/alertstate"
 )
 
 // maxLogAlertName bounds a name taken from a record's body, which can be any length.
@@ -48,27 +50,27 @@ func alertFromLogRecord(lr plog.LogRecord, minSeverity Severity, cfg LogAlertsCo
 		a.Time = lr.ObservedTimestamp().AsTime()
 	}
 	body := lr.Body().AsString()
-	a.Name = stringAttr(attrs, cfg.NameAttribute)
+	a.Name = alertstate.StringAttr(attrs, cfg.NameAttribute)
 	if a.Name == "" {
-		a.Name = TruncateRunes(strings.TrimSpace(body), maxLogAlertName)
+		a.Name = TruncateBytes(strings.TrimSpace(body), maxLogAlertName)
 	}
 	if a.Name == "" {
 		return Alert{}, false, nil
 	}
-	if s := stringAttr(attrs, attrAlertState); s != "" {
+	if s := alertstate.StringAttr(attrs, alertstate.AttrAlertState); s != "" {
 		var err error
 		if a.State, err = parseState(s); err != nil {
 			return Alert{}, false, err
 		}
 	}
-	a.Description = stringAttr(attrs, attrDescription)
+	a.Description = alertstate.StringAttr(attrs, alertstate.AttrDescription)
 	if a.Description == "" {
 		a.Description = body
 	}
-	a.Threshold = stringAttr(attrs, attrThreshold)
-	if v, ok := attrs.Get(attrCooldown); ok {
+	a.Threshold = alertstate.StringAttr(attrs, alertstate.AttrThreshold)
+	if v, ok := attrs.Get(alertstate.AttrCooldown); ok {
 		var err error
-		if a.Cooldown, err = parseCooldown(v); err != nil {
+		if a.Cooldown, err = alertstate.ParseCooldown(v); err != nil {
 			return Alert{}, false, err
 		}
 	}
@@ -77,7 +79,7 @@ func alertFromLogRecord(lr plog.LogRecord, minSeverity Severity, cfg LogAlertsCo
 			a.Labels = append(a.Labels, Label{Key: key, Value: v.AsString()})
 		}
 	}
-	a.Fingerprint = stringAttr(attrs, attrFingerprint)
+	a.Fingerprint = alertstate.StringAttr(attrs, alertstate.AttrFingerprint)
 	if a.Fingerprint == "" {
 		a.Fingerprint = fingerprintOf(a.Name, a.Labels)
 	}
@@ -87,7 +89,7 @@ func alertFromLogRecord(lr plog.LogRecord, minSeverity Severity, cfg LogAlertsCo
 // logSeverity is the record's severity attribute when valid, else its OpenTelemetry severity
 // number (INFO 9-12, WARN 13-16, ERROR 17-20, FATAL 21-24), else its severity text.
 func logSeverity(lr plog.LogRecord) (Severity, bool) {
-	if sev, err := ParseSeverity(stringAttr(lr.Attributes(), attrSeverity)); err == nil {
+	if sev, err := ParseSeverity(alertstate.StringAttr(lr.Attributes(), alertstate.AttrSeverity)); err == nil {
 		return sev, true
 	}
 	switch n := lr.SeverityNumber(); {

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/consumer/consumererror"
@@ -19,6 +20,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/storageclient"
 )
 
 // Sender delivers one group notification to one destination; it is all an integration
@@ -29,20 +32,10 @@ type Sender interface {
 	Send(ctx context.Context, n Notification) error
 }
 
-// Clock is the notifier's time: Now, and After for the dispatcher's timers. Tests inject one
-// (notifytest.Clock) to step through group_wait, group_interval and repeats.
-type Clock interface {
-	Now() time.Time
-	After(d time.Duration) <-chan time.Time
-}
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time                         { return time.Now() }
-func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
-// SystemClock is the real clock.
-var SystemClock Clock = systemClock{}
+// SystemClock is the real clock. A notifier reads its time (Now) and runs its dispatcher's
+// timers (After) on a clockwork.Clock; tests inject clockwork's FakeClock to step through
+// group_wait, group_interval and repeats.
+var SystemClock = clockwork.NewRealClock()
 
 // Options identify a notifier's destination.
 type Options struct {
@@ -61,7 +54,7 @@ type Options struct {
 	// Meter records the notifier's counters; nil uses the settings' meter provider.
 	Meter metric.Meter
 	// Clock is the time source; nil is the system clock.
-	Clock Clock
+	Clock clockwork.Clock
 }
 
 // storageKey is the one key under which the bookkeeping is stored.
@@ -77,7 +70,7 @@ type Notifier struct {
 	sender   Sender
 	limiter  *RateLimiter
 	minSev   Severity
-	clock    Clock
+	clock    clockwork.Clock
 	disabled string // non-empty: the reason nothing is sent
 
 	mu       sync.Mutex // guards groups, client, reported
@@ -179,17 +172,9 @@ func (n *Notifier) load(ctx context.Context, host component.Host) error {
 	if n.cfg.Storage == nil {
 		return nil
 	}
-	ext, ok := host.GetExtensions()[*n.cfg.Storage]
-	if !ok {
-		return fmt.Errorf("storage: extension %q not found", n.cfg.Storage)
-	}
-	se, ok := ext.(storage.Extension)
-	if !ok {
-		return fmt.Errorf("storage: extension %q is not a storage extension", n.cfg.Storage)
-	}
-	client, err := se.GetClient(ctx, component.KindExporter, n.id, "notify_"+n.opts.Signal)
+	client, err := storageclient.Open(ctx, host, *n.cfg.Storage, component.KindExporter, n.id, "notify_"+n.opts.Signal)
 	if err != nil {
-		return fmt.Errorf("storage: %w", err)
+		return err
 	}
 	data, err := client.Get(ctx, storageKey)
 	if err != nil {

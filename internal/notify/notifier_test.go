@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
@@ -119,26 +120,15 @@ func (h hostWith) GetExtensions() map[component.ID]component.Component { return 
 
 var storageID = component.MustNewID("file_storage")
 
-// fakeClock is a settable notify.Clock whose timers never fire: tests step the clock and call
-// SendDue themselves, so every send happens at a known time.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// fakeClock is clockwork's FakeClock, settable, whose timers never fire: tests step the clock
+// and call SendDue themselves, so every send happens at a known time.
+type fakeClock struct{ *clockwork.FakeClock }
 
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
+func newFakeClock(at time.Time) *fakeClock { return &fakeClock{clockwork.NewFakeClockAt(at)} }
 
 func (c *fakeClock) After(time.Duration) <-chan time.Time { return nil }
 
-func (c *fakeClock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
+func (c *fakeClock) set(t time.Time) { c.Advance(t.Sub(c.Now())) }
 
 type harness struct {
 	t      *testing.T
@@ -155,12 +145,12 @@ func newHarness(t *testing.T, cfg Config) *harness {
 	set := exportertest.NewNopSettings(component.MustNewType("test"))
 	set.Logger = zap.New(core)
 	reader := sdkmetric.NewManualReader()
-	h := &harness{t: t, id: set.ID, sender: &fakeSender{}, clock: &fakeClock{now: t0}, logs: logs, reader: reader}
+	h := &harness{t: t, id: set.ID, sender: &fakeSender{}, clock: newFakeClock(t0), logs: logs, reader: reader}
 	n, err := New(set, cfg, h.sender, Options{
 		Destination: "test", RateLimitKey: t.Name(), Secrets: []string{"s3cr3t"}, Signal: "metrics",
 		Meter: sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)).Meter("test"),
 		Clock: h.clock,
-		Retry: configretry.NewDefaultBackOffConfig(),
+		Retry: exactBackoff(), // exact delays; the randomization has its own test (backoff_test.go)
 	})
 	require.NoError(t, err)
 	h.n = n
@@ -175,6 +165,14 @@ func (h *harness) at(d time.Duration) {
 
 func (h *harness) push(points ...map[string]any) {
 	require.NoError(h.t, h.n.ConsumeMetrics(context.Background(), alertMetrics(points...)))
+}
+
+// exactBackoff is retry_on_failure's default without randomization_factor, for tests that
+// step a clock to the exact moment of a retry.
+func exactBackoff() configretry.BackOffConfig {
+	b := configretry.NewDefaultBackOffConfig()
+	b.RandomizationFactor = 0
+	return b
 }
 
 func testConfig() Config {
@@ -228,9 +226,9 @@ func TestNotifierLifecycle(t *testing.T) {
 
 	h.push(point("fp", "resolved", "error"))
 	h.push(point("fp", "resolved", "error"))
-	h.at(17*time.Minute + time.Second)
-	assert.Equal(t, []string{"firing[fp]", "firing[fp]"}, h.sender.sent(), "the resolve waits for group_interval")
-	h.at(17*time.Minute + 2*time.Second)
+	h.at(16*time.Minute + 3*time.Second)
+	assert.Equal(t, []string{"firing[fp]", "firing[fp]"}, h.sender.sent(), "the resolve waits for group_wait")
+	h.at(16*time.Minute + 4*time.Second) // not group_interval after the last notification (17m2s)
 	assert.Equal(t, []string{"firing[fp]", "firing[fp]", "resolved[] resolved[fp]"}, h.sender.sent())
 	assert.EqualValues(t, 3, h.n.Stats().Sent.Load())
 	assert.Equal(t, 0, h.n.groups.len(), "a resolved group is forgotten")

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/alertstate"
 )
 
 // Annotation names the notifiers show in their own place (summary as the headline, the
@@ -75,9 +77,9 @@ func (a Alert) reference(ref string) (string, bool) {
 			return "", false
 		}
 		return FormatValue(a.Value), true
-	case attrAlertName:
+	case alertstate.AttrAlertName:
 		return a.Name, true
-	case attrSeverity:
+	case alertstate.AttrSeverity:
 		return a.Severity.String(), true
 	}
 	for _, l := range a.Labels {

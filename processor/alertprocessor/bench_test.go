@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/processor/processortest"
@@ -95,7 +96,7 @@ func newBenchProcessor(b *testing.B, rules int, clock *fakeClock) *metricsProces
 	if err := cfg.Validate(); err != nil {
 		b.Fatal(err)
 	}
-	p, err := newMetricsProcessor(context.Background(), processortest.NewNopSettings(metadata.Type), cfg, consumertest.NewNop(), clock.Now)
+	p, err := newMetricsProcessor(context.Background(), processortest.NewNopSettings(metadata.Type), cfg, consumertest.NewNop(), clock)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -110,7 +111,7 @@ func BenchmarkProcessor(b *testing.B) {
 	batches := benchBatches(16)
 	for _, rules := range []int{0, 10, 50} {
 		b.Run(fmt.Sprintf("rules=%d/series=%d", rules, benchSeries), func(b *testing.B) {
-			clock := &fakeClock{t: testEpoch}
+			clock := newFakeClock(testEpoch)
 			p := newBenchProcessor(b, rules, clock)
 			ctx := context.Background()
 			// Warm up: every series known, windows filled.
@@ -136,7 +137,7 @@ func BenchmarkIngest(b *testing.B) {
 	batches := benchBatches(16)
 	for _, rules := range []int{0, 50} {
 		b.Run(fmt.Sprintf("rules=%d/series=%d", rules, benchSeries), func(b *testing.B) {
-			clock := &fakeClock{t: testEpoch}
+			clock := newFakeClock(testEpoch)
 			p := newBenchProcessor(b, rules, clock)
 			ctx := context.Background()
 			for i := range 24 {
@@ -157,7 +158,7 @@ func BenchmarkIngest(b *testing.B) {
 // BenchmarkEvaluate is one evaluation of 50 rules over the 10 000 series (once per interval).
 func BenchmarkEvaluate(b *testing.B) {
 	batches := benchBatches(16)
-	clock := &fakeClock{t: testEpoch}
+	clock := newFakeClock(testEpoch)
 	p := newBenchProcessor(b, 50, clock)
 	ctx := context.Background()
 	for i := range 24 {
@@ -222,7 +223,7 @@ func BenchmarkRestoreState(b *testing.B) {
 			cfg := configWith(errorRateRule(time.Minute, time.Minute))
 			b.ReportAllocs()
 			for b.Loop() {
-				p, err := newAlertProcessor(processortest.NewNopSettings(metadata.Type), cfg, consumertest.NewNop(), time.Now)
+				p, err := newAlertProcessor(processortest.NewNopSettings(metadata.Type), cfg, consumertest.NewNop(), clockwork.NewRealClock())
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -12,12 +12,24 @@ import (
 	"go.opentelemetry.io/collector/component"
 
 	"github.com/otelcol-multiagents/otelcol-multiagents/internal/alertlabel"
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/alertstate"
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/metricnames"
 )
 
 // Config is the configuration of the alert processor.
 type Config struct {
-	// EvaluationInterval is how often every rule is evaluated, on the processor's own ticker.
+	// EvaluationInterval is how often every rule is evaluated, on the processor's own ticker:
+	// what moves time-driven transitions (for, keep_firing_for, absent, staleness) when no
+	// data arrives.
 	EvaluationInterval time.Duration `mapstructure:"evaluation_interval"`
+	// EvaluateOnArrival also evaluates every rule as soon as a batch holding a metric some rule
+	// reads arrives, so an alert is written with the data that made it, not up to
+	// evaluation_interval later.
+	EvaluateOnArrival bool `mapstructure:"evaluate_on_arrival"`
+	// MinEvaluationInterval keeps evaluations on arrival at least this far apart: a batch that
+	// arrives sooner is evaluated once it has passed (with whatever else arrived meanwhile), so
+	// metrics arriving many times a second cost a few evaluations, not one each.
+	MinEvaluationInterval time.Duration `mapstructure:"min_evaluation_interval"`
 	// StaleAfter drops a series from evaluation when it has not been seen for this long.
 	StaleAfter time.Duration `mapstructure:"stale_after"`
 	// ResolvedRetention is how long a resolved instance keeps being written before it is forgotten.
@@ -95,20 +107,10 @@ type Rule struct {
 
 // maxTraceIDsLimit bounds max_trace_ids: each id is written on every alert point and shown in
 // every notification, so a handful is useful and more is noise.
-const maxTraceIDsLimit = 20
-
-// annotationPrefix starts the attribute name of a rule's annotation on multiagents.alerts.
-const annotationPrefix = "annotations."
+const maxTraceIDsLimit = alertstate.MaxTraceIDs
 
 // valueReference is the template reference to the observed value in an annotation.
 const valueReference = "$value"
-
-// reservedLabels are the attribute names the processor writes itself on multiagents.alerts:
-// a static or group label of the same name would be overwritten or overwrite them.
-var reservedLabels = map[string]bool{
-	attrAlertName: true, attrAlertState: true, attrSeverity: true, attrFingerprint: true,
-	attrDescription: true, attrThreshold: true, attrCooldown: true,
-}
 
 const (
 	kindThreshold = "threshold"
@@ -129,7 +131,6 @@ const (
 )
 
 var (
-	validSeverities = map[string]bool{"info": true, "warning": true, "error": true, "critical": true}
 	validFunctions  = map[string]bool{fnValue: true, fnRate: true, fnIncrease: true, fnAvg: true, fnQuantile: true, fnRatio: true}
 	validAggregates = map[string]bool{aggAvg: true, aggMin: true, aggMax: true, aggSum: true, aggCount: true}
 	validKinds      = map[string]bool{kindThreshold: true, kindAbsent: true}
@@ -178,6 +179,9 @@ func (cfg *Config) Validate() error {
 	var errs []error
 	if cfg.EvaluationInterval <= 0 {
 		errs = append(errs, fmt.Errorf("evaluation_interval: must be positive, got %s", cfg.EvaluationInterval))
+	}
+	if cfg.MinEvaluationInterval < 0 {
+		errs = append(errs, fmt.Errorf("min_evaluation_interval: must not be negative, got %s", cfg.MinEvaluationInterval))
 	}
 	if cfg.StaleAfter <= 0 {
 		errs = append(errs, fmt.Errorf("stale_after: must be positive, got %s", cfg.StaleAfter))
@@ -232,7 +236,7 @@ func (r *Rule) validate(where string) []error {
 	if r.MinSamples < 0 {
 		fail("min_samples", "must not be negative, got %d", r.MinSamples)
 	}
-	if !validSeverities[r.Severity] {
+	if !alertstate.ValidSeverity(r.Severity) {
 		fail("severity", "%q is not one of info, warning, error, critical", r.Severity)
 	}
 	for _, d := range []struct {
@@ -354,12 +358,12 @@ func (r *Rule) validateLabels(where string) []error {
 	fail := func(field, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s.%s: %s", where, field, fmt.Sprintf(format, args...)))
 	}
-	mapped := map[string]string{alertlabel.Name(attrAlertName): attrAlertName, alertlabel.Name(attrSeverity): attrSeverity}
+	mapped := map[string]string{alertlabel.Name(alertstate.AttrAlertName): alertstate.AttrAlertName, alertlabel.Name(alertstate.AttrSeverity): alertstate.AttrSeverity}
 	for _, g := range r.GroupBy {
 		if g == "" {
 			continue
 		}
-		if reservedLabels[g] {
+		if alertstate.IsReserved(g) {
 			fail("group_by", "%q is an attribute the alert processor writes itself", g)
 		}
 		mapped[alertlabel.Name(g)] = g
@@ -369,14 +373,14 @@ func (r *Rule) validateLabels(where string) []error {
 		case key == "":
 			fail("labels", "label name must not be empty")
 			continue
-		case reservedLabels[key]:
+		case alertstate.IsReserved(key):
 			fail("labels."+key, "is an attribute the alert processor writes itself")
 			continue
 		case slices.Contains(r.GroupBy, key):
 			fail("labels."+key, "is also a group_by label; a static label must not shadow it")
 			continue
-		case strings.HasPrefix(key, annotationPrefix):
-			fail("labels."+key, "names starting with %q are annotations", annotationPrefix)
+		case strings.HasPrefix(key, alertstate.AnnotationPrefix):
+			fail("labels."+key, "names starting with %q are annotations", alertstate.AnnotationPrefix)
 			continue
 		case r.Labels[key] == "":
 			fail("labels."+key, "value must not be empty (an empty label is no label in Alertmanager)")
@@ -423,28 +427,28 @@ func (t metricType) String() string {
 // knownMetricTypes are the metrics of the architecture's contracts: for them a function that
 // cannot apply is rejected at start-up rather than at the first evaluation.
 var knownMetricTypes = map[string]metricType{
-	"multiagents.events":                             typeCounter,
-	"multiagents.worker.executions":                  typeCounter,
-	"multiagents.workflows":                          typeCounter,
-	"multiagents.event.duration":                     typeHistogram,
-	"multiagents.worker.duration":                    typeHistogram,
-	"multiagents.workflow.duration":                  typeHistogram,
-	"multiagents.active_workflows":                   typeGauge,
-	"multiagents.worker.commands.pending":            typeGauge,
-	"multiagents.worker.commands.overdue":            typeGauge,
-	"multiagents.worker.commands.oldest_pending_age": typeGauge,
-	"multiagents.system.cpu":                         typeGauge,
-	"multiagents.system.memory":                      typeGauge,
-	"multiagents.worker.health":                      typeGauge,
-	"multiagents.worker.success_rate":                typeGauge,
-	"multiagents.worker.error_rate":                  typeGauge,
-	"multiagents.worker.duration.avg":                typeGauge,
-	"multiagents.worker.duration.p95":                typeGauge,
-	"multiagents.worker.last_seen":                   typeGauge,
-	"multiagents.worker.issue":                       typeGauge,
-	"multiagents.alerts":                             typeGauge,
-	"system.cpu.utilization":                         typeGauge,
-	"system.memory.utilization":                      typeGauge,
+	metricnames.Events:                         typeCounter,
+	metricnames.WorkerExecutions:               typeCounter,
+	metricnames.Workflows:                      typeCounter,
+	metricnames.EventDuration:                  typeHistogram,
+	metricnames.WorkerDuration:                 typeHistogram,
+	metricnames.WorkflowDuration:               typeHistogram,
+	metricnames.ActiveWorkflows:                typeGauge,
+	metricnames.WorkerCommandsPending:          typeGauge,
+	metricnames.WorkerCommandsOverdue:          typeGauge,
+	metricnames.WorkerCommandsOldestPendingAge: typeGauge,
+	metricnames.SystemCPU:                      typeGauge,
+	metricnames.SystemMemory:                   typeGauge,
+	metricnames.WorkerHealth:                   typeGauge,
+	metricnames.WorkerSuccessRate:              typeGauge,
+	metricnames.WorkerErrorRate:                typeGauge,
+	metricnames.WorkerDurationAvg:              typeGauge,
+	metricnames.WorkerDurationP95:              typeGauge,
+	metricnames.WorkerLastSeen:                 typeGauge,
+	metricnames.WorkerIssue:                    typeGauge,
+	metricnames.Alerts:                         typeGauge,
+	metricnames.HostCPUUtilization:             typeGauge,
+	metricnames.HostMemoryUtilization:          typeGauge,
 }
 
 // checkFunctionFits says whether a function can be computed on a series of the given type.

@@ -35,6 +35,8 @@ func TestLoadConfig(t *testing.T) {
 			id: component.NewIDWithName(metadata.Type, "rules"),
 			check: func(t *testing.T, cfg *Config) {
 				assert.Equal(t, 10*time.Second, cfg.EvaluationInterval)
+				assert.False(t, cfg.EvaluateOnArrival)
+				assert.Equal(t, time.Second, cfg.MinEvaluationInterval)
 				require.NotNil(t, cfg.Storage)
 				assert.Equal(t, component.MustNewID("file_storage"), *cfg.Storage)
 				require.NotNil(t, cfg.Silences)
@@ -73,6 +75,7 @@ func TestLoadConfig(t *testing.T) {
 			},
 		},
 		{id: component.NewIDWithName(metadata.Type, "bad_interval"), wantErr: "evaluation_interval"},
+		{id: component.NewIDWithName(metadata.Type, "bad_min_evaluation_interval"), wantErr: "min_evaluation_interval: must not be negative, got -1s"},
 		{id: component.NewIDWithName(metadata.Type, "label_shadows_group"), wantErr: "rules[0] (r).labels.worker.name: is also a group_by label"},
 		{id: component.NewIDWithName(metadata.Type, "annotation_unknown_label"), wantErr: "rules[0] (r).annotations.summary: {{ worker.name }} is neither a group_by nor a static label"},
 		{id: component.NewIDWithName(metadata.Type, "bad_max_trace_ids"), wantErr: "max_trace_ids: must be between 0 and 20, got 21"},

@@ -3,6 +3,8 @@ package alertprocessor
 import (
 	"math"
 	"time"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/histquantile"
 )
 
 // groupAcc gathers one group's series during an evaluation.
@@ -207,7 +209,7 @@ func (r *compiledRule) result(g *groupAcc) (float64, bool) {
 		case fnAvg:
 			v, ok = g.histSum/g.histCount, g.histCount > 0
 		case fnQuantile:
-			v, ok = bucketQuantile(r.cfg.Quantile, g.bounds, g.buckets, g.histCount)
+			v, ok = histquantile.Quantile(r.cfg.Quantile, g.bounds, g.buckets)
 		}
 		switch {
 		case !ok:
@@ -254,33 +256,4 @@ func (r *compiledRule) ratioResult(g *groupAcc) (float64, bool) {
 	}
 	mem.have, mem.value = true, v
 	return v, true
-}
-
-// bucketQuantile interpolates the q-quantile from explicit-bounds bucket counts the way
-// Prometheus's histogram_quantile does: linearly inside the bucket holding the rank, the
-// first bucket starting at 0 (when its bound is positive), and the overflow bucket reported
-// as the highest finite bound.
-func bucketQuantile(q float64, bounds, counts []float64, total float64) (float64, bool) {
-	if total <= 0 || len(bounds) == 0 || len(counts) != len(bounds)+1 {
-		return 0, false
-	}
-	rank := q * total
-	var cum float64
-	for i, c := range counts {
-		if c > 0 && cum+c >= rank {
-			if i == len(bounds) {
-				return bounds[len(bounds)-1], true
-			}
-			upper := bounds[i]
-			lower := 0.0
-			if i > 0 {
-				lower = bounds[i-1]
-			} else if upper <= 0 {
-				return upper, true
-			}
-			return lower + (upper-lower)*(rank-cum)/c, true
-		}
-		cum += c
-	}
-	return bounds[len(bounds)-1], true
 }

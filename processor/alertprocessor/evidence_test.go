@@ -192,7 +192,7 @@ func (b *metricsBuilder) failingPointOf(worker string, total int64, exemplars ..
 // is written resolved once with the labels and annotations it fired with.
 func TestStaticLabelsSurviveRestartAndOrphaning(t *testing.T) {
 	dir := t.TempDir()
-	clock := &fakeClock{t: testEpoch}
+	clock := newFakeClock(testEpoch)
 	rule := errorRateRule(time.Minute, 0)
 	rule.Labels = map[string]string{"team": "payments"}
 	rule.Annotations = map[string]string{"summary": "{{ worker.name }} fails"}

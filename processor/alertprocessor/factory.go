@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/processor"
@@ -27,12 +28,14 @@ func NewFactory() processor.Factory {
 
 func createDefaultConfig() component.Config {
 	return &Config{
-		EvaluationInterval: 15 * time.Second,
-		StaleAfter:         5 * time.Minute,
-		ResolvedRetention:  15 * time.Minute,
-		MaxInstances:       10000,
-		MaxSeries:          100000,
-		MaxTraceIDs:        3,
+		EvaluationInterval:    15 * time.Second,
+		EvaluateOnArrival:     true,
+		MinEvaluationInterval: time.Second,
+		StaleAfter:            5 * time.Minute,
+		ResolvedRetention:     15 * time.Minute,
+		MaxInstances:          10000,
+		MaxSeries:             100000,
+		MaxTraceIDs:           3,
 		// A ratio over fewer than 10 observations is a verdict on one or two events: with the
 		// usual 10% threshold, one failure among 9 would already exceed it.
 		MinSamples: 10,
@@ -40,7 +43,7 @@ func createDefaultConfig() component.Config {
 }
 
 func createMetrics(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Metrics) (processor.Metrics, error) {
-	mp, err := newMetricsProcessor(ctx, set, cfg, next, time.Now)
+	mp, err := newMetricsProcessor(ctx, set, cfg, next, clockwork.NewRealClock())
 	if err != nil {
 		return nil, err
 	}
@@ -48,12 +51,12 @@ func createMetrics(ctx context.Context, set processor.Settings, cfg component.Co
 }
 
 // newMetricsProcessor builds the processor with the given clock (tests inject theirs).
-func newMetricsProcessor(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Metrics, now func() time.Time) (*metricsProcessor, error) {
+func newMetricsProcessor(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Metrics, clock clockwork.Clock) (*metricsProcessor, error) {
 	c, ok := cfg.(*Config)
 	if !ok {
 		return nil, errNoConfig
 	}
-	p, err := newAlertProcessor(set, c, next, now)
+	p, err := newAlertProcessor(set, c, next, clock)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 )
 
@@ -72,6 +73,28 @@ func TestIncreaseAndRateOnCumulativeCounterAcrossReset(t *testing.T) {
 		send(2, start.Add(25*time.Second))
 	}
 	assert.Equal(t, 0.0, valueOf(t, h.evaluate(), "inc", nil))
+}
+
+// A cumulative point older than the series' last one (a retried batch arriving late) is
+// ignored, as worker_health ignores it (internal/cumulative): it used to count as a reset and
+// add its whole value again.
+func TestOutOfOrderCumulativePointIsIgnored(t *testing.T) {
+	const metric = "multiagents.worker.executions"
+	r := probeRule("inc", metric, fnIncrease, 5*time.Minute)
+	r.Aggregate = aggSum
+	h := newHarness(t, configWith(r))
+	start := testEpoch.Add(time.Second)
+	send := func(v int64, at time.Duration) {
+		md := newMetrics().counter(metric, "{execution}", v, start, "worker.name", "w1").build()
+		dp := md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints().At(0)
+		dp.SetTimestamp(pcommon.NewTimestampFromTime(testEpoch.Add(at)))
+		h.push(md)
+	}
+	h.clock.Advance(10 * time.Second)
+	send(5, 20*time.Second)
+	send(2, 10*time.Second) // late
+	send(6, 30*time.Second)
+	assert.Equal(t, 6.0, valueOf(t, h.evaluate(), "inc", nil))
 }
 
 func TestCumulativeCounterSeenMidLifeOnlySetsTheBaseline(t *testing.T) {
@@ -168,34 +191,6 @@ func TestQuantileInterpolatesFromBucketsOverWindow(t *testing.T) {
 	h.push(newMetrics().histogram(metric, bounds, []uint64{50, 40, 0, 10, 0}, 600, start, "workflow.id", "order_processing").build())
 	// rank 95 falls in (30,60] after 90: 30 + 30*(95-90)/10 = 45.
 	assert.InDelta(t, 45, valueOf(t, h.evaluate(), "p95", map[string]string{"workflow.id": "order_processing"}), 1e-9)
-}
-
-func TestBucketQuantile(t *testing.T) {
-	bounds := []float64{1, 2, 4}
-	tests := []struct {
-		name   string
-		q      float64
-		counts []float64
-		want   float64
-		ok     bool
-	}{
-		{"first bucket starts at zero", 0.5, []float64{10, 0, 0, 0}, 0.5, true},
-		{"middle bucket", 0.75, []float64{5, 0, 10, 0}, 2 + 2*(11.25-5)/10, true},
-		{"overflow bucket reports the highest bound", 0.99, []float64{1, 0, 0, 9}, 4, true},
-		{"no observations", 0.5, []float64{0, 0, 0, 0}, 0, false},
-		{"malformed", 0.5, []float64{1, 1}, 0, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var total float64
-			for _, c := range tt.counts {
-				total += c
-			}
-			got, ok := bucketQuantile(tt.q, bounds, tt.counts, total)
-			assert.Equal(t, tt.ok, ok)
-			assert.InDelta(t, tt.want, got, 1e-12)
-		})
-	}
 }
 
 func TestMatchers(t *testing.T) {

@@ -2,10 +2,10 @@ package alertprocessor
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
@@ -16,26 +16,17 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/alertstate"
 	"github.com/otelcol-multiagents/otelcol-multiagents/processor/alertprocessor/internal/metadata"
 )
 
-// fakeClock is the injectable clock of the state-machine tests.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// fakeClock is the injectable clock of the state-machine tests: it moves only when told.
+type fakeClock = clockwork.FakeClock
 
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
+func newFakeClock(at time.Time) *fakeClock { return clockwork.NewFakeClockAt(at) }
 
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// setClock moves c to at, forward or back.
+func setClock(c *fakeClock, at time.Time) { c.Advance(at.Sub(c.Now())) }
 
 // harness is the real processor (factory path, processorhelper wrapper) with a fake clock, a
 // sink as next consumer, an in-memory meter and an observed logger.
@@ -52,7 +43,7 @@ var testEpoch = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 
 func newHarness(t *testing.T, cfg *Config) *harness {
 	t.Helper()
-	return newHarnessWithClock(t, cfg, &fakeClock{t: testEpoch})
+	return newHarnessWithClock(t, cfg, newFakeClock(testEpoch))
 }
 
 // newHarnessWithClock is newHarness on a given clock, so that a processor started after
@@ -68,15 +59,18 @@ func newHarnessWithClock(t *testing.T, cfg *Config, clock *fakeClock) *harness {
 	set.Logger = zap.New(core)
 	h.logs = logs
 	var err error
-	h.proc, err = newMetricsProcessor(context.Background(), set, cfg, h.sink, h.clock.Now)
+	h.proc, err = newMetricsProcessor(context.Background(), set, cfg, h.sink, h.clock)
 	require.NoError(t, err)
 	return h
 }
 
-// configWith is the default configuration with the given rules.
+// configWith is the default configuration with the given rules, evaluated only when a test
+// says so (evaluate, step): the state-machine tests place every evaluation by hand. Evaluation on
+// arrival has its own tests (arrival_test.go).
 func configWith(rules ...Rule) *Config {
 	cfg := createDefaultConfig().(*Config)
 	cfg.Rules = rules
+	cfg.EvaluateOnArrival = false
 	return cfg
 }
 
@@ -143,7 +137,7 @@ func parseAlerts(t *testing.T, md pmetric.Metrics) []alertPoint {
 	ms := sm.At(0).Metrics()
 	require.Equal(t, 1, ms.Len())
 	m := ms.At(0)
-	require.Equal(t, alertsMetricName, m.Name())
+	require.Equal(t, alertstate.MetricName, m.Name())
 	require.Equal(t, pmetric.MetricTypeGauge, m.Type())
 	require.Empty(t, m.Unit())
 	var out []alertPoint
@@ -153,19 +147,19 @@ func parseAlerts(t *testing.T, md pmetric.Metrics) []alertPoint {
 		p := alertPoint{value: dp.DoubleValue(), labels: map[string]string{}}
 		for k, v := range dp.Attributes().All() {
 			switch k {
-			case attrAlertName:
+			case alertstate.AttrAlertName:
 				p.name = v.Str()
-			case attrAlertState:
+			case alertstate.AttrAlertState:
 				p.state = v.Str()
-			case attrSeverity:
+			case alertstate.AttrSeverity:
 				p.severity = v.Str()
-			case attrFingerprint:
+			case alertstate.AttrFingerprint:
 				p.fingerprint = v.Str()
-			case attrDescription:
+			case alertstate.AttrDescription:
 				p.description = v.Str()
-			case attrThreshold:
+			case alertstate.AttrThreshold:
 				p.threshold = v.Str()
-			case attrCooldown:
+			case alertstate.AttrCooldown:
 				p.cooldown = v.Str()
 			default:
 				p.labels[k] = v.Str()

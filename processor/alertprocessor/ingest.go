@@ -41,9 +41,9 @@ func newMetricStores(rules []*compiledRule, processorAttr attribute.KeyValue) ma
 	return stores
 }
 
-// ingest remembers the latest state of every series a rule reads. It never changes md.
-// The caller holds p.mu.
-func (p *alertProcessor) ingest(md pmetric.Metrics, now time.Time) {
+// ingest remembers the latest state of every series a rule reads, and tells whether md held
+// any. It never changes md. The caller holds p.mu.
+func (p *alertProcessor) ingest(md pmetric.Metrics, now time.Time) (read bool) {
 	rms := md.ResourceMetrics()
 	for i := 0; i < rms.Len(); i++ {
 		rm := rms.At(i)
@@ -64,9 +64,11 @@ func (p *alertProcessor) ingest(md pmetric.Metrics, now time.Time) {
 					resourceHashed = true
 				}
 				p.ingestMetric(store, m, resource, resourceKey, now)
+				read = true
 			}
 		}
 	}
+	return read
 }
 
 func (p *alertProcessor) ingestMetric(store *metricStore, m pmetric.Metric, resource pcommon.Map, resourceKey uint64, now time.Time) {
@@ -99,8 +101,11 @@ func (p *alertProcessor) ingestMetric(store *metricStore, m pmetric.Metric, reso
 			if s == nil {
 				continue
 			}
-			s.observeHistogram(now, dp.Count(), dp.Sum(), dp.BucketCounts(), dp.ExplicitBounds(),
-				cumulative, dp.StartTimestamp(), p.startedAfterUs(dp.StartTimestamp()))
+			n := dp.BucketCounts().Len()
+			if cap(p.incBuckets) < n {
+				p.incBuckets = make([]uint64, n)
+			}
+			s.observeHistogram(now, dp, cumulative, p.startedAfterUs(dp.StartTimestamp()), p.incBuckets[:n])
 			s.record(now, store.window)
 			s.traces = keepExemplars(s.traces, dp.Exemplars(), p.cfg.MaxTraceIDs)
 		}
@@ -132,7 +137,7 @@ func (p *alertProcessor) ingestNumbers(store *metricStore, dps pmetric.NumberDat
 		if kind == typeGauge {
 			s.observeGauge(now, v)
 		} else {
-			s.observeCounter(now, v, cumulative, dp.StartTimestamp(), p.startedAfterUs(dp.StartTimestamp()))
+			s.observeCounter(now, v, cumulative, dp.StartTimestamp(), dp.Timestamp(), p.startedAfterUs(dp.StartTimestamp()))
 		}
 		s.record(now, store.window)
 		s.traces = keepExemplars(s.traces, dp.Exemplars(), p.cfg.MaxTraceIDs)

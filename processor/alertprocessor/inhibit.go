@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/alertstate"
 )
 
 // InhibitRule mutes target alerts while a source alert fires, as Alertmanager's inhibit_rules
@@ -101,7 +103,7 @@ func compileInhibitRules(rules []InhibitRule) ([]compiledInhibitRule, error) {
 // alert has (not alertname, severity, nor a group_by label of any rule): they read as "" on
 // every alert, which is allowed but usually a typo (worker_name for worker.name).
 func unknownLabels(inhibits []InhibitRule, rules []Rule) map[int][]string {
-	known := map[string]bool{attrAlertName: true, attrSeverity: true}
+	known := map[string]bool{alertstate.AttrAlertName: true, alertstate.AttrSeverity: true}
 	for _, r := range rules {
 		for _, l := range r.GroupBy {
 			known[l] = true
@@ -132,9 +134,9 @@ func unknownLabels(inhibits []InhibitRule, rules []Rule) map[int][]string {
 // has no such label.
 func alertLabel(r *compiledRule, in *instance, name string) string {
 	switch name {
-	case attrAlertName:
+	case alertstate.AttrAlertName:
 		return r.cfg.Name
-	case attrSeverity:
+	case alertstate.AttrSeverity:
 		return r.cfg.Severity
 	}
 	if i := slices.Index(r.cfg.GroupBy, name); i >= 0 {

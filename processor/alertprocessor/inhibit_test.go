@@ -258,7 +258,7 @@ func TestInhibitionEqualWithMissingLabels(t *testing.T) {
 // fingerprint and without a new pending phase.
 func TestInhibitionAcrossRestart(t *testing.T) {
 	dir := t.TempDir()
-	clock := &fakeClock{t: testEpoch}
+	clock := newFakeClock(testEpoch)
 	down := workerDownRule(0, 0)
 	cfg := storedConfig(down, workerErrorsRule())
 	cfg.InhibitRules = []InhibitRule{{
@@ -340,7 +340,7 @@ func TestOwnTelemetryCarriesTheProcessorID(t *testing.T) {
 	set := processortest.NewNopSettings(metadata.Type)
 	set.ID = component.MustNewIDWithName("alert", "two")
 	set.TelemetrySettings = h.tel.NewTelemetrySettings()
-	two, err := newMetricsProcessor(context.Background(), set, configWith(errorRateRule(0, 0)), new(consumertest.MetricsSink), h.clock.Now)
+	two, err := newMetricsProcessor(context.Background(), set, configWith(errorRateRule(0, 0)), new(consumertest.MetricsSink), h.clock)
 	require.NoError(t, err)
 
 	for _, p := range []*alertProcessor{h.proc.alerts, two.alerts} {
@@ -446,7 +446,7 @@ func TestInhibitRuleWithUnknownLabelsIsLoggedAtStart(t *testing.T) {
 // instance, which is stored.
 func TestKeepInhibitingForAcrossRestart(t *testing.T) {
 	dir := t.TempDir()
-	clock := &fakeClock{t: testEpoch}
+	clock := newFakeClock(testEpoch)
 	cfg := storedConfig(workerDownRule(0, 0), workerErrorsRule())
 	cfg.InhibitRules = []InhibitRule{{
 		SourceMatchers:    []string{`alertname="worker_down"`},

@@ -8,21 +8,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/alertstate"
 	"github.com/otelcol-multiagents/otelcol-multiagents/processor/alertprocessor/internal/metadata"
-)
-
-// The alert state series, per the architecture's "Alert state" contract.
-const (
-	alertsMetricName        = "multiagents.alerts"
-	alertsMetricDescription = "Alert instances of the alert processor's rules; value is the rule's observed value."
-
-	attrAlertName   = "alertname"
-	attrAlertState  = "alertstate"
-	attrSeverity    = "severity"
-	attrFingerprint = "fingerprint"
-	attrDescription = "description"
-	attrThreshold   = "threshold"
-	attrCooldown    = "cooldown"
 )
 
 // renderAlerts writes every live instance as a multiagents.alerts point, ordered by rule and
@@ -41,8 +28,8 @@ func renderAlerts(rules []*compiledRule, orphans []orphan, now time.Time, versio
 		sm.Scope().SetName(metadata.ScopeName)
 		sm.Scope().SetVersion(version)
 		m := sm.Metrics().AppendEmpty()
-		m.SetName(alertsMetricName)
-		m.SetDescription(alertsMetricDescription)
+		m.SetName(alertstate.MetricName)
+		m.SetDescription(alertstate.MetricDescription)
 		points = m.SetEmptyGauge().DataPoints()
 	}
 	for _, r := range rules {
@@ -60,14 +47,11 @@ func renderAlerts(rules []*compiledRule, orphans []orphan, now time.Time, versio
 			dp.SetTimestamp(ts)
 			dp.SetDoubleValue(in.value)
 			attrs := dp.Attributes()
-			attrs.EnsureCapacity(7 + len(in.labels) + len(r.staticLabels) + len(r.annotationKeys))
-			attrs.PutStr(attrAlertName, r.cfg.Name)
-			attrs.PutStr(attrAlertState, in.writtenState())
-			attrs.PutStr(attrSeverity, r.cfg.Severity)
-			attrs.PutStr(attrFingerprint, in.fingerprint)
-			attrs.PutStr(attrDescription, in.description)
-			attrs.PutStr(attrThreshold, r.thresholdText)
-			attrs.PutStr(attrCooldown, r.cooldownText)
+			attrs.EnsureCapacity(alertstate.NumHeaderAttributes + len(in.labels) + len(r.staticLabels) + len(r.annotationKeys))
+			alertstate.Header{
+				Name: r.cfg.Name, State: in.writtenState(), Severity: r.cfg.Severity, Fingerprint: in.fingerprint,
+				Description: in.description, Threshold: r.thresholdText, Cooldown: r.cooldownText,
+			}.Put(attrs)
 			for i, k := range r.cfg.GroupBy {
 				if in.labels[i] != "" {
 					attrs.PutStr(k, in.labels[i])
@@ -83,14 +67,11 @@ func renderAlerts(rules []*compiledRule, orphans []orphan, now time.Time, versio
 		dp.SetTimestamp(ts)
 		dp.SetDoubleValue(o.value)
 		attrs := dp.Attributes()
-		attrs.EnsureCapacity(7 + len(o.instance.Labels) + len(o.rule.StaticLabels) + len(o.rule.Annotations))
-		attrs.PutStr(attrAlertName, o.rule.Name)
-		attrs.PutStr(attrAlertState, stateResolved.String())
-		attrs.PutStr(attrSeverity, o.rule.Severity)
-		attrs.PutStr(attrFingerprint, o.instance.Fingerprint)
-		attrs.PutStr(attrDescription, o.instance.Description)
-		attrs.PutStr(attrThreshold, o.rule.Threshold)
-		attrs.PutStr(attrCooldown, o.rule.Cooldown)
+		attrs.EnsureCapacity(alertstate.NumHeaderAttributes + len(o.instance.Labels) + len(o.rule.StaticLabels) + len(o.rule.Annotations))
+		alertstate.Header{
+			Name: o.rule.Name, State: stateResolved.String(), Severity: o.rule.Severity, Fingerprint: o.instance.Fingerprint,
+			Description: o.instance.Description, Threshold: o.rule.Threshold, Cooldown: o.rule.Cooldown,
+		}.Put(attrs)
 		for i, k := range o.rule.GroupBy {
 			if o.instance.Labels[i] != "" && k != "" {
 				attrs.PutStr(k, o.instance.Labels[i])
@@ -108,6 +89,6 @@ func putLabelsAndAnnotations(attrs pcommon.Map, labels, annotations map[string]s
 		attrs.PutStr(k, v)
 	}
 	for k, v := range annotations {
-		attrs.PutStr(annotationPrefix+k, v)
+		alertstate.PutAnnotation(attrs, k, v)
 	}
 }

@@ -185,17 +185,18 @@ func TestPartialStreamsGiveTheWholeStreamsAlerts(t *testing.T) {
 				var at time.Time
 				for n, i := range order {
 					at = stepStart.Add(time.Duration(n) * sc.stagger)
-					parts.clock.t = at
+					setClock(parts.clock, at)
 					if !replicas[i].down {
 						parts.push(replicas[i].batch(at))
 					}
 				}
-				whole.clock.t = at
+				setClock(whole.clock, at)
 				whole.push(control.batch(at))
 
 				// Evaluations every evaluation_interval (15s), on both at the same instants.
 				for next := lastEval.Add(cfg.EvaluationInterval); !next.After(at.Add(tierStep - sc.stagger*tierReplicas)); next = next.Add(cfg.EvaluationInterval) {
-					whole.clock.t, parts.clock.t = next, next
+					setClock(whole.clock, next)
+					setClock(parts.clock, next)
 					w, p := alertStates(whole.evaluate()), alertStates(parts.evaluate())
 					if sc.tolerance == 0 {
 						assert.Equal(t, w, p, "evaluation at t+%s", next.Sub(testEpoch))
@@ -330,14 +331,39 @@ func TestGaugeOfAStoppedInstanceStopsCounting(t *testing.T) {
 	}
 	assert.Equal(t, "firing", stateOf(h.evaluate(), "pending", nil))
 	// p1 is killed; p0 goes on reporting 2.
-	for i := range 4 {
+	for i := range 7 {
 		h.clock.Advance(10 * time.Second)
 		push("p0", 2)
-		if i < 3 {
+		if i < 6 {
 			assert.Equal(t, "firing", stateOf(h.evaluate(), "pending", nil), "p1 still fresh %ds after its last reading", (i+1)*10)
 		}
 	}
-	assert.Equal(t, "resolved", stateOf(h.evaluate(), "pending", nil), "p1's reading stale after 3 intervals (30s)")
+	assert.Equal(t, "resolved", stateOf(h.evaluate(), "pending", nil), "p1's reading stale after 3 intervals (30s), but never sooner than a minute")
+}
+
+// worker_health sends a worker's health on every change and on its 30 s timer: two points a
+// second apart, then none for 30 s. Evaluated every second (on arrival of other data), the
+// gauge must not drop out between two timer points: that resolved worker_failure while the
+// worker was still failed, and paged again at the next timer point (make demo, issue 14).
+func TestAGaugeSentOnChangeAndOnATimerStaysFreshBetweenTimerPoints(t *testing.T) {
+	cfg := configWith(Rule{
+		Name: "worker_failure", Metric: "multiagents.worker.health", Match: map[string]string{"state": "failed"},
+		GroupBy: []string{"worker.name"}, Condition: "== 1", Severity: "error",
+	})
+	h := newHarness(t, cfg)
+	w := map[string]string{"worker.name": "w1"}
+	failed := func() { h.push(workerHealth("w1", "failed")) }
+	failed()                     // the change to failed
+	h.clock.Advance(time.Second) // another change a second later (an issue raised)
+	failed()
+	for range 3 { // three timer periods of 30 s, evaluated every second
+		for range 29 {
+			h.clock.Advance(time.Second)
+			require.Equal(t, "firing", stateOf(h.evaluate(), "worker_failure", w), "at %s", h.clock.Now().Sub(testEpoch))
+		}
+		h.clock.Advance(time.Second)
+		failed() // the timer point
+	}
 }
 
 // A killed replica's counter keeps its increases within the rule's window even past

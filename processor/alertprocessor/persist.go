@@ -3,14 +3,16 @@ package alertprocessor
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/otel/attribute"
 	"go.uber.org/zap"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/storageclient"
 )
 
 // What is kept in the storage extension: the firing and resolved instances, so that an alert
@@ -211,18 +213,13 @@ func (p *alertProcessor) openStorage(ctx context.Context, host component.Host) e
 	if p.cfg.Storage == nil {
 		return nil
 	}
-	ext, ok := host.GetExtensions()[*p.cfg.Storage]
-	if !ok {
-		return fmt.Errorf("storage: extension %q not found; add it under extensions and service::extensions", p.cfg.Storage)
-	}
-	se, ok := ext.(storage.Extension)
-	if !ok {
-		return fmt.Errorf("storage: extension %q is not a storage extension", p.cfg.Storage)
-	}
-	client, err := se.GetClient(ctx, component.KindProcessor, p.id, storageName)
-	if err != nil {
+	client, err := storageclient.Open(ctx, host, *p.cfg.Storage, component.KindProcessor, p.id, storageName)
+	if errors.Is(err, storageclient.ErrOpen) {
 		p.storageError("open", "Cannot open the alert state storage; alert state will not survive a restart", err)
 		return nil
+	}
+	if err != nil {
+		return err
 	}
 	p.client = client
 	data, err := client.Get(ctx, storageKey)

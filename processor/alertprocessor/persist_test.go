@@ -87,7 +87,7 @@ func fireW1(t *testing.T, r *run) string {
 // then never again, and the forgetting is stored too.
 func TestRestoredAlertWhoseSeriesNeverReturnsIsResolvedOnce(t *testing.T) {
 	dir := t.TempDir()
-	clock := &fakeClock{t: testEpoch}
+	clock := newFakeClock(testEpoch)
 	cfg := storedConfig(errorRateRule(time.Minute, 2*time.Minute))
 
 	first := startRun(t, cfg, clock, dir)
@@ -147,7 +147,7 @@ func count(states []string, state string) int {
 // fingerprint; when the condition clears it resolves through keep_firing_for as usual.
 func TestRestoredAlertThatStillHoldsStaysFiring(t *testing.T) {
 	dir := t.TempDir()
-	clock := &fakeClock{t: testEpoch}
+	clock := newFakeClock(testEpoch)
 	cfg := storedConfig(errorRateRule(time.Minute, 2*time.Minute))
 
 	first := startRun(t, cfg, clock, dir)
@@ -182,7 +182,7 @@ func TestRestoredAlertThatStillHoldsStaysFiring(t *testing.T) {
 // attributes, then forgotten (also in storage).
 func TestRestoredAlertOfAGoneRuleIsResolvedOnce(t *testing.T) {
 	dir := t.TempDir()
-	clock := &fakeClock{t: testEpoch}
+	clock := newFakeClock(testEpoch)
 	slow := Rule{
 		Name: "slow_worker", Metric: "multiagents.worker.duration.avg", GroupBy: []string{"worker.name"},
 		Condition: "> 5", Severity: "error", Description: "{{ worker.name }} is slow",
@@ -227,7 +227,7 @@ func TestRestoredAlertOfAGoneRuleIsResolvedOnce(t *testing.T) {
 // silent (without waiting for its window again) and resolves once activity is back.
 func TestRestoredAbsentAlert(t *testing.T) {
 	dir := t.TempDir()
-	clock := &fakeClock{t: testEpoch}
+	clock := newFakeClock(testEpoch)
 	silent := Rule{Name: "bus_silent", Kind: kindAbsent, Metric: "multiagents.events", Window: 5 * time.Minute, Severity: "warning"}
 	first := startRun(t, storedConfig(silent), clock, dir)
 	assert.Nil(t, first.evaluate())
@@ -269,7 +269,7 @@ func TestUnreadableStoredStateStartsEmpty(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			writeStored(t, dir, []byte(tt.data))
-			clock := &fakeClock{t: testEpoch}
+			clock := newFakeClock(testEpoch)
 			cfg := storedConfig(errorRateRule(0, 0))
 			r := startRun(t, cfg, clock, dir)
 			assert.Equal(t, 1, r.logs.FilterMessageSnippet(tt.wantLog).Len(), "logged")
@@ -307,7 +307,7 @@ func writeStored(t *testing.T, dir string, data []byte) {
 // Restoring is bounded by max_instances; what does not fit is counted.
 func TestRestoreIsBoundedByMaxInstances(t *testing.T) {
 	dir := t.TempDir()
-	clock := &fakeClock{t: testEpoch}
+	clock := newFakeClock(testEpoch)
 	first := startRun(t, storedConfig(errorRateRule(0, 0)), clock, dir)
 	md := newMetrics()
 	for _, w := range []string{"w1", "w2", "w3"} {

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
@@ -29,7 +30,7 @@ type alertProcessor struct {
 	next      consumer.Metrics
 	id        component.ID
 	version   string
-	now       func() time.Time // injectable clock
+	now       func() time.Time // the clock's Now (tests inject a clockwork.FakeClock)
 	ctx       context.Context  // for the processor's own telemetry
 	// processorAttr tells this processor's own telemetry from another alert processor's (the
 	// component id, as on the collector's otelcol_processor_* metrics); noAttrs carries it alone.
@@ -46,16 +47,30 @@ type alertProcessor struct {
 	startedAt   pcommon.Timestamp
 	steps       stepper
 	orphans     []orphan // restored instances of rules that are gone: written resolved once
+	incBuckets  []uint64 // scratch: a histogram point's bucket increases
 
 	client       storage.Client             // nil without the storage key
 	silencer     silencesextension.Silencer // nil without the silences key
-	writeFailing bool                       // a store failed and has not succeeded since (ticker goroutine only)
+	writeFailing bool                       // a store failed and has not succeeded since (under emitMu)
+
+	// emitMu orders whole evaluations (evaluate, hand on, store) between the ticker and
+	// evaluations on arrival, so alert state reaches the notifiers and storage in the order it
+	// was computed; stopped (under emitMu) ends evaluations on arrival once shutdown began.
+	emitMu  sync.Mutex
+	stopped bool
+
+	// Evaluations on arrival, at most one per min_evaluation_interval (under arrivalMu): when
+	// the last one began, and the timer of the deferred one, if any.
+	arrivalMu      sync.Mutex
+	lastArrival    time.Time
+	arrivalTimer   *time.Timer
+	arrivalsClosed bool
 
 	stopTicker chan struct{}
 	tickerDone chan struct{}
 }
 
-func newAlertProcessor(set processor.Settings, cfg *Config, next consumer.Metrics, now func() time.Time) (*alertProcessor, error) {
+func newAlertProcessor(set processor.Settings, cfg *Config, next consumer.Metrics, clock clockwork.Clock) (*alertProcessor, error) {
 	rules, err := compileRules(cfg.Rules, cfg.MinSamples, cfg.MaxTraceIDs)
 	if err != nil {
 		return nil, err
@@ -84,7 +99,7 @@ func newAlertProcessor(set processor.Settings, cfg *Config, next consumer.Metric
 		next:          next,
 		id:            set.ID,
 		version:       set.BuildInfo.Version,
-		now:           now,
+		now:           clock.Now,
 		ctx:           context.Background(),
 		processorAttr: processorAttr,
 		noAttrs:       metric.WithAttributeSet(attribute.NewSet(processorAttr)),
@@ -92,7 +107,7 @@ func newAlertProcessor(set processor.Settings, cfg *Config, next consumer.Metric
 		inhibits:      inhibits,
 		stores:        newMetricStores(rules, processorAttr),
 		seed:          maphash.MakeSeed(),
-		startedAt:     pcommon.NewTimestampFromTime(now()),
+		startedAt:     pcommon.NewTimestampFromTime(clock.Now()),
 	}
 	for _, st := range writtenStates {
 		p.instancesAttrs = append(p.instancesAttrs, p.attrs(attribute.String("state", st)))
@@ -108,13 +123,43 @@ func newAlertProcessor(set processor.Settings, cfg *Config, next consumer.Metric
 	return p, nil
 }
 
-// consume remembers what the rules need of md; md itself passes on unchanged.
-func (p *alertProcessor) consume(_ context.Context, md pmetric.Metrics) (pmetric.Metrics, error) {
+// consume remembers what the rules need of md and, with evaluate_on_arrival, evaluates them
+// at once when md held any of it: the alert state is handed on before md, which itself passes
+// on unchanged. Nothing waits for the next tick, so a failure in md reaches the notifiers in
+// the same pass through the pipeline.
+func (p *alertProcessor) consume(ctx context.Context, md pmetric.Metrics) (pmetric.Metrics, error) {
 	now := p.now()
 	p.mu.Lock()
-	p.ingest(md, now)
+	read := p.ingest(md, now)
 	p.mu.Unlock()
+	if read && p.cfg.EvaluateOnArrival {
+		p.evaluateOnArrival(context.WithoutCancel(ctx))
+	}
 	return md, nil
+}
+
+// evaluateOnArrival evaluates now, or, within min_evaluation_interval of the last evaluation on
+// arrival, once that has passed (one deferred evaluation covers every batch arriving meanwhile).
+func (p *alertProcessor) evaluateOnArrival(ctx context.Context) {
+	p.arrivalMu.Lock()
+	now := p.now()
+	wait := p.lastArrival.Add(p.cfg.MinEvaluationInterval).Sub(now)
+	if wait > 0 {
+		if p.arrivalTimer == nil && !p.arrivalsClosed {
+			p.arrivalTimer = time.AfterFunc(wait, func() {
+				p.arrivalMu.Lock()
+				p.arrivalTimer = nil
+				p.lastArrival = p.now()
+				p.arrivalMu.Unlock()
+				p.evaluateAndEmit(context.Background())
+			})
+		}
+		p.arrivalMu.Unlock()
+		return
+	}
+	p.lastArrival = now
+	p.arrivalMu.Unlock()
+	p.evaluateAndEmit(ctx)
 }
 
 func (p *alertProcessor) start(ctx context.Context, host component.Host) error {
@@ -131,17 +176,26 @@ func (p *alertProcessor) start(ctx context.Context, host component.Host) error {
 }
 
 func (p *alertProcessor) shutdown(ctx context.Context) error {
-	if p.stopTicker == nil {
-		return p.closeStorage(ctx)
+	if p.stopTicker != nil {
+		close(p.stopTicker)
+		p.stopTicker = nil
+		select {
+		case <-p.tickerDone:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	close(p.stopTicker)
-	p.stopTicker = nil
-	select {
-	case <-p.tickerDone:
-		return p.closeStorage(ctx)
-	case <-ctx.Done():
-		return ctx.Err()
+	p.arrivalMu.Lock()
+	p.arrivalsClosed = true
+	if p.arrivalTimer != nil {
+		p.arrivalTimer.Stop() // a deferred evaluation that already began ends at stopped below
+		p.arrivalTimer = nil
 	}
+	p.arrivalMu.Unlock()
+	p.emitMu.Lock()
+	defer p.emitMu.Unlock()
+	p.stopped = true
+	return p.closeStorage(ctx)
 }
 
 func (p *alertProcessor) runTicker(interval time.Duration, stop <-chan struct{}, done chan<- struct{}) {
@@ -162,6 +216,11 @@ func (p *alertProcessor) runTicker(interval time.Duration, stop <-chan struct{},
 // next consumer as its own pmetric.Metrics, then stores it when it changed: stored after it
 // was handed on, so that a stored resolved instance has been written at least once.
 func (p *alertProcessor) evaluateAndEmit(ctx context.Context) {
+	p.emitMu.Lock()
+	defer p.emitMu.Unlock()
+	if p.stopped {
+		return
+	}
 	md, ok, stored := p.evaluate(p.now())
 	if ok {
 		if err := p.next.ConsumeMetrics(ctx, md); err != nil {

@@ -39,7 +39,7 @@ func startCollectorLife(t *testing.T, dir string, alertCfg *Config, slackCfg *sl
 	require.NoError(t, err)
 	require.NoError(t, slack.Start(ctx, host)) // exporters start before processors
 
-	alerts, err := newMetricsProcessor(ctx, processortest.NewNopSettings(metadata.Type), alertCfg, slack, clock.Now)
+	alerts, err := newMetricsProcessor(ctx, processortest.NewNopSettings(metadata.Type), alertCfg, slack, clock)
 	require.NoError(t, err)
 	require.NoError(t, alerts.Start(ctx, host))
 
@@ -73,7 +73,7 @@ func TestRestartThroughSlackSendsExactlyOneResolve(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			srv := notifytest.NewSlackServer(t)
 			dir := t.TempDir()
-			clock := &fakeClock{t: testEpoch}
+			clock := newFakeClock(testEpoch)
 			storageID := notifytest.FileStorageID
 
 			slackCfg := slackexporter.NewFactory().CreateDefaultConfig().(*slackexporter.Config)

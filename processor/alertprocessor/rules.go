@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/alertstate"
 )
 
 // compiledRule is a validated Rule ready for evaluation, with its alert instances.
@@ -63,7 +65,7 @@ func compileRules(rules []Rule, defaultMinSamples, maxTraceIDs int) ([]*compiled
 			absent:         rc.effectiveKind() == kindAbsent,
 			function:       rc.effectiveFunction(),
 			aggregate:      rc.effectiveAggregate(),
-			cooldownText:   rc.Cooldown.String(),
+			cooldownText:   alertstate.FormatCooldown(rc.Cooldown),
 			instances:      map[string]*instance{},
 			groups:         map[string]*groupAcc{},
 			loggedMismatch: map[string]bool{},

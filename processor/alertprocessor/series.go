@@ -1,11 +1,15 @@
 package alertprocessor
 
 import (
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/sourceinterval"
 	"hash/maphash"
 	"math"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/cumulative"
 )
 
 // totals are a series' running totals since the processor first saw it, made monotonic
@@ -33,7 +37,7 @@ type series struct {
 	logicalKey uint64
 	lastSeen   time.Time // receive time of the last point
 	// interval is the time between the series' points (ns; 0 = unknown yet; see
-	// nextInterval), so a gauge whose source stopped (a killed replica) stops counting soon
+	// sourceinterval.Next), so a gauge whose source stopped (a killed replica) stops counting soon
 	// after its next points were due, long before stale_after removes it.
 	interval    int64
 	lastChanged time.Time // last point that changed the totals (any point, for gauges)
@@ -42,13 +46,11 @@ type series struct {
 	cur   totals
 	snaps snapshotRing
 
-	// Last raw cumulative values, to turn cumulative points into increments.
-	haveRaw    bool
-	rawStart   pcommon.Timestamp
-	rawSum     float64
-	rawCount   float64
-	rawBuckets []float64
-	bounds     []float64
+	// The last cumulative point, to turn cumulative points into increments (counters and
+	// histograms), and the bucket bounds of a histogram series.
+	rawCounter   cumulative.Counter
+	rawHistogram cumulative.Histogram
+	bounds       []float64
 
 	members []membership
 
@@ -89,7 +91,7 @@ const gaugeStaleIntervals = 3
 // observeGauge applies a gauge point (or a non-monotonic sum's).
 func (s *series) observeGauge(now time.Time, v float64) {
 	if s.cur.count > 0 {
-		s.interval = nextInterval(s.interval, int64(now.Sub(s.lastSeen)))
+		s.interval = sourceinterval.Next(s.interval, int64(now.Sub(s.lastSeen)))
 	}
 	s.lastValue = v
 	s.cur.sum += v
@@ -99,22 +101,12 @@ func (s *series) observeGauge(now time.Time, v float64) {
 
 // observeCounter applies a monotonic sum point. countFirst says whether the first point of a
 // cumulative series counts as an increase (the counter started while we were watching).
-func (s *series) observeCounter(now time.Time, v float64, cumulative bool, start pcommon.Timestamp, countFirst bool) {
+func (s *series) observeCounter(now time.Time, v float64, isCumulative bool, start, ts pcommon.Timestamp, countFirst bool) {
 	s.lastValue = v
 	s.lastSeen = now
 	inc := v
-	if cumulative {
-		switch {
-		case !s.haveRaw:
-			if !countFirst {
-				inc = 0
-			}
-		case v < s.rawSum || (start != 0 && s.rawStart != 0 && start != s.rawStart):
-			// Reset: the new value is all increase since the restart.
-		default:
-			inc = v - s.rawSum
-		}
-		s.haveRaw, s.rawSum, s.rawStart = true, v, start
+	if isCumulative {
+		inc, _ = s.rawCounter.Increase(start, ts, v, countFirst)
 	}
 	if inc != 0 {
 		s.cur.sum += inc
@@ -123,51 +115,39 @@ func (s *series) observeCounter(now time.Time, v float64, cumulative bool, start
 }
 
 // observeHistogram applies a histogram point; a change of bucket bounds restarts the series.
-// The caller has checked that len(counts) == len(bounds)+1.
-func (s *series) observeHistogram(now time.Time, count uint64, sum float64, counts pcommon.UInt64Slice, bounds pcommon.Float64Slice, cumulative bool, start pcommon.Timestamp, countFirst bool) {
+// The caller has checked that the point has len(bounds)+1 bucket counts, and gives inc, as
+// many scratch counts.
+func (s *series) observeHistogram(now time.Time, dp pmetric.HistogramDataPoint, isCumulative, countFirst bool, inc []uint64) {
 	s.lastSeen = now
-	if s.cur.buckets == nil || !boundsEqual(s.bounds, bounds) {
-		s.bounds = append(s.bounds[:0], bounds.AsRaw()...)
+	counts := dp.BucketCounts()
+	if s.cur.buckets == nil || !boundsEqual(s.bounds, dp.ExplicitBounds()) {
+		s.bounds = append(s.bounds[:0], dp.ExplicitBounds().AsRaw()...)
 		s.cur = totals{buckets: make([]float64, counts.Len())}
-		s.haveRaw = false
+		// The totals cannot be compared across layouts: the series starts over, its next
+		// point a first one (countFirst decides whether it counts).
+		s.rawHistogram = cumulative.Histogram{}
 		s.startSnapshots(now)
 	}
-	c := float64(count)
-	first := cumulative && !s.haveRaw
-	reset := false
-	if cumulative && s.haveRaw {
-		reset = c < s.rawCount || (start != 0 && s.rawStart != 0 && start != s.rawStart)
+	var count uint64
+	var sum float64
+	if isCumulative {
+		var outcome cumulative.Outcome
+		count, sum, outcome = s.rawHistogram.Increase(dp, countFirst, inc)
+		if outcome == cumulative.Baseline || outcome == cumulative.Stale {
+			return
+		}
+	} else {
+		count, sum = dp.Count(), dp.Sum()
 		for i, n := range counts.All() {
-			if float64(n) < s.rawBuckets[i] {
-				reset = true
-			}
+			inc[i] = n
 		}
 	}
-	var added bool
-	switch {
-	case !cumulative || reset || (first && countFirst):
-		s.cur.count += c
-		s.cur.sum += sum
-		for i, n := range counts.All() {
-			s.cur.buckets[i] += float64(n)
-		}
-		added = count > 0
-	case !first:
-		s.cur.count += c - s.rawCount
-		s.cur.sum += sum - s.rawSum
-		for i, n := range counts.All() {
-			s.cur.buckets[i] += float64(n) - s.rawBuckets[i]
-		}
-		added = c != s.rawCount
+	s.cur.count += float64(count)
+	s.cur.sum += sum
+	for i, n := range inc {
+		s.cur.buckets[i] += float64(n)
 	}
-	if cumulative {
-		s.haveRaw, s.rawStart, s.rawCount, s.rawSum = true, start, c, sum
-		s.rawBuckets = s.rawBuckets[:0]
-		for _, n := range counts.All() {
-			s.rawBuckets = append(s.rawBuckets, float64(n))
-		}
-	}
-	if added {
+	if count > 0 {
 		s.lastChanged = now
 	}
 }
@@ -237,27 +217,23 @@ func (s *series) totalsAt(t time.Time) *totals {
 	return &s.snaps.at(i - 1).totals
 }
 
-// nextInterval updates a series' interval estimate with a new gap between its points: a longer
-// gap is taken at once, a shorter one only by 1/8 per point. Reading a source as slower than it
-// is only delays the expiry of a dead one; reading it as faster (worker_health sends a worker's
-// health on every change as well as on its timer) would drop a live gauge between two of its
-// points, and resolve its alert falsely.
-func nextInterval(interval, gap int64) int64 {
-	if gap >= interval {
-		return gap
-	}
-	return interval - (interval-gap)/8
-}
+// gaugeFreshFloor is the least time a gauge series counts after its last point, whatever its
+// interval looks like. Sources that send on change as well as on a timer (worker_health: on
+// every change and every health_check_interval, 30 s shipped; the receiver: within max_delay of
+// a change and every metrics.interval) can show a gap of a second between two points and then
+// none until their timer: an interval learnt from that short gap would drop a live gauge between
+// two timer points and resolve its alert falsely, and evaluation on arrival would notice at once.
+const gaugeFreshFloor = time.Minute
 
 // gaugeFresh says whether a gauge series still counts at now: seen within gaugeStaleIntervals of
 // its interval, and never less than minFresh (the evaluation interval: a source refreshed
-// between two evaluations must not drop out). Other kinds are always fresh: their increases
-// stay true after their source stops.
+// between two evaluations must not drop out) or gaugeFreshFloor. Other kinds are always fresh:
+// their increases stay true after their source stops.
 func (s *series) gaugeFresh(now time.Time, minFresh time.Duration) bool {
 	if s.kind != typeGauge || s.interval == 0 {
 		return true
 	}
-	return now.Sub(s.lastSeen) <= max(time.Duration(gaugeStaleIntervals*s.interval), minFresh)
+	return now.Sub(s.lastSeen) <= max(time.Duration(gaugeStaleIntervals*s.interval), minFresh, gaugeFreshFloor)
 }
 
 // activeWithin says whether the series showed activity in the last window: a point for a

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 )
 
 // With points sparser than the snapshot spacing, a window's increase is exact; this also
@@ -37,7 +37,7 @@ func TestWindowTotalsMatchBruteForce(t *testing.T) {
 		for _, c := range cum {
 			n += c
 		}
-		s.observeHistogram(now, n, float64(n), rawCounts(cum), rawBounds(bounds), true, 0, true)
+		s.observeHistogram(now, histogramPoint(n, float64(n), cum, bounds), true, true, make([]uint64, len(cum)))
 		s.record(now, window)
 		history = append(history, point{now, inc})
 		if i%500 == 499 {
@@ -60,14 +60,12 @@ func TestWindowTotalsMatchBruteForce(t *testing.T) {
 	}
 }
 
-func rawCounts(c []uint64) pcommon.UInt64Slice {
-	s := pcommon.NewUInt64Slice()
-	s.FromRaw(c)
-	return s
-}
-
-func rawBounds(b []float64) pcommon.Float64Slice {
-	s := pcommon.NewFloat64Slice()
-	s.FromRaw(b)
-	return s
+// histogramPoint is a cumulative histogram point without start time or timestamp.
+func histogramPoint(count uint64, sum float64, counts []uint64, bounds []float64) pmetric.HistogramDataPoint {
+	dp := pmetric.NewHistogramDataPoint()
+	dp.SetCount(count)
+	dp.SetSum(sum)
+	dp.BucketCounts().FromRaw(counts)
+	dp.ExplicitBounds().FromRaw(bounds)
+	return dp
 }

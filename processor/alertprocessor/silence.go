@@ -8,13 +8,14 @@ import (
 
 	"github.com/otelcol-multiagents/otelcol-multiagents/extension/silencesextension"
 	"github.com/otelcol-multiagents/otelcol-multiagents/internal/alertlabel"
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/alertstate"
 )
 
 // stateSilenced is the alertstate written for a firing instance that an active silence of the
 // silences extension matches; it takes precedence over inhibited. Like inhibited it is not a
 // state of the machine: whether a silence matches is asked again at every evaluation, so a
 // silence's start and end (or expiry through amtool) take effect at the next one.
-const stateSilenced = "silenced"
+const stateSilenced = alertstate.StateSilenced
 
 // openSilences looks up the extension named by the silences key.
 func (p *alertProcessor) openSilences(host component.Host) error {
@@ -56,7 +57,7 @@ func silenceLabels(r *compiledRule, in *instance) map[string]string {
 	for key, value := range r.cfg.Labels {
 		labels[alertlabel.Name(key)] = value
 	}
-	labels[attrAlertName] = r.cfg.Name
-	labels[attrSeverity] = r.cfg.Severity
+	labels[alertstate.AttrAlertName] = r.cfg.Name
+	labels[alertstate.AttrSeverity] = r.cfg.Severity
 	return labels
 }

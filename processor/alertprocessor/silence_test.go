@@ -139,7 +139,7 @@ func TestSilencesFromTheRealExtension(t *testing.T) {
 	cfg := configWith(workerDownRule(0, 0))
 	cfg.Silences = &silencesID
 	// The silence's times are the extension's (wall clock): run the processor's clock just after.
-	h := newHarnessWithClock(t, cfg, &fakeClock{t: time.Now().Add(time.Minute)})
+	h := newHarnessWithClock(t, cfg, newFakeClock(time.Now().Add(time.Minute)))
 	require.NoError(t, h.proc.Start(context.Background(), host))
 	t.Cleanup(func() { require.NoError(t, h.proc.Shutdown(context.Background())) })
 

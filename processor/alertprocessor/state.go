@@ -6,6 +6,8 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/alertstate"
 )
 
 type alertState int
@@ -31,7 +33,7 @@ func (s alertState) String() string {
 // stateInhibited is the alertstate written for a firing instance that an inhibit rule mutes.
 // It is not a state of the machine: the instance stays firing (and is stored as firing), and
 // whether it is muted is worked out again at every evaluation.
-const stateInhibited = "inhibited"
+const stateInhibited = alertstate.StateInhibited
 
 // instance is one alert instance: a rule and one set of group label values.
 type instance struct {

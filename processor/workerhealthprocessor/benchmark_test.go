@@ -16,6 +16,9 @@ import (
 
 const benchWorkers = 1000
 
+// spanMetricsBoundsSeconds are the span_metrics connector's default buckets, in seconds.
+var spanMetricsBoundsSeconds = []float64{0.002, 0.004, 0.006, 0.008, 0.01, 0.05, 0.1, 0.2, 0.4, 0.8, 1, 1.4, 2, 5, 10, 15}
+
 // receiverBatch is what the multiagents receiver sends for n workers: per worker a success and
 // an error point of the executions counter and one duration histogram (spanMetricsBounds).
 func receiverBatch(n int, temp pmetric.AggregationTemporality) pmetric.Metrics {
@@ -41,11 +44,11 @@ func spanMetricsBatch(n int) pmetric.Metrics {
 	sm.Scope().SetName("spanmetricsconnector")
 	calls := sm.Metrics().AppendEmpty()
 	calls.SetName("traces.span.metrics.calls")
-	calls.SetEmptySum().SetAggregationTemporality(cumulative)
+	calls.SetEmptySum().SetAggregationTemporality(cumulativeTemporality)
 	dur := sm.Metrics().AppendEmpty()
 	dur.SetName("traces.span.metrics.duration")
 	dur.SetUnit("ms")
-	dur.SetEmptyHistogram().SetAggregationTemporality(cumulative)
+	dur.SetEmptyHistogram().SetAggregationTemporality(cumulativeTemporality)
 	boundsMs := make([]float64, len(spanMetricsBoundsSeconds))
 	for i, b := range spanMetricsBoundsSeconds {
 		boundsMs[i] = b * 1000
@@ -90,7 +93,7 @@ func advance(md pmetric.Metrics) {
 				m := ms.At(k)
 				switch m.Type() {
 				case pmetric.MetricTypeSum:
-					cum := m.Sum().AggregationTemporality() == cumulative
+					cum := m.Sum().AggregationTemporality() == cumulativeTemporality
 					dps := m.Sum().DataPoints()
 					for l := range dps.Len() {
 						dp := dps.At(l)
@@ -100,7 +103,7 @@ func advance(md pmetric.Metrics) {
 						}
 					}
 				case pmetric.MetricTypeHistogram:
-					cum := m.Histogram().AggregationTemporality() == cumulative
+					cum := m.Histogram().AggregationTemporality() == cumulativeTemporality
 					dps := m.Histogram().DataPoints()
 					for l := range dps.Len() {
 						dp := dps.At(l)
@@ -147,7 +150,7 @@ func benchmarkConsume(b *testing.B, cfg *Config, md pmetric.Metrics) {
 }
 
 func BenchmarkConsumeReceiverCumulative1kWorkers(b *testing.B) {
-	benchmarkConsume(b, testConfig(), receiverBatch(benchWorkers, cumulative))
+	benchmarkConsume(b, testConfig(), receiverBatch(benchWorkers, cumulativeTemporality))
 }
 
 func BenchmarkConsumeReceiverDelta1kWorkers(b *testing.B) {
@@ -168,7 +171,7 @@ func BenchmarkEvaluate1kWorkers(b *testing.B) {
 		b.Fatal(err)
 	}
 	p.tracker.startedAt = pcommon.Timestamp(t0.UnixNano())
-	md := receiverBatch(benchWorkers, cumulative)
+	md := receiverBatch(benchWorkers, cumulativeTemporality)
 	_, _ = p.processMetrics(context.Background(), md)
 	advance(md)
 	_, _ = p.processMetrics(context.Background(), md)

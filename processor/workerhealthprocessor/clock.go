@@ -1,30 +1,25 @@
 package workerhealthprocessor
 
-import "time"
+import (
+	"time"
 
-// clock is the processor's source of time, injectable so the state machine can be tested
-// without waiting on the wall clock.
-type clock interface {
-	Now() time.Time
-	NewTicker(d time.Duration) ticker
+	"github.com/jonboulle/clockwork"
+)
+
+// The processor's source of time is a clockwork.Clock, injectable so the state machine can be
+// tested without waiting on the wall clock (tests pass clockwork's FakeClock). It uses Now and
+// NewTicker.
+
+// monotonicClock is the real clock, except that it reads wall time once and then advances it
+// by the monotonic clock, so a wall-clock step (NTP) cannot move executions into the wrong
+// window slot or make time run backwards.
+type monotonicClock struct {
+	clockwork.Clock
+	base time.Time
 }
 
-type ticker interface {
-	C() <-chan time.Time
-	Stop()
+func newRealClock() monotonicClock {
+	return monotonicClock{Clock: clockwork.NewRealClock(), base: time.Now()}
 }
 
-// realClock reads wall time once and then advances it by the monotonic clock, so a wall-clock
-// step (NTP) cannot move executions into the wrong window slot or make time run backwards.
-type realClock struct{ base time.Time }
-
-func newRealClock() realClock { return realClock{base: time.Now()} }
-
-func (c realClock) Now() time.Time { return c.base.Add(time.Since(c.base)).Round(0) }
-
-func (realClock) NewTicker(d time.Duration) ticker { return realTicker{time.NewTicker(d)} }
-
-type realTicker struct{ t *time.Ticker }
-
-func (r realTicker) C() <-chan time.Time { return r.t.C }
-func (r realTicker) Stop()               { r.t.Stop() }
+func (c monotonicClock) Now() time.Time { return c.base.Add(time.Since(c.base)).Round(0) }

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/confmap"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/metricnames"
 )
 
 // Profiles preset the health thresholds; keys written explicitly in the config win over a profile.
@@ -91,14 +93,14 @@ type InputConfig struct {
 // receiverInput reads what the multiagents receiver emits.
 func receiverInput() InputConfig {
 	return InputConfig{
-		ExecutionsMetric: "multiagents.worker.executions",
-		DurationMetric:   "multiagents.worker.duration",
+		ExecutionsMetric: metricnames.WorkerExecutions,
+		DurationMetric:   metricnames.WorkerDuration,
 		WorkerAttribute:  "worker.name",
 		StatusAttribute:  "status",
 		ErrorValues:      []string{"error"},
 
-		OverdueMetric:          "multiagents.worker.commands.overdue",
-		OldestPendingAgeMetric: "multiagents.worker.commands.oldest_pending_age",
+		OverdueMetric:          metricnames.WorkerCommandsOverdue,
+		OldestPendingAgeMetric: metricnames.WorkerCommandsOldestPendingAge,
 	}
 }
 

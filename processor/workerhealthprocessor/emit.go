@@ -4,18 +4,20 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/histquantile"
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/metricnames"
 	"github.com/otelcol-multiagents/otelcol-multiagents/processor/workerhealthprocessor/internal/metadata"
 )
 
 // Names, units and attributes of the worker-health contract in docs/architecture.md.
 const (
-	metricHealth      = "multiagents.worker.health"
-	metricSuccessRate = "multiagents.worker.success_rate"
-	metricErrorRate   = "multiagents.worker.error_rate"
-	metricDurationAvg = "multiagents.worker.duration.avg"
-	metricDurationP95 = "multiagents.worker.duration.p95"
-	metricLastSeen    = "multiagents.worker.last_seen"
-	metricIssue       = "multiagents.worker.issue"
+	metricHealth      = metricnames.WorkerHealth
+	metricSuccessRate = metricnames.WorkerSuccessRate
+	metricErrorRate   = metricnames.WorkerErrorRate
+	metricDurationAvg = metricnames.WorkerDurationAvg
+	metricDurationP95 = metricnames.WorkerDurationP95
+	metricLastSeen    = metricnames.WorkerLastSeen
+	metricIssue       = metricnames.WorkerIssue
 
 	attrWorkerName = "worker.name"
 	attrState      = "state"
@@ -106,7 +108,7 @@ func (b *healthBatch) add(w *worker, is issues, report reportedWindow, minExecut
 		b.point(b.avg, w.name, t.durSum/t.durSumCount)
 	}
 	if t.durCount >= minExecutions {
-		if p95, ok := bucketQuantile(0.95, w.bounds, t.buckets); ok {
+		if p95, ok := histquantile.Quantile(0.95, w.bounds, t.buckets); ok {
 			b.point(b.p95, w.name, p95)
 		}
 	}

@@ -16,7 +16,7 @@ import (
 
 // addFailingExecutions appends an error point carrying exemplars (trace byte, seconds after t0).
 func addFailingExecutions(md pmetric.Metrics, ts time.Time, worker string, v int64, exemplars ...[2]int) {
-	addExecutions(md, cumulative, t0, ts, worker, "error", v)
+	addExecutions(md, cumulativeTemporality, t0, ts, worker, "error", v)
 	m, _ := metricNamed(md, execName)
 	dp := m.Sum().DataPoints().At(m.Sum().DataPoints().Len() - 1)
 	for _, e := range exemplars {
@@ -61,15 +61,15 @@ func TestFailingExemplarsPassOntoHealthAndErrorRate(t *testing.T) {
 	ctx := context.Background()
 
 	md := pmetric.NewMetrics()
-	addExecutions(md, cumulative, t0, t0, "pay", "success", 20)
+	addExecutions(md, cumulativeTemporality, t0, t0, "pay", "success", 20)
 	addFailingExecutions(md, t0, "pay", 2, [2]int{1, 1}, [2]int{2, 2})
-	addExecutions(md, cumulative, t0, t0, "ship", "success", 20)
+	addExecutions(md, cumulativeTemporality, t0, t0, "ship", "success", 20)
 	addFailingExecutions(md, t0, "ship", 0) // no failure, no exemplar
 	require.NoError(t, p.ConsumeMetrics(ctx, md))
 	clk.Advance(5 * time.Second)
 	md = pmetric.NewMetrics()
 	// The cumulative point repeats exemplar 2 and adds 3, 4 (out of order): newest three kept.
-	addExecutions(md, cumulative, t0, clk.Now(), "pay", "success", 20)
+	addExecutions(md, cumulativeTemporality, t0, clk.Now(), "pay", "success", 20)
 	addFailingExecutions(md, clk.Now(), "pay", 20, [2]int{2, 2}, [2]int{4, 4}, [2]int{3, 3})
 	require.NoError(t, p.ConsumeMetrics(ctx, md))
 	tickAndWait(t, clk, sink, cfg.HealthCheckInterval)

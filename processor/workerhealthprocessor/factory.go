@@ -5,6 +5,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/processor"
@@ -51,7 +52,7 @@ func createMetrics(ctx context.Context, set processor.Settings, cfg component.Co
 }
 
 // newMetricsProcessor wires the processor into processorhelper; tests pass their own clock.
-func newMetricsProcessor(ctx context.Context, set processor.Settings, cfg *Config, next consumer.Metrics, clk clock) (processor.Metrics, error) {
+func newMetricsProcessor(ctx context.Context, set processor.Settings, cfg *Config, next consumer.Metrics, clk clockwork.Clock) (processor.Metrics, error) {
 	p, err := newWorkerHealthProcessor(set, cfg, next, clk)
 	if err != nil {
 		return nil, err

@@ -12,7 +12,7 @@ import (
 // every worker reported has exactly one current state.
 func FuzzIngest(f *testing.F) {
 	var m pmetric.ProtoMarshaler
-	for _, md := range []pmetric.Metrics{receiverBatch(3, cumulative), receiverBatch(2, delta), spanMetricsBatch(2)} {
+	for _, md := range []pmetric.Metrics{receiverBatch(3, cumulativeTemporality), receiverBatch(2, delta), spanMetricsBatch(2)} {
 		b, err := m.MarshalMetrics(md)
 		if err != nil {
 			f.Fatal(err)
@@ -20,8 +20,8 @@ func FuzzIngest(f *testing.F) {
 		f.Add(b)
 	}
 	bad := pmetric.NewMetrics()
-	addExecutions(bad, cumulative, t0, t0, "", "", -5)
-	addDurations(bad, cumulative, t0, t0, "x", []float64{2, 1}, []uint64{1}, -1)
+	addExecutions(bad, cumulativeTemporality, t0, t0, "", "", -5)
+	addDurations(bad, cumulativeTemporality, t0, t0, "x", []float64{2, 1}, []uint64{1}, -1)
 	b, _ := m.MarshalMetrics(bad)
 	f.Add(b)
 

@@ -19,8 +19,8 @@ const (
 )
 
 var (
-	cumulative = pmetric.AggregationTemporalityCumulative
-	delta      = pmetric.AggregationTemporalityDelta
+	cumulativeTemporality = pmetric.AggregationTemporalityCumulative
+	delta                 = pmetric.AggregationTemporalityDelta
 )
 
 func testConfig() *Config {

@@ -8,6 +8,8 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/cumulative"
 )
 
 // metricKind is what an input metric tells about workers.
@@ -291,11 +293,11 @@ func (t *tracker) ingestDurations(r route, base uint64, m pmetric.Metric, nowNs 
 	}
 }
 
-func (t *tracker) noteOutcome(o increaseOutcome) {
+func (t *tracker) noteOutcome(o cumulative.Outcome) {
 	switch o {
-	case pointReset:
+	case cumulative.Reset:
 		t.stats.resets++
-	case pointStale:
+	case cumulative.Stale:
 		t.stats.rejected[rejectOutOfOrder]++
 	}
 }

@@ -2,6 +2,7 @@ package workerhealthprocessor
 
 import (
 	"fmt"
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/sourceinterval"
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
@@ -296,12 +297,12 @@ func assertSameSeries(t *testing.T, want, got map[string]float64, where string) 
 func TestPartialStreamsGiveTheWholeStreamsHealth(t *testing.T) {
 	cum, delta := pmetric.AggregationTemporalityCumulative, pmetric.AggregationTemporalityDelta
 	scenarios := []partitionScenario{
-		{name: "cumulative, all replicas up", temporality: cum},
-		{name: "cumulative, batches interleaved in changing order", temporality: cum, reverse: true},
-		{name: "cumulative, one replica restarts, one is killed", temporality: cum, restartAt: 32, killAt: 60, reverse: true},
+		{name: "cumulativeTemporality, all replicas up", temporality: cum},
+		{name: "cumulativeTemporality, batches interleaved in changing order", temporality: cum, reverse: true},
+		{name: "cumulativeTemporality, one replica restarts, one is killed", temporality: cum, restartAt: 32, killAt: 60, reverse: true},
 		{name: "delta, one replica restarts, one is killed", temporality: delta, restartAt: 32, killAt: 60},
-		{name: "cumulative, a replica is killed while its commands are overdue", temporality: cum, killAt: 50},
-		{name: "cumulative, export ticks not aligned, restart and kill", temporality: cum, restartAt: 32, killAt: 60, stagger: 3 * time.Second},
+		{name: "cumulativeTemporality, a replica is killed while its commands are overdue", temporality: cum, killAt: 50},
+		{name: "cumulativeTemporality, export ticks not aligned, restart and kill", temporality: cum, restartAt: 32, killAt: 60, stagger: 3 * time.Second},
 	}
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
@@ -550,7 +551,7 @@ func TestSourceIntervalEstimate(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var interval int64
 			for _, g := range tt.gaps {
-				interval = nextInterval(interval, g)
+				interval = sourceinterval.Next(interval, g)
 			}
 			assert.Equal(t, tt.want, interval)
 		})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/jonboulle/clockwork"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -23,7 +24,7 @@ type workerHealthProcessor struct {
 	cfg       *Config
 	logger    *zap.Logger
 	next      consumer.Metrics
-	clock     clock
+	clock     clockwork.Clock
 	telemetry *metadata.TelemetryBuilder
 	// Every own metric carries processor=<component id>, as the collector's otelcol_processor_*
 	// metrics do, so two worker_health instances do not collide on /metrics.
@@ -41,7 +42,7 @@ type workerHealthProcessor struct {
 	stopOnce sync.Once
 }
 
-func newWorkerHealthProcessor(set processor.Settings, cfg *Config, next consumer.Metrics, clk clock) (*workerHealthProcessor, error) {
+func newWorkerHealthProcessor(set processor.Settings, cfg *Config, next consumer.Metrics, clk clockwork.Clock) (*workerHealthProcessor, error) {
 	tb, err := metadata.NewTelemetryBuilder(set.TelemetrySettings)
 	if err != nil {
 		return nil, err
@@ -86,14 +87,14 @@ func (p *workerHealthProcessor) start(_ context.Context, _ component.Host) error
 	return nil
 }
 
-func (p *workerHealthProcessor) run(ctx context.Context, tk ticker) {
+func (p *workerHealthProcessor) run(ctx context.Context, tk clockwork.Ticker) {
 	defer close(p.done)
 	defer tk.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-tk.C():
+		case <-tk.Chan():
 			p.evaluateAndEmit(ctx)
 		}
 	}

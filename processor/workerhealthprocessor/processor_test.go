@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
@@ -20,64 +21,9 @@ import (
 	"github.com/otelcol-multiagents/otelcol-multiagents/processor/workerhealthprocessor/internal/metadata"
 )
 
-// fakeClock moves only when told; its tickers fire as time passes their next tick.
-type fakeClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	tickers []*fakeTicker
-}
-
-type fakeTicker struct {
-	c      chan time.Time
-	period time.Duration
-	next   time.Time
-	// stopped is guarded by the clock's mutex.
-	stopped bool
-	clock   *fakeClock
-}
-
-func newFakeClock(now time.Time) *fakeClock { return &fakeClock{now: now} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) NewTicker(d time.Duration) ticker {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := &fakeTicker{c: make(chan time.Time, 1), period: d, next: c.now.Add(d), clock: c}
-	c.tickers = append(c.tickers, t)
-	return t
-}
-
-// Advance moves time forward; like time.Ticker, a ticker whose reader is behind drops ticks.
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	for _, t := range c.tickers {
-		if t.stopped || c.now.Before(t.next) {
-			continue
-		}
-		for !c.now.Before(t.next) {
-			t.next = t.next.Add(t.period)
-		}
-		select {
-		case t.c <- c.now:
-		default:
-		}
-	}
-}
-
-func (t *fakeTicker) C() <-chan time.Time { return t.c }
-
-func (t *fakeTicker) Stop() {
-	t.clock.mu.Lock()
-	defer t.clock.mu.Unlock()
-	t.stopped = true
-}
+// newFakeClock is a clock that moves only when told; its tickers fire as time passes their
+// next tick and, like time.Ticker's, drop ticks their reader is behind on.
+func newFakeClock(now time.Time) *clockwork.FakeClock { return clockwork.NewFakeClockAt(now) }
 
 // healthBatches returns the batches the sink got from the processor's ticker.
 func healthBatches(sink *consumertest.MetricsSink) []pmetric.Metrics {
@@ -91,7 +37,7 @@ func healthBatches(sink *consumertest.MetricsSink) []pmetric.Metrics {
 	return out
 }
 
-func startProcessor(t *testing.T, cfg *Config, clk clock, set processor.Settings) (processor.Metrics, *consumertest.MetricsSink) {
+func startProcessor(t *testing.T, cfg *Config, clk clockwork.Clock, set processor.Settings) (processor.Metrics, *consumertest.MetricsSink) {
 	t.Helper()
 	sink := new(consumertest.MetricsSink)
 	p, err := newMetricsProcessor(context.Background(), set, cfg, sink, clk)
@@ -102,7 +48,7 @@ func startProcessor(t *testing.T, cfg *Config, clk clock, set processor.Settings
 }
 
 // tickAndWait advances the clock by one interval and waits for the evaluation it triggers.
-func tickAndWait(t *testing.T, clk *fakeClock, sink *consumertest.MetricsSink, interval time.Duration) map[string]float64 {
+func tickAndWait(t *testing.T, clk *clockwork.FakeClock, sink *consumertest.MetricsSink, interval time.Duration) map[string]float64 {
 	t.Helper()
 	before := len(healthBatches(sink))
 	clk.Advance(interval)
@@ -197,8 +143,8 @@ func TestMetricsPassThroughUntouched(t *testing.T) {
 	clk := newFakeClock(t0)
 	p, sink := startProcessor(t, testConfig(), clk, processortest.NewNopSettings(metadata.Type))
 	md := pmetric.NewMetrics()
-	addExecutions(md, cumulative, t0, t0, "a", "success", 3)
-	addDurations(md, cumulative, t0, t0, "a", []float64{1}, []uint64{3, 0}, 1.5)
+	addExecutions(md, cumulativeTemporality, t0, t0, "a", "success", 3)
+	addDurations(md, cumulativeTemporality, t0, t0, "a", []float64{1}, []uint64{3, 0}, 1.5)
 	other, _ := metricNamed(md, "multiagents.events")
 	other.SetEmptySum().DataPoints().AppendEmpty().SetIntValue(9)
 	want := pmetric.NewMetrics()
@@ -242,13 +188,13 @@ func TestTelemetryCountsRejectsResetsAndEvictions(t *testing.T) {
 	p, sink := startProcessor(t, cfg, clk, set)
 
 	md := pmetric.NewMetrics()
-	addExecutions(md, cumulative, t0, t0, "a", "success", 5)
-	addExecutions(md, cumulative, t0, t0, "b", "success", 5) // evicts a
+	addExecutions(md, cumulativeTemporality, t0, t0, "a", "success", 5)
+	addExecutions(md, cumulativeTemporality, t0, t0, "b", "success", 5) // evicts a
 	m, _ := metricNamed(md, execName)
 	m.Sum().DataPoints().AppendEmpty().SetIntValue(1) // no worker
 	require.NoError(t, p.ConsumeMetrics(context.Background(), md))
 	md = pmetric.NewMetrics()
-	addExecutions(md, cumulative, t0, t0.Add(time.Second), "b", "success", 2) // reset
+	addExecutions(md, cumulativeTemporality, t0, t0.Add(time.Second), "b", "success", 2) // reset
 	require.NoError(t, p.ConsumeMetrics(context.Background(), md))
 	tickAndWait(t, clk, sink, cfg.HealthCheckInterval)
 

@@ -112,7 +112,7 @@ func TestSpanMetricsPipeline(t *testing.T) {
 			w := p.tracker.workers.byName["process_payment"]
 			w.recent.sum(clk.Now().UnixNano(), len(w.bounds)+1, &tot)
 			p.mu.Unlock()
-			assert.Equal(t, 6.0, tot.successes, "repeated cumulative flushes are not counted twice")
+			assert.Equal(t, 6.0, tot.successes, "repeated cumulativeTemporality flushes are not counted twice")
 			assert.Equal(t, 4.0, tot.errors)
 			assert.Equal(t, 10.0, tot.durCount)
 

@@ -3,6 +3,8 @@ package workerhealthprocessor
 import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/histquantile"
 )
 
 // tracker is the processor's state: workers, their windows, and the input series feeding them.
@@ -173,7 +175,7 @@ func (t *tracker) judge(w *worker, nowNs int64) (is issues, ok bool) {
 	o.idle = t.recent.executions() == 0
 	o.errorRate, o.hasRate = w.recentRate.judge(&t.recent, w.executionSeq, t.th.minExecutions)
 	if t.recent.durCount >= t.th.minExecutions {
-		o.p95, o.hasP95 = bucketQuantile(0.95, w.bounds, t.recent.buckets)
+		o.p95, o.hasP95 = histquantile.Quantile(0.95, w.bounds, t.recent.buckets)
 	}
 	w.state, is = classify(w.state, o, t.th)
 	w.issues = is

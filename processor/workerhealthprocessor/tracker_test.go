@@ -41,7 +41,7 @@ func TestCumulativeCounterAcrossResets(t *testing.T) {
 	for _, s := range steps {
 		now = now.Add(10 * time.Second)
 		md := pmetric.NewMetrics()
-		addExecutions(md, cumulative, s.start, now, "a", "success", s.value)
+		addExecutions(md, cumulativeTemporality, s.start, now, "a", "success", s.value)
 		tr.ingest(md, now.UnixNano())
 	}
 	assert.Equal(t, 5.0+3+4+3+4+10, counts(t, tr, "a", now).successes)
@@ -52,10 +52,10 @@ func TestFirstPointOfOlderSeriesIsABaseline(t *testing.T) {
 	tr := newTestTracker(testConfig())
 	old := t0.Add(-time.Hour) // the source was counting long before this processor started
 	md := pmetric.NewMetrics()
-	addExecutions(md, cumulative, old, t0.Add(10*time.Second), "a", "success", 1000)
+	addExecutions(md, cumulativeTemporality, old, t0.Add(10*time.Second), "a", "success", 1000)
 	tr.ingest(md, t0.Add(10*time.Second).UnixNano())
 	md = pmetric.NewMetrics()
-	addExecutions(md, cumulative, old, t0.Add(20*time.Second), "a", "success", 1004)
+	addExecutions(md, cumulativeTemporality, old, t0.Add(20*time.Second), "a", "success", 1004)
 	tr.ingest(md, t0.Add(20*time.Second).UnixNano())
 	assert.Equal(t, 4.0, counts(t, tr, "a", t0.Add(20*time.Second)).successes)
 }
@@ -67,7 +67,7 @@ func TestOutOfOrderPointIsIgnoredAndCounted(t *testing.T) {
 		v  int64
 	}{{20 * time.Second, 5}, {10 * time.Second, 2}, {30 * time.Second, 6}} {
 		md := pmetric.NewMetrics()
-		addExecutions(md, cumulative, t0, t0.Add(p.at), "a", "success", p.v)
+		addExecutions(md, cumulativeTemporality, t0, t0.Add(p.at), "a", "success", p.v)
 		tr.ingest(md, t0.Add(30*time.Second).UnixNano())
 	}
 	assert.Equal(t, 6.0, counts(t, tr, "a", t0.Add(30*time.Second)).successes)
@@ -82,7 +82,7 @@ func TestHistogramDeltasAcrossReset(t *testing.T) {
 	feed := func(start time.Time, c []uint64, sum float64) {
 		now = now.Add(10 * time.Second)
 		md := pmetric.NewMetrics()
-		addDurations(md, cumulative, start, now, "a", bounds, c, sum)
+		addDurations(md, cumulativeTemporality, start, now, "a", bounds, c, sum)
 		tr.ingest(md, now.UnixNano())
 	}
 	feed(t0, []uint64{1, 0, 0, 0}, 0.5)
@@ -141,9 +141,9 @@ func TestDeltaAndCumulativeInputsAgree(t *testing.T) {
 			addExecutions(dmd, delta, prev, now, w, "success", ok)
 			addExecutions(dmd, delta, prev, now, w, "error", failed)
 			addDurations(dmd, delta, prev, now, w, bounds, inc, sum)
-			addExecutions(cmd, cumulative, c.start, now, w, "success", c.ok)
-			addExecutions(cmd, cumulative, c.start, now, w, "error", c.failed)
-			addDurations(cmd, cumulative, c.start, now, w, bounds, append([]uint64(nil), c.buckets...), c.sum)
+			addExecutions(cmd, cumulativeTemporality, c.start, now, w, "success", c.ok)
+			addExecutions(cmd, cumulativeTemporality, c.start, now, w, "error", c.failed)
+			addDurations(cmd, cumulativeTemporality, c.start, now, w, bounds, append([]uint64(nil), c.buckets...), c.sum)
 		}
 		byDelta.ingest(dmd, now.UnixNano())
 		byCumulative.ingest(cmd, now.UnixNano())
@@ -286,7 +286,7 @@ func TestMaxWorkersEvictsLeastRecentlySeen(t *testing.T) {
 	tr := newTestTracker(cfg)
 	feed := func(at time.Duration, worker string, v int64) {
 		md := pmetric.NewMetrics()
-		addExecutions(md, cumulative, t0.Add(time.Second), t0.Add(at), worker, "success", v)
+		addExecutions(md, cumulativeTemporality, t0.Add(time.Second), t0.Add(at), worker, "success", v)
 		tr.ingest(md, t0.Add(at).UnixNano())
 	}
 	feed(10*time.Second, "a", 1)
@@ -318,10 +318,10 @@ func TestTombstonesAreBounded(t *testing.T) {
 	assert.False(t, ts.take(1))
 	assert.True(t, ts.take(2))
 	assert.False(t, ts.take(2), "taken once")
-	ts.add(3, 400) // key 3 again, in a new slot
-	ts.add(5, 500) // overwrites the slot of the old 3 without dropping the new one
+	ts.add(3, 400) // key 3 again
+	ts.add(5, 500) // takes the slot of the taken 2: the live 3 stays
 	assert.True(t, ts.take(3))
-	assert.Len(t, ts.slotOf, 1)
+	assert.Equal(t, 1, ts.forgottenAt.Len())
 }
 
 func TestWorkerTTLForgetsSilentWorkers(t *testing.T) {
@@ -377,12 +377,12 @@ func TestCollectorRestart(t *testing.T) {
 	tr.startedAt = pcommon.NewTimestampFromTime(restartAt)
 
 	md := pmetric.NewMetrics()
-	addExecutions(md, cumulative, restartAt.Add(time.Second), restartAt.Add(10*time.Second), "bus_worker", "success", 7)
-	addExecutions(md, cumulative, t0, restartAt.Add(10*time.Second), "otlp_worker", "success", 5000)
+	addExecutions(md, cumulativeTemporality, restartAt.Add(time.Second), restartAt.Add(10*time.Second), "bus_worker", "success", 7)
+	addExecutions(md, cumulativeTemporality, t0, restartAt.Add(10*time.Second), "otlp_worker", "success", 5000)
 	tr.ingest(md, restartAt.Add(10*time.Second).UnixNano())
 	md = pmetric.NewMetrics()
-	addExecutions(md, cumulative, restartAt.Add(time.Second), restartAt.Add(20*time.Second), "bus_worker", "success", 9)
-	addExecutions(md, cumulative, t0, restartAt.Add(20*time.Second), "otlp_worker", "success", 5003)
+	addExecutions(md, cumulativeTemporality, restartAt.Add(time.Second), restartAt.Add(20*time.Second), "bus_worker", "success", 9)
+	addExecutions(md, cumulativeTemporality, t0, restartAt.Add(20*time.Second), "otlp_worker", "success", 5003)
 	tr.ingest(md, restartAt.Add(20*time.Second).UnixNano())
 
 	at := restartAt.Add(20 * time.Second)

@@ -46,7 +46,7 @@ type worker struct {
 // count the commands of their own share of the transactions), one input series each. They are
 // combined over the readings still fresh: overdue commands add up, the oldest pending age is
 // the largest. A reading is fresh for gaugeStaleIntervals times its source's interval between
-// points (see nextInterval), at least health_check_interval (staleness is noticed on the timer anyway, and
+// points (see sourceinterval.Next), at least health_check_interval (staleness is noticed on the timer anyway, and
 // a source refreshed between two ticks must not drop out) and at most recent_window, so a killed
 // replica's last reading stops counting soon after its next readings were due, while the
 // others still count.

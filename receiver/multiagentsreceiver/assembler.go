@@ -142,6 +142,12 @@ type assembler struct {
 	// workers holds, per worker that has had commands, what the command gauges need besides
 	// the open steps; bounded by maxSeriesPerMetric (then one overflow entry).
 	workers map[string]*workerCommands
+	// metricsChanged is set by whatever changes a metric (an event, a timeout, an end) and
+	// cleared when the metrics are built; nextGaugeChange is the earliest moment, found at the
+	// last build, when time alone changes a gauge (a command turning overdue, a run stuck).
+	// Together they tell the metrics loop whether a change is waiting to be sent.
+	metricsChanged  bool
+	nextGaugeChange time.Time
 
 	// component tells this receiver instance's own telemetry apart from another's.
 	component attribute.KeyValue
@@ -214,6 +220,7 @@ func (a *assembler) count(c metric.Int64Counter, n int64, attrs ...attribute.Key
 func (a *assembler) apply(ev *event, channel string, b *outputBatch) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.metricsChanged = true
 	now := a.now()
 	a.applyNow = now
 	defer func() { a.applyNow = time.Time{} }()
@@ -284,7 +291,7 @@ func (a *assembler) transaction(id string, ts, now time.Time, b *outputBatch) *t
 	}
 	for len(a.open) >= a.cfg.Transactions.MaxOpen {
 		oldest := a.order.Front().Value.(*transaction)
-		a.count(a.telemetry.MultiagentsEvictedTransactions, 1, attribute.String("reason", "max_open"))
+		a.count(a.telemetry.ReceiverMultiagentsEvictedTransactions, 1, attribute.String("reason", "max_open"))
 		a.finalize(oldest, workflowIncomplete, oldest.lastEvent, "max_open", b)
 	}
 	tx := &transaction{id: id, traceID: traceIDFor(id), start: ts, lastEvent: ts, openedAt: now, lastSeen: now}
@@ -325,7 +332,7 @@ func (a *assembler) markFailed(tx *transaction, b *outputBatch) {
 
 func (a *assembler) reserveSpan(tx *transaction) bool {
 	if tx.children >= a.cfg.Transactions.MaxSpansPerTransaction {
-		a.count(a.telemetry.MultiagentsDroppedSpans, 1)
+		a.count(a.telemetry.ReceiverMultiagentsDroppedSpans, 1)
 		return false
 	}
 	tx.children++
@@ -475,7 +482,7 @@ func (a *assembler) countDuplicate(tag uint8) {
 	if tag == endedByTimeout {
 		kind = "late"
 	}
-	a.count(a.telemetry.MultiagentsDuplicateResults, 1, attribute.String("kind", kind))
+	a.count(a.telemetry.ReceiverMultiagentsDuplicateResults, 1, attribute.String("kind", kind))
 }
 
 func workerOrUnknown(s string) string {
@@ -641,6 +648,7 @@ func (a *assembler) afterEnd(ev *event, b *outputBatch) {
 // metrics are counted, and sampling decides whether the held output goes out.
 // evictedBy is "" for a normal end, or the reason the receiver flushed it early.
 func (a *assembler) finalize(tx *transaction, status string, end time.Time, evictedBy string, b *outputBatch) {
+	a.metricsChanged = true
 	if end.Before(tx.start) {
 		end = tx.start
 	}
@@ -707,7 +715,7 @@ func (a *assembler) finalize(tx *transaction, status string, end time.Time, evic
 	if tx.startKnown {
 		a.metrics.eventDurationSeconds(kindStatus.metricName(), d)
 		if status == workflowCompleted && a.runs.completed(wf, d) {
-			a.count(a.telemetry.MultiagentsUntrackedWorkflowRuns, 1)
+			a.count(a.telemetry.ReceiverMultiagentsUntrackedWorkflowRuns, 1)
 		}
 	}
 	if keep && tx.held != nil {
@@ -719,7 +727,7 @@ func (a *assembler) finalize(tx *transaction, status string, end time.Time, evic
 	if a.ended.add(hashKey(spanRoleRoot, tx.id), 1) {
 		// The oldest remembered end is forgotten: a late event or a restart's reconciliation
 		// can no longer tell that transaction was exported.
-		a.count(a.telemetry.MultiagentsForgottenTransactions, 1)
+		a.count(a.telemetry.ReceiverMultiagentsForgottenTransactions, 1)
 	}
 }
 
@@ -741,6 +749,21 @@ func workflowStatusMessage(status string) string {
 
 // sweep runs the receiver's timers: steps past their timeout, compensated workflows past
 // the cancel linger, and transactions past retention.
+// noteGaugeChange records at, a moment when time alone will change a gauge, if it is the
+// earliest so far of this build.
+func (a *assembler) noteGaugeChange(at time.Time) {
+	if a.nextGaugeChange.IsZero() || at.Before(a.nextGaugeChange) {
+		a.nextGaugeChange = at
+	}
+}
+
+// metricsDue tells whether the metrics hold a change not sent yet at now.
+func (a *assembler) metricsDue(now time.Time) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.metricsChanged || (!a.nextGaugeChange.IsZero() && now.After(a.nextGaugeChange))
+}
+
 func (a *assembler) sweep(b *outputBatch) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -751,7 +774,7 @@ func (a *assembler) sweep(b *outputBatch) {
 		tx := e.Value.(*transaction)
 		e = e.Next()
 		if !tx.openedAt.Add(retention).After(now) {
-			a.count(a.telemetry.MultiagentsEvictedTransactions, 1, attribute.String("reason", "retention"))
+			a.count(a.telemetry.ReceiverMultiagentsEvictedTransactions, 1, attribute.String("reason", "retention"))
 			a.finalize(tx, workflowIncomplete, tx.lastEvent, "retention", b)
 			continue
 		}
@@ -770,10 +793,11 @@ func (a *assembler) sweep(b *outputBatch) {
 }
 
 func (a *assembler) timeOut(tx *transaction, s openStep, b *outputBatch) {
+	a.metricsChanged = true
 	a.markFailed(tx, b)
 	a.commands.add(hashKey(spanRoleStep, s.commandID), endedByTimeout)
 	a.workerTimedOut(s.workerType, s.deadline.Add(-s.timeout))
-	a.count(a.telemetry.MultiagentsTimedOutSteps, 1)
+	a.count(a.telemetry.ReceiverMultiagentsTimedOutSteps, 1)
 	end := s.start.Add(s.timeout)
 	span := a.stepSpan(b, tx, s, end)
 	span.Status().SetCode(ptrace.StatusCodeError)

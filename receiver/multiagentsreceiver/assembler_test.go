@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
@@ -33,7 +34,7 @@ func newUnitAssembler(t *testing.T, mutate func(*Config)) *unitAssembler {
 	tel := componenttest.NewTelemetry()
 	tb, err := metadata.NewTelemetryBuilder(tel.NewTelemetrySettings())
 	require.NoError(t, err)
-	clock := &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := clockwork.NewFakeClockAt(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	return &unitAssembler{
 		assembler: newAssembler(cfg, zap.NewNop(), tb, clock.Now, cfg.Logs.Enabled),
 		t:         t, clock: clock, tel: tel, out: newOutputBatch(),

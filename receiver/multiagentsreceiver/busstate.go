@@ -6,14 +6,16 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/metricnames"
 )
 
 // The receiver's own view of the bus, so alert rules can tell "the framework went quiet" from
 // "the collector could not see it": while disconnected every absent rule, inactivity verdict
 // and rate over the gap describes the collector, not the framework.
 const (
-	metricBusConnected         = "multiagents.bus.connected"
-	metricBusDisconnectedSince = "multiagents.bus.disconnected_since"
+	metricBusConnected         = metricnames.BusConnected
+	metricBusDisconnectedSince = metricnames.BusDisconnectedSince
 	busConnectedDesc           = "1 while the receiver is subscribed to the MultiAgents bus on Redis, 0 while it cannot see it (events published meanwhile are lost until reconcile)."
 	busDisconnectedSinceDesc   = "Unix time (s) at which the receiver lost sight of the bus; 0 while connected. From Start until the first subscription counts as blind too."
 )
@@ -28,6 +30,9 @@ type busState struct {
 	// before the first connection: steps pushed over HTTP before Redis is reachable time out
 	// as before.
 	unrepaired bool
+	// version counts the changes of the gauges (connected, disconnected_since), so the metrics
+	// loop can tell whether the last metrics it sent still say the truth.
+	version uint64
 }
 
 // newBusState starts blind: until the first subscription nothing on the bus is seen.
@@ -38,6 +43,9 @@ func newBusState(start time.Time) *busState {
 func (b *busState) markConnected() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if !b.connected || !b.disconnectedSince.IsZero() {
+		b.version++
+	}
 	b.connected = true
 	b.disconnectedSince = time.Time{}
 }
@@ -71,12 +79,20 @@ func (b *busState) markDisconnected(at time.Time) {
 	b.connected = false
 	b.disconnectedSince = at
 	b.unrepaired = true
+	b.version++
 }
 
-// appendGauges writes the two bus gauges at ts.
-func (b *busState) appendGauges(ms pmetric.MetricSlice, ts pcommon.Timestamp) {
+// changedSince tells whether the gauges changed after version (as returned by appendGauges).
+func (b *busState) changedSince(version uint64) bool {
 	b.mu.Lock()
-	connected, since := b.connected, b.disconnectedSince
+	defer b.mu.Unlock()
+	return b.version != version
+}
+
+// appendGauges writes the two bus gauges at ts and returns the version they describe.
+func (b *busState) appendGauges(ms pmetric.MetricSlice, ts pcommon.Timestamp) uint64 {
+	b.mu.Lock()
+	connected, since, version := b.connected, b.disconnectedSince, b.version
 	b.mu.Unlock()
 
 	var connectedValue, sinceValue int64
@@ -100,4 +116,5 @@ func (b *busState) appendGauges(ms pmetric.MetricSlice, ts pcommon.Timestamp) {
 		dp.SetTimestamp(ts)
 		dp.SetIntValue(g.value)
 	}
+	return version
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -12,6 +11,8 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/storageclient"
 )
 
 const (
@@ -110,18 +111,13 @@ func (r *multiAgentsReceiver) openCheckpoint(ctx context.Context, host component
 	if r.cfg.Storage == nil {
 		return lookbackSince, nil
 	}
-	ext, ok := host.GetExtensions()[*r.cfg.Storage]
-	if !ok {
-		return time.Time{}, fmt.Errorf("storage: extension %q not found; add it under extensions and service::extensions", r.cfg.Storage)
-	}
-	se, ok := ext.(storage.Extension)
-	if !ok {
-		return time.Time{}, fmt.Errorf("storage: extension %q is not a storage extension", r.cfg.Storage)
-	}
-	client, err := se.GetClient(ctx, component.KindReceiver, r.settings.ID, checkpointStorageName)
-	if err != nil {
+	client, err := storageclient.Open(ctx, host, *r.cfg.Storage, component.KindReceiver, r.settings.ID, checkpointStorageName)
+	if errors.Is(err, storageclient.ErrOpen) {
 		r.checkpointError("open", "Cannot open the checkpoint storage; restarts fall back to reconcile_lookback", err)
 		return lookbackSince, nil
+	}
+	if err != nil {
+		return time.Time{}, err
 	}
 	r.checkpoint = &checkpointStore{client: client}
 	data, err := client.Get(ctx, checkpointKey)
@@ -163,7 +159,7 @@ func (r *multiAgentsReceiver) closeCheckpoint(ctx context.Context) {
 }
 
 func (r *multiAgentsReceiver) checkpointError(op, msg string, err error) {
-	r.telemetry.MultiagentsCheckpointErrors.Add(context.Background(), 1,
+	r.telemetry.ReceiverMultiagentsCheckpointErrors.Add(context.Background(), 1,
 		metric.WithAttributes(r.component, attribute.String("operation", op)))
 	r.logger.Warn(msg, zap.Error(err))
 }

@@ -6,14 +6,16 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/metricnames"
 )
 
 // The command gauges tell a worker with no work (idle) from one that leaves its commands
 // unanswered (unresponsive); worker_health reads them.
 const (
-	metricCommandsPending   = "multiagents.worker.commands.pending"
-	metricCommandsOldestAge = "multiagents.worker.commands.oldest_pending_age"
-	metricCommandsOverdue   = "multiagents.worker.commands.overdue"
+	metricCommandsPending   = metricnames.WorkerCommandsPending
+	metricCommandsOldestAge = metricnames.WorkerCommandsOldestPendingAge
+	metricCommandsOverdue   = metricnames.WorkerCommandsOverdue
 	commandsPendingUnit     = "{command}"
 	commandsOldestAgeUnit   = "s"
 	commandsPendingDesc     = "Commands sent to the worker that are still waiting for a result."
@@ -105,8 +107,10 @@ func (a *assembler) commandGauges(now time.Time) map[string]commandGauge {
 			g.pending++
 			if received := s.deadline.Add(-s.timeout); w == nil || received.After(w.lastResultAt) {
 				g.oldestAge = max(g.oldestAge, now.Sub(received))
-				if !now.Before(s.deadline.Add(-grace)) {
+				if overdueAt := s.deadline.Add(-grace); !now.Before(overdueAt) {
 					g.overdue++
+				} else {
+					a.noteGaugeChange(overdueAt)
 				}
 			}
 			out[name] = g

@@ -105,8 +105,14 @@ type TransactionsConfig struct {
 
 // MetricsConfig controls metric emission.
 type MetricsConfig struct {
-	// Interval between two emissions of the cumulative metrics.
+	// Interval between two emissions of the cumulative metrics: every series is re-sent at
+	// least this often, changed or not.
 	Interval time.Duration `mapstructure:"interval"`
+	// MaxDelay bounds how long a change (an event counted, a step timed out, a command turned
+	// overdue, a run turned stuck, the bus lost or regained) waits before the metrics go out:
+	// alerts downstream are evaluated on arrival, so this is the receiver's share of the time
+	// to page. 0, or a value not below interval, sends only every interval.
+	MaxDelay time.Duration `mapstructure:"max_delay"`
 
 	_ struct{}
 }
@@ -201,6 +207,9 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.Metrics.Interval <= 0 {
 		errs = append(errs, fmt.Errorf("metrics.interval: must be positive, got %s", cfg.Metrics.Interval))
+	}
+	if cfg.Metrics.MaxDelay < 0 {
+		errs = append(errs, fmt.Errorf("metrics.max_delay: must be >= 0 (0 sends only every metrics.interval), got %s", cfg.Metrics.MaxDelay))
 	}
 	if cfg.Sampling.Rate < 0 || cfg.Sampling.Rate > 1 || cfg.Sampling.Rate != cfg.Sampling.Rate {
 		errs = append(errs, fmt.Errorf("sampling.rate: must be within [0, 1], got %v", cfg.Sampling.Rate))

@@ -271,7 +271,7 @@ func withStorage(host notifytest.Host) harnessOption {
 }
 
 func withClockAt(at time.Time) harnessOption {
-	return func(h *harness) { h.clock.t = at }
+	return func(h *harness) { h.clock.Advance(at.Sub(h.clock.Now())) }
 }
 
 // A restart with storage: workflows that ended while the receiver was stopped appear once

@@ -32,6 +32,7 @@ const (
 	// normal spread, and the idle time compared with it is never more than the run's age.
 	defaultStuckFactor     = 3
 	defaultMetricsInterval = 10 * time.Second
+	defaultMetricsMaxDelay = time.Second
 	defaultPayloadMaxSize  = 4096
 	// defaultReconcileLookback covers a rolling restart or a short outage without replaying
 	// much history on a first start.
@@ -80,7 +81,7 @@ func createDefaultConfig() component.Config {
 			StuckFloor:             defaultStuckFloor,
 			StuckFactor:            defaultStuckFactor,
 		},
-		Metrics:  MetricsConfig{Interval: defaultMetricsInterval},
+		Metrics:  MetricsConfig{Interval: defaultMetricsInterval, MaxDelay: defaultMetricsMaxDelay},
 		Logs:     LogsConfig{Enabled: true},
 		Sampling: SamplingConfig{Rate: 1.0},
 		Redact:   RedactConfig{Keys: append([]string(nil), defaultRedactKeys...)},

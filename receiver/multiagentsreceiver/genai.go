@@ -11,6 +11,8 @@ import (
 	// v1.41.0 is the newest semconv package in the module graph (otel v1.47.0) that still
 	// carries the gen_ai registry: v1.42.0 and v1.43.0 ship without it.
 	semconv "go.opentelemetry.io/otel/semconv/v1.41.0"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/metricnames"
 )
 
 // GenAI attribute names and values, taken from the semconv registry so a rename there
@@ -36,7 +38,7 @@ var (
 // conventions' gen_ai.client.token.usage histogram: the bus only tells per-result totals,
 // and a sum is what cost and quota dashboards need; the multiagents. prefix keeps it from
 // colliding with an SDK's real gen_ai.client.token.usage.
-const metricGenAITokens = "multiagents.gen_ai.tokens"
+const metricGenAITokens = metricnames.GenAITokens
 
 // GenAIConfig makes the receiver emit worker and workflow spans in the OpenTelemetry GenAI
 // conventions for agents. Off by default: span names and attributes stay as documented.

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jonboulle/clockwork"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
@@ -26,23 +27,8 @@ import (
 	"github.com/otelcol-multiagents/otelcol-multiagents/receiver/multiagentsreceiver/internal/metadata"
 )
 
-// fakeClock is the receiver's injectable clock in tests.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// fakeClock is the receiver's injectable clock in tests: it moves only when told.
+type fakeClock = clockwork.FakeClock
 
 // statusHost records the component status events the receiver reports.
 type statusHost struct {
@@ -94,7 +80,7 @@ func startHarnessOn(t *testing.T, srv *testredis.Server, logger *zap.Logger, wai
 	h := &harness{
 		t:         t,
 		redis:     srv,
-		clock:     &fakeClock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)},
+		clock:     clockwork.NewFakeClockAt(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)),
 		host:      &statusHost{},
 		telemetry: componenttest.NewTelemetry(),
 		traces:    new(consumertest.TracesSink),
@@ -106,6 +92,7 @@ func startHarnessOn(t *testing.T, srv *testredis.Server, logger *zap.Logger, wai
 	cfg.Redis.Endpoint = h.redis.Addr
 	cfg.Transactions.StepTimeoutGrace = 5 * time.Second
 	cfg.Metrics.Interval = time.Hour // tests emit explicitly
+	cfg.Metrics.MaxDelay = 0
 	h.cfg = cfg
 
 	set := receivertest.NewNopSettings(metadata.Type)

@@ -54,7 +54,10 @@ func (r *multiAgentsReceiver) startHTTP(ctx context.Context, host component.Host
 	r.httpServer = srv
 	r.httpAddr = ln.Addr().String()
 	r.logger.Info("Accepting MultiAgents events over HTTP", zap.String("endpoint", ln.Addr().String()), zap.String("path", eventsPath))
+	// In the wait group so that Shutdown returns only after Serve has.
+	r.wg.Add(1)
 	go func() {
+		defer r.wg.Done()
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			componentstatus.ReportStatus(host, componentstatus.NewFatalErrorEvent(err))
 		}
@@ -104,7 +107,7 @@ func (r *multiAgentsReceiver) handleEvents(w http.ResponseWriter, req *http.Requ
 		if !r.cfg.ownsTransaction(ev.transactionID) {
 			// Accepted but not assembled: another replica owns the transaction. Pushers route
 			// by transaction id when replicas do not share one bus (see README).
-			r.telemetry.MultiagentsOtherPartitionEvents.Add(req.Context(), 1, r.otherPartitionHTTP)
+			r.telemetry.ReceiverMultiagentsOtherPartitionEvents.Add(req.Context(), 1, r.otherPartitionHTTP)
 			continue
 		}
 		r.asm.apply(ev, "", b)

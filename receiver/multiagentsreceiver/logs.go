@@ -43,7 +43,7 @@ func (a *assembler) logEvent(dst *outputBatch, ev *event, traceID pcommon.TraceI
 		return
 	}
 	if dst.recordLimit > 0 && dst.records.Len() >= dst.recordLimit {
-		a.count(a.telemetry.MultiagentsDroppedLogRecords, 1)
+		a.count(a.telemetry.ReceiverMultiagentsDroppedLogRecords, 1)
 		return
 	}
 	lr := dst.records.AppendEmpty()

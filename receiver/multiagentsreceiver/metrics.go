@@ -7,20 +7,21 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/metricnames"
 	"github.com/otelcol-multiagents/otelcol-multiagents/receiver/multiagentsreceiver/internal/metadata"
 )
 
 // Metric names and attribute keys: the contract in docs/architecture.md.
 const (
-	metricEvents           = "multiagents.events"
-	metricEventDuration    = "multiagents.event.duration"
-	metricWorkerExecutions = "multiagents.worker.executions"
-	metricWorkerDuration   = "multiagents.worker.duration"
-	metricWorkflows        = "multiagents.workflows"
-	metricWorkflowDuration = "multiagents.workflow.duration"
-	metricActiveWorkflows  = "multiagents.active_workflows"
-	metricSystemCPU        = "multiagents.system.cpu"
-	metricSystemMemory     = "multiagents.system.memory"
+	metricEvents           = metricnames.Events
+	metricEventDuration    = metricnames.EventDuration
+	metricWorkerExecutions = metricnames.WorkerExecutions
+	metricWorkerDuration   = metricnames.WorkerDuration
+	metricWorkflows        = metricnames.Workflows
+	metricWorkflowDuration = metricnames.WorkflowDuration
+	metricActiveWorkflows  = metricnames.ActiveWorkflows
+	metricSystemCPU        = metricnames.SystemCPU
+	metricSystemMemory     = metricnames.SystemMemory
 
 	attrEventType  = "event_type"
 	attrStatus     = "status"

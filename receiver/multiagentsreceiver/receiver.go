@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -72,6 +73,8 @@ type multiAgentsReceiver struct {
 	httpServer *http.Server
 	httpAddr   string // where the push endpoint listens, once started
 	tap        *redisTap
+	// busSent is the bus state version the last metrics carried (busState.appendGauges).
+	busSent atomic.Uint64
 
 	// instanceID is service.instance.id on every resource this receiver emits.
 	instanceID string
@@ -212,7 +215,7 @@ func (r *multiAgentsReceiver) decodeOne(m rawMessage) {
 		return
 	}
 	if !r.cfg.ownsTransaction(ev.transactionID) {
-		r.telemetry.MultiagentsOtherPartitionEvents.Add(context.Background(), 1, r.otherPartitionRedis)
+		r.telemetry.ReceiverMultiagentsOtherPartitionEvents.Add(context.Background(), 1, r.otherPartitionRedis)
 		return
 	}
 	r.decoded <- decodedEvent{ev: ev, channel: m.channel}
@@ -249,7 +252,7 @@ func (r *multiAgentsReceiver) countRejected(err error, transport, origin string)
 	if errors.As(err, &de) {
 		reason = de.reason
 	}
-	r.telemetry.MultiagentsDecodeErrors.Add(context.Background(), 1,
+	r.telemetry.ReceiverMultiagentsDecodeErrors.Add(context.Background(), 1,
 		metric.WithAttributes(attribute.String("reason", reason), attribute.String("transport", transport), r.component))
 	// Warn once per reason, then debug: a misbehaving publisher must not turn every message into
 	// a log line; the counter above has them all.
@@ -306,20 +309,44 @@ func (r *multiAgentsReceiver) sweepNow() {
 	}
 }
 
+// metricsLoop sends the metrics every metrics.interval (with the checkpoint), and in between,
+// every metrics.max_delay, when something changed since the last time they went out: a
+// failure reaches the alert rules within max_delay, while an idle bus costs one look per tick.
 func (r *multiAgentsReceiver) metricsLoop(ctx context.Context) {
 	defer r.wg.Done()
-	t := time.NewTicker(r.cfg.Metrics.Interval)
-	defer t.Stop()
+	heartbeat := time.NewTicker(r.cfg.Metrics.Interval)
+	defer heartbeat.Stop()
+	var changes <-chan time.Time
+	if d := r.cfg.Metrics.MaxDelay; d > 0 && d < r.cfg.Metrics.Interval {
+		t := time.NewTicker(d)
+		defer t.Stop()
+		changes = t.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-heartbeat.C:
 			r.emitMetrics(ctx)
+		case <-changes:
+			if r.metricsDue() {
+				r.sendMetrics(ctx)
+			}
 		}
 	}
 }
 
+// metricsDue tells whether a change waits to be sent: in the transactions, their timers, or
+// the bus connection.
+func (r *multiAgentsReceiver) metricsDue() bool {
+	if r.tap != nil && r.tap.bus.changedSince(r.busSent.Load()) {
+		return true
+	}
+	return r.asm.metricsDue(r.now())
+}
+
+// emitMetrics sends the metrics and then saves the checkpoint (every metrics.interval and at
+// shutdown).
 func (r *multiAgentsReceiver) emitMetrics(ctx context.Context) {
 	if r.nextMetrics == nil {
 		// No metrics pipeline: the checkpoint still follows the same rhythm.
@@ -328,21 +355,41 @@ func (r *multiAgentsReceiver) emitMetrics(ctx context.Context) {
 		}
 		return
 	}
-	md, exported := r.asm.buildMetricsAndSnapshot(r.hostStats.sample(), r.checkpoint != nil)
+	exported, ok := r.sendMetricsSnapshot(ctx, r.checkpoint != nil)
+	if !ok {
+		return
+	}
+	// Saved right after the metrics went out, so the stored exported set is exactly the
+	// workflows whose counts a restart must not repeat. Not after the sends in between
+	// (max_delay): the set can be ~1 MiB, and rewriting it every second under load costs more
+	// than what it protects (after a SIGKILL, workflows ended since the last save may be
+	// re-counted once by the look-back).
+	r.saveCheckpoint(ctx, exported)
+}
+
+// sendMetrics sends the metrics between two checkpoints.
+func (r *multiAgentsReceiver) sendMetrics(ctx context.Context) {
+	if r.nextMetrics != nil {
+		r.sendMetricsSnapshot(ctx, false)
+	}
+}
+
+// sendMetricsSnapshot builds the metrics (and, when asked, the checkpoint's snapshot taken with
+// them) and hands them to the metrics pipeline; false when the pipeline refused them.
+func (r *multiAgentsReceiver) sendMetricsSnapshot(ctx context.Context, snapshot bool) (*checkpointState, bool) {
+	md, exported := r.asm.buildMetricsAndSnapshot(r.hostStats.sample(), snapshot)
 	r.stampResource(md.ResourceMetrics().At(0).Resource())
 	if r.tap != nil {
-		r.tap.bus.appendGauges(md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics(), pcommon.NewTimestampFromTime(r.now()))
+		r.busSent.Store(r.tap.bus.appendGauges(md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics(), pcommon.NewTimestampFromTime(r.now())))
 	}
 	opCtx := r.obsRedis.StartMetricsOp(context.WithoutCancel(ctx))
 	err := r.nextMetrics.ConsumeMetrics(opCtx, md)
 	r.obsRedis.EndMetricsOp(opCtx, dataFormat, md.DataPointCount(), err)
 	if err != nil {
 		r.logger.Warn("The metrics pipeline refused the MultiAgents metrics; the next emission carries the cumulative values again", zap.Error(err))
-		return
+		return nil, false
 	}
-	// Saved right after the metrics went out, so the stored exported set is exactly the
-	// workflows whose counts a restart must not repeat.
-	r.saveCheckpoint(ctx, exported)
+	return exported, true
 }
 
 func (a *assembler) buildMetrics(host hostUtilisation) pmetric.Metrics {
@@ -356,6 +403,7 @@ func (a *assembler) buildMetricsAndSnapshot(host hostUtilisation, snapshot bool)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	now := a.now()
+	a.metricsChanged, a.nextGaugeChange = false, time.Time{}
 	md := a.metrics.build(now, len(a.open), host)
 	buildCommandGauges(md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics(), a.commandGauges(now), pcommon.NewTimestampFromTime(now))
 	if !snapshot {

@@ -95,7 +95,7 @@ func (r *multiAgentsReceiver) reconcile(ctx context.Context, client *redis.Clien
 		}
 		cursor = next
 		if truncated || (scanned >= limit && cursor != 0) {
-			r.telemetry.MultiagentsReconcileTruncated.Add(ctx, 1, r.instance)
+			r.telemetry.ReceiverMultiagentsReconcileTruncated.Add(ctx, 1, r.instance)
 			r.logger.Warn("Reconciliation from saga:* stopped at redis.reconcile_max_sagas; later keys were not read",
 				zap.Int("reconcile_max_sagas", limit))
 			break
@@ -105,7 +105,7 @@ func (r *multiAgentsReceiver) reconcile(ctx context.Context, client *redis.Clien
 		}
 	}
 	if rebuilt > 0 {
-		r.telemetry.MultiagentsReconciledTransactions.Add(ctx, int64(rebuilt), r.instance)
+		r.telemetry.ReceiverMultiagentsReconciledTransactions.Add(ctx, int64(rebuilt), r.instance)
 	}
 	r.logger.Info("Reconciled workflows from saga:* keys", zap.Int("sagas", scanned), zap.Int("reconciled", rebuilt))
 }

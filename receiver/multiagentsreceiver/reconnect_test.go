@@ -151,3 +151,25 @@ func TestStartsWithoutRedisAndLogsOnce(t *testing.T) {
 	assert.Equal(t, 0.0, h.counterValue("otelcol_receiver_multiagents_redis_gaps", nil), "never having been connected is not a gap")
 	assert.Equal(t, 1, logs.FilterMessageSnippet("Subscribed to the MultiAgents event bus").Len())
 }
+
+// The reconnect waits double from reconnectInitial up to reconnectMax, with no jitter, and start
+// over after a successful subscribe.
+func TestReconnectBackoffDoublesUpToTheMax(t *testing.T) {
+	r := &multiAgentsReceiver{reconnectInitial: 250 * time.Millisecond, reconnectMax: 30 * time.Second}
+	b := r.reconnectBackoff()
+	var got []time.Duration
+	for range 10 {
+		got = append(got, b.NextBackOff())
+	}
+	ms := time.Millisecond
+	assert.Equal(t, []time.Duration{250 * ms, 500 * ms, time.Second, 2 * time.Second, 4 * time.Second,
+		8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second, 30 * time.Second}, got)
+	b.Reset()
+	assert.Equal(t, 250*ms, b.NextBackOff())
+
+	// An initial wait above the max is still taken once, as the hand-written loop did.
+	r = &multiAgentsReceiver{reconnectInitial: 1500 * ms, reconnectMax: time.Second}
+	b = r.reconnectBackoff()
+	assert.Equal(t, 1500*ms, b.NextBackOff())
+	assert.Equal(t, time.Second, b.NextBackOff())
+}

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cenkalti/backoff/v7"
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
 	"go.opentelemetry.io/collector/component"
@@ -126,8 +127,8 @@ func (t *redisTap) run(ctx context.Context) {
 	})
 	defer stop()
 
+	retry := t.r.reconnectBackoff()
 	var (
-		backoff      = t.r.reconnectInitial
 		everUp       bool
 		downReported bool
 		gapStart     = t.firstSince
@@ -147,19 +148,18 @@ func (t *redisTap) run(ctx context.Context) {
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(backoff):
+			case <-time.After(retry.NextBackOff()):
 			}
-			backoff = min(backoff*2, t.r.reconnectMax)
 			continue
 		}
-		backoff = t.r.reconnectInitial
+		retry.Reset()
 		downReported = false
 		t.bus.markConnected()
 		t.dropLogged.Store(false)
 		if everUp {
 			gap := time.Since(gapStart)
-			t.r.telemetry.MultiagentsRedisReconnects.Add(ctx, 1, t.r.instance)
-			t.r.telemetry.MultiagentsRedisGapDuration.Add(ctx, gap.Seconds(), t.r.instance)
+			t.r.telemetry.ReceiverMultiagentsRedisReconnects.Add(ctx, 1, t.r.instance)
+			t.r.telemetry.ReceiverMultiagentsRedisGapDuration.Add(ctx, gap.Seconds(), t.r.instance)
 			logger.Info("Reconnected to Redis; events published during the gap were lost",
 				zap.Duration("gap", gap), zap.String("pattern", t.pattern))
 		} else {
@@ -183,11 +183,19 @@ func (t *redisTap) run(ctx context.Context) {
 		}
 		gapStart = time.Now()
 		t.bus.markDisconnected(t.r.now())
-		t.r.telemetry.MultiagentsRedisGaps.Add(ctx, 1, t.r.instance)
+		t.r.telemetry.ReceiverMultiagentsRedisGaps.Add(ctx, 1, t.r.instance)
 		logger.Warn("Lost the Redis connection; retrying in the background", zap.Error(err))
 		componentstatus.ReportStatus(t.host, componentstatus.NewRecoverableErrorEvent(err))
 		downReported = true
 	}
+}
+
+// reconnectBackoff is the wait between reconnect attempts: doubling from reconnectInitial up
+// to reconnectMax, without jitter; Reset after a successful subscribe.
+func (r *multiAgentsReceiver) reconnectBackoff() *backoff.ExponentialBackOff {
+	b := &backoff.ExponentialBackOff{InitialInterval: r.reconnectInitial, Multiplier: 2, MaxInterval: r.reconnectMax}
+	b.Reset()
+	return b
 }
 
 // subscribe opens a PSUBSCRIBE and waits for Redis to confirm it.
@@ -234,7 +242,7 @@ func (t *redisTap) read(ctx context.Context, ps *redis.PubSub) error {
 		select {
 		case t.r.queue <- rawMessage{channel: m.Channel, body: m.Payload}:
 		default:
-			t.r.telemetry.MultiagentsQueueDropped.Add(ctx, 1, t.r.instance)
+			t.r.telemetry.ReceiverMultiagentsQueueDropped.Add(ctx, 1, t.r.instance)
 			if !t.dropLogged.Swap(true) {
 				t.r.logger.Warn("The decode queue is full; dropping Redis messages rather than falling behind the bus (see otelcol_receiver_multiagents_queue_dropped)",
 					zap.Int("queue_size", cap(t.r.queue)))

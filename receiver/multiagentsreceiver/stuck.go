@@ -6,13 +6,15 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/metricnames"
 )
 
 // Per-workflow gauges of open runs: the contract in docs/architecture.md.
 const (
-	metricWorkflowOpen    = "multiagents.workflow.open"
-	metricWorkflowIdleAge = "multiagents.workflow.idle_age"
-	metricWorkflowStuck   = "multiagents.workflow.stuck"
+	metricWorkflowOpen    = metricnames.WorkflowOpen
+	metricWorkflowIdleAge = metricnames.WorkflowIdleAge
+	metricWorkflowStuck   = metricnames.WorkflowStuck
 
 	// runHistorySize is how many completed run durations per workflow id the p95 is taken
 	// from: enough for a stable p95 (the 4th-longest of 64), small enough to keep 2000 of.
@@ -128,7 +130,9 @@ func (a *assembler) workflowGauges(now time.Time) map[string]*workflowGauge {
 		g.open++
 		idle := max(now.Sub(tx.lastSeen), 0)
 		g.idleAge = max(g.idleAge, idle)
-		if idle > thresholds[id] {
+		if idle <= thresholds[id] {
+			a.noteGaugeChange(tx.lastSeen.Add(thresholds[id]))
+		} else {
 			g.stuck++
 			tx.wasStuck = true
 			g.newestStuck = newestRefs(g.newestStuck, failureRef{

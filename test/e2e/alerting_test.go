@@ -26,18 +26,11 @@ const (
 	smtpPassword = "e2e-Secret-pw"
 )
 
-// fastTimers shortens the shipped intervals so a failure is seen in seconds, not minutes; the rules
-// and thresholds themselves stay as shipped.
+// fastTimers shortens worker_health's recent window so a repaired worker recovers in seconds, not
+// minutes; the intervals (the receiver's max_delay, evaluation on arrival, group_wait), the rules
+// and the thresholds stay as shipped.
 var fastTimers = []string{
-	"--set=receivers::multiagents::metrics::interval=1s",
-	"--set=processors::worker_health::health_check_interval=1s",
 	"--set=processors::worker_health::recent_window=6s",
-	"--set=processors::alert::evaluation_interval=1s",
-	"--set=processors::batch::timeout=200ms",
-	// A group's resolve is news sent at its next group_interval (shipped 1m).
-	"--set=exporters::slack::group_interval=2s",
-	"--set=exporters::pagerduty::group_interval=2s",
-	"--set=exporters::email::group_interval=2s",
 	"--set=exporters::slack::insecure_allow_http=true",
 }
 

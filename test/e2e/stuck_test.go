@@ -51,10 +51,10 @@ func TestStuckSagaFiresForItsWorkflowOnlyAndResolvesWhenItEnds(t *testing.T) {
 
 	args := append([]string{"--config", "otelcol-config.yaml"}, ports.SetFlags()...) // it ships workflow_stuck
 	args = append(args,
-		"--set=receivers::multiagents::metrics::interval=1s",
+		// The shipped intervals: a run turning stuck is sent within metrics.max_delay and
+		// evaluated on arrival; the resolve waits group_wait only. group_interval (1 m) spaces the
+		// updates of a group already told: fulfillment joins inventory_sync's open group.
 		"--set=receivers::multiagents::transactions::stuck_floor="+floor.String(),
-		"--set=processors::alert::evaluation_interval=1s",
-		"--set=processors::batch::timeout=200ms",
 		"--set=exporters::slack::group_interval=2s",
 		"--set=exporters::slack::insecure_allow_http=true",
 		"--set=exporters::slack::trace_url_template="+traceURLPrefix+"{{ .TraceID }}",

@@ -4,9 +4,6 @@ package load
 
 import (
 	"fmt"
-	"math/rand/v2"
-	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -48,63 +45,6 @@ func (d *alertDeployment) publish(t *testing.T, msgs ...agentsim.Message) {
 		_, err := d.redis.Do("PUBLISH", m.Channel, string(m.Body))
 		require.NoError(t, err)
 	}
-}
-
-// TestAlertLatency times, over 20 trials (BENCH_ALERT_TRIALS), the way from a worker's first
-// failing result PUBLISHed on the bus to the worker_failure message arriving at the local Slack
-// webhook. Each trial uses a fresh worker, so each is a new alert instance; trials run one after
-// the other. Timers: receiver metrics interval 1s, worker_health health_check_interval 1s, alert
-// evaluation_interval 1s, batch timeout 200ms; worker_failure as shipped (for 0s); Slack at its
-// shipped rate_limit of 1/s and group_wait of 2s; min_executions 1 (one failure is the evidence).
-func TestAlertLatency(t *testing.T) {
-	trials := envInt("BENCH_ALERT_TRIALS", map[bool]int{true: 5, false: 20}[quick()])
-	d := startAlertDeployment(t)
-	var latencies []time.Duration
-	for i := 0; i < trials; i++ {
-		// A random start, so trials sample every phase of the 1 s timers instead of locking onto one.
-		time.Sleep(rand.N(time.Second))
-		worker := fmt.Sprintf("latency_worker_%02d", i)
-		before, failing, after := failingStep(worker)
-		d.publish(t, before...)
-		sent := time.Now()
-		d.publish(t, failing)
-		d.publish(t, after)
-		var got []time.Time
-		require.True(t, collectortest.Eventually(30*time.Second, 10*time.Millisecond, func() bool {
-			got = d.slack.matching("worker_failure", "firing", worker)
-			return len(got) > 0
-		}), "trial %d: no worker_failure message for %s\n%s", i, worker, d.c.proc.Logs())
-		latency := got[0].Sub(sent)
-		latencies = append(latencies, latency)
-		t.Logf("trial %2d %s: %s", i, worker, latency.Round(time.Millisecond))
-		// Let the Slack limiter's slot (1/s) pass, so a trial does not wait behind the previous one.
-		time.Sleep(1100 * time.Millisecond)
-	}
-	_, violations := d.slack.notifications()
-	assert.Empty(t, violations, "Slack contract violations")
-	others := 0
-	for _, n := range func() []notification { n, _ := d.slack.notifications(); return n }() {
-		if n.alert != "worker_failure" {
-			others++
-		}
-	}
-	d.c.stop(t)
-
-	sorted := append([]time.Duration(nil), latencies...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
-	p50, p99 := percentile(sorted, 50), percentile(sorted, 99)
-	goal := 0*time.Second + time.Second + time.Second // for + evaluation_interval + 1 s
-	var all []string
-	for _, l := range sorted {
-		all = append(all, fmt.Sprintf("%.2f", l.Seconds()))
-	}
-	t.Logf("alert latency over %d trials: min %s p50 %s p99 %s max %s (goal p99 <= %s); sorted [s]: %s; other Slack messages during the run: %d",
-		trials, sorted[0].Round(time.Millisecond), p50.Round(time.Millisecond), p99.Round(time.Millisecond),
-		sorted[len(sorted)-1].Round(time.Millisecond), goal, strings.Join(all, " "), others)
-	result(t, "alert_latency", "trials", trials, "min_s", fmt.Sprintf("%.3f", sorted[0].Seconds()),
-		"p50_s", fmt.Sprintf("%.3f", p50.Seconds()), "p99_s", fmt.Sprintf("%.3f", p99.Seconds()),
-		"max_s", fmt.Sprintf("%.3f", sorted[len(sorted)-1].Seconds()), "goal_s", fmt.Sprintf("%.3f", goal.Seconds()),
-		"other_slack_messages", others)
 }
 
 // TestNotifierStorm fails 200 workers (BENCH_STORM) at once, so worker_failure fires 200 alert

@@ -34,16 +34,11 @@ func envInt(name string, def int) int {
 	return def
 }
 
-// fastTimers are the shipped intervals shortened so that one alert travels the whole chain in
-// seconds (the rules and thresholds stay as shipped).
+// fastTimers let one failing result per fresh worker be the evidence worker_failure needs (the
+// shipped min_executions is 10), for the runs that fail many workers at once; the intervals,
+// rules and thresholds stay as shipped.
 var fastTimers = []string{
-	"--set=receivers::multiagents::metrics::interval=1s",
-	"--set=processors::worker_health::health_check_interval=1s",
 	"--set=processors::worker_health::recent_window=10m",
-	"--set=processors::alert::evaluation_interval=1s",
-	"--set=processors::batch::timeout=200ms",
-	// The alert runs time one failing result per fresh worker: that result is all the evidence
-	// there is, so the minimum (shipped 10) would keep worker_failure from ever firing.
 	"--set=processors::worker_health::min_executions=1",
 }
 

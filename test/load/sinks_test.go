@@ -27,6 +27,7 @@ const (
 type notification struct {
 	at                   time.Time
 	alert, state, worker string
+	dedup                string // PagerDuty's dedup_key
 }
 
 type sink struct {
@@ -67,6 +68,19 @@ func (s *sink) matching(alert, state, worker string) []time.Time {
 		}
 	}
 	return out
+}
+
+// lastWithDedup is the latest accepted event with dedup_key key, or nil.
+func (s *sink) lastWithDedup(key string) *notification {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := len(s.got) - 1; i >= 0; i-- {
+		if s.got[i].dedup == key {
+			n := s.got[i]
+			return &n
+		}
+	}
+	return nil
 }
 
 // arrivals returns when every accepted request arrived.
@@ -146,12 +160,15 @@ func newPagerDutySink(t *testing.T) *sink {
 			s.violate(w, http.StatusBadRequest, problem)
 			return
 		}
-		n := notification{at: now, state: map[string]string{"trigger": "firing", "resolve": "resolved"}[ev.EventAction]}
+		n := notification{at: now, state: map[string]string{"trigger": "firing", "resolve": "resolved"}[ev.EventAction], dedup: ev.DedupKey}
 		if ev.Payload != nil {
 			n.alert, _ = ev.Payload.CustomDetails["alertname"].(string)
 			if labels, ok := ev.Payload.CustomDetails["labels"].(map[string]any); ok {
 				n.worker, _ = labels["worker.name"].(string)
 			}
+		} else if opened := s.lastWithDedup(ev.DedupKey); opened != nil {
+			// A resolve carries only the incident's dedup_key: it is about what that incident was.
+			n.alert, n.worker = opened.alert, opened.worker
 		}
 		s.accept(n)
 		w.Header().Set("Content-Type", "application/json")

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/alertstate"
 )
 
 // Point is one multiagents.alerts data point.
@@ -30,12 +31,20 @@ type Point struct {
 }
 
 // Inhibited returns a worker_failure point for worker that fires but is muted by an inhibition rule.
-func Inhibited(fp, severity, worker string) Point { return point(fp, "inhibited", severity, worker) }
+func Inhibited(fp, severity, worker string) Point {
+	return point(fp, alertstate.StateInhibited, severity, worker)
+}
 
 // Firing, Pending and Resolved return a worker_failure point for worker in that state.
-func Firing(fp, severity, worker string) Point   { return point(fp, "firing", severity, worker) }
-func Pending(fp, severity, worker string) Point  { return point(fp, "pending", severity, worker) }
-func Resolved(fp, severity, worker string) Point { return point(fp, "resolved", severity, worker) }
+func Firing(fp, severity, worker string) Point {
+	return point(fp, alertstate.StateFiring, severity, worker)
+}
+func Pending(fp, severity, worker string) Point {
+	return point(fp, alertstate.StatePending, severity, worker)
+}
+func Resolved(fp, severity, worker string) Point {
+	return point(fp, alertstate.StateResolved, severity, worker)
+}
 
 func point(fp, state, severity, worker string) Point {
 	return Point{
@@ -50,25 +59,22 @@ func point(fp, state, severity, worker string) Point {
 func AlertMetrics(points ...Point) pmetric.Metrics {
 	md := pmetric.NewMetrics()
 	m := md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
-	m.SetName("multiagents.alerts")
+	m.SetName(alertstate.MetricName)
 	dps := m.SetEmptyGauge().DataPoints()
 	for _, p := range points {
 		dp := dps.AppendEmpty()
 		dp.SetDoubleValue(p.Value)
 		dp.SetTimestamp(pcommon.NewTimestampFromTime(p.Time))
 		attrs := dp.Attributes()
-		attrs.PutStr("alertname", p.Name)
-		attrs.PutStr("alertstate", p.State)
-		attrs.PutStr("severity", p.Severity)
-		attrs.PutStr("fingerprint", p.Fingerprint)
-		attrs.PutStr("description", p.Description)
-		attrs.PutStr("threshold", p.Threshold)
-		attrs.PutStr("cooldown", p.Cooldown)
+		alertstate.Header{
+			Name: p.Name, State: p.State, Severity: p.Severity, Fingerprint: p.Fingerprint,
+			Description: p.Description, Threshold: p.Threshold, Cooldown: p.Cooldown,
+		}.Put(attrs)
 		for k, v := range p.Labels {
 			attrs.PutStr(k, v)
 		}
 		for k, v := range p.Annotations {
-			attrs.PutStr("annotations."+k, v)
+			alertstate.PutAnnotation(attrs, k, v)
 		}
 		for i, id := range p.TraceIDs {
 			var tid pcommon.TraceID
@@ -82,58 +88,6 @@ func AlertMetrics(points ...Point) pmetric.Metrics {
 		}
 	}
 	return md
-}
-
-// Clock is a settable clock for group_wait, group_interval and cooldown tests; it is a
-// notify.Clock, whose After fires when Advance reaches the deadline.
-type Clock struct {
-	mu      sync.Mutex
-	now     time.Time
-	waiters []clockWaiter
-}
-
-type clockWaiter struct {
-	at time.Time
-	ch chan time.Time
-}
-
-// After returns a channel that receives the clock's time once Advance has moved it d on.
-func (c *Clock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	if d <= 0 {
-		ch <- c.now
-		return ch
-	}
-	c.waiters = append(c.waiters, clockWaiter{at: c.now.Add(d), ch: ch})
-	return ch
-}
-
-// NewClock returns a clock standing at start.
-func NewClock(start time.Time) *Clock { return &Clock{now: start} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Advance moves the clock forward.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	kept := c.waiters[:0]
-	for _, w := range c.waiters {
-		if w.at.After(c.now) {
-			kept = append(kept, w)
-			continue
-		}
-		w.ch <- c.now
-	}
-	c.waiters = kept
 }
 
 // ObservedLogger returns a logger capturing every entry, debug included.

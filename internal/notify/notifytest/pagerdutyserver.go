@@ -2,15 +2,14 @@ package notifytest
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"sync"
 	"testing"
 	"time"
-	"unicode/utf8"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/pagerdutyapi"
 )
 
 // PagerDutyServer is a local PagerDuty Events API v2 that enforces its contract: POST of JSON to
@@ -29,35 +28,14 @@ type PagerDutyServer struct {
 	open       map[string]bool
 }
 
-// PagerDutyEvent is an event as the server decoded it.
+// PagerDutyEvent is an event as the server decoded it, and the size of its body.
 type PagerDutyEvent struct {
-	RoutingKey  string `json:"routing_key"`
-	EventAction string `json:"event_action"`
-	DedupKey    string `json:"dedup_key"`
-	Client      string `json:"client"`
-	ClientURL   string `json:"client_url"`
-	Payload     *struct {
-		Summary       string         `json:"summary"`
-		Source        string         `json:"source"`
-		Severity      string         `json:"severity"`
-		Timestamp     string         `json:"timestamp"`
-		Class         string         `json:"class"`
-		CustomDetails map[string]any `json:"custom_details"`
-	} `json:"payload"`
-	Links []struct {
-		Href string `json:"href"`
-		Text string `json:"text"`
-	} `json:"links"`
+	pagerdutyapi.Event
 	Size int `json:"-"`
 }
 
 // PagerDutyMaxEventBytes is the Events API's size limit.
-const (
-	pdPath                 = "/v2/enqueue"
-	PagerDutyMaxEventBytes = 512 * 1024
-)
-
-var pdSeverities = map[string]bool{"critical": true, "error": true, "warning": true, "info": true}
+const PagerDutyMaxEventBytes = pagerdutyapi.MaxEventBytes
 
 // NewPagerDutyServer starts a local Events API on loopback; it stops when the test ends.
 func NewPagerDutyServer(t testing.TB) *PagerDutyServer {
@@ -68,7 +46,7 @@ func NewPagerDutyServer(t testing.TB) *PagerDutyServer {
 }
 
 // URL is the enqueue endpoint.
-func (s *PagerDutyServer) URL() string { return s.srv.URL + pdPath }
+func (s *PagerDutyServer) URL() string { return s.srv.URL + pagerdutyapi.EnqueuePath }
 
 // Close stops the server early, e.g. to test an unreachable endpoint.
 func (s *PagerDutyServer) Close() { s.srv.Close() }
@@ -78,13 +56,9 @@ func (s *PagerDutyServer) handle(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	invalid := func(problem string) {
 		s.violations = append(s.violations, problem)
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusBadRequest)
-		_ = json.NewEncoder(w).Encode(map[string]any{
-			"status": "invalid event", "message": "Event object is invalid", "errors": []string{problem},
-		})
+		pagerdutyapi.WriteRejected(w, pagerdutyapi.StatusInvalid, "invalid event", problem)
 	}
-	if r.Method != http.MethodPost || r.URL.Path != pdPath {
+	if r.Method != http.MethodPost || r.URL.Path != pagerdutyapi.EnqueuePath {
 		s.violations = append(s.violations, r.Method+" "+r.URL.Path)
 		w.WriteHeader(http.StatusNotFound)
 		return
@@ -120,61 +94,23 @@ func (s *PagerDutyServer) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch ev.EventAction {
-	case "trigger":
+	case pagerdutyapi.ActionTrigger:
 		s.open[ev.DedupKey] = true
-	case "resolve":
+	case pagerdutyapi.ActionResolve:
 		if !s.open[ev.DedupKey] {
 			s.violations = append(s.violations, "resolve before trigger: "+ev.DedupKey)
 		}
 		delete(s.open, ev.DedupKey)
 	}
 	s.accepted = append(s.accepted, ev)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusAccepted)
-	_ = json.NewEncoder(w).Encode(map[string]string{"status": "success", "message": "Event processed", "dedup_key": ev.DedupKey})
+	pagerdutyapi.WriteAccepted(w, ev.DedupKey)
 }
 
-// CheckPagerDutyEvent applies the Events API v2 rules; it returns the problem, or "".
+// CheckPagerDutyEvent applies the Events API v2 rules (pagerdutyapi); it returns the first
+// problem, or "".
 func CheckPagerDutyEvent(ev PagerDutyEvent) string {
-	if utf8.RuneCountInString(ev.RoutingKey) != 32 {
-		return "Invalid routing key"
-	}
-	switch ev.EventAction {
-	case "trigger", "acknowledge", "resolve":
-	default:
-		return fmt.Sprintf("event_action %q is invalid", ev.EventAction)
-	}
-	if utf8.RuneCountInString(ev.DedupKey) > 255 {
-		return "dedup_key is longer than 255 characters"
-	}
-	if ev.EventAction != "trigger" {
-		if ev.DedupKey == "" {
-			return "dedup_key is required for " + ev.EventAction
-		}
-		return ""
-	}
-	p := ev.Payload
-	switch {
-	case p == nil:
-		return "payload is missing"
-	case p.Summary == "" || utf8.RuneCountInString(p.Summary) > 1024:
-		return "payload.summary must be 1 to 1024 characters"
-	case !utf8.ValidString(p.Summary):
-		return "payload.summary is not valid UTF-8"
-	case p.Source == "":
-		return "payload.source is missing"
-	case !pdSeverities[p.Severity]:
-		return fmt.Sprintf("payload.severity %q is invalid", p.Severity)
-	}
-	if p.Timestamp != "" {
-		if _, err := time.Parse(time.RFC3339, p.Timestamp); err != nil {
-			return "payload.timestamp is not ISO 8601"
-		}
-	}
-	for _, l := range ev.Links {
-		if u, err := url.Parse(l.Href); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Sprintf("links: href %q is not an http(s) URL", l.Href)
-		}
+	if problems := ev.Problems(); len(problems) > 0 {
+		return problems[0]
 	}
 	return ""
 }

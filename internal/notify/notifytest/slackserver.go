@@ -5,12 +5,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
-	"unicode/utf8"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/slackapi"
 )
 
 // SlackServer is a local Slack incoming webhook that enforces the API contract: POST of JSON
@@ -40,46 +40,14 @@ type Answer struct {
 }
 
 // SlackMessage is a message as the server decoded it.
-type SlackMessage struct {
-	Channel     string `json:"channel"`
-	Username    string `json:"username"`
-	IconEmoji   string `json:"icon_emoji"`
-	Text        string `json:"text"`
-	Attachments []struct {
-		Color  string `json:"color"`
-		Title  string `json:"title"`
-		Text   string `json:"text"`
-		Fields []struct {
-			Title string `json:"title"`
-			Value string `json:"value"`
-			Short bool   `json:"short"`
-		} `json:"fields"`
-	} `json:"attachments"`
-}
-
-// Field returns the value of the first attachment's field with that title ("" when none).
-func (m SlackMessage) Field(title string) string {
-	for _, f := range m.Attachments[0].Fields {
-		if f.Title == title {
-			return f.Value
-		}
-	}
-	return ""
-}
+type SlackMessage = slackapi.Message
 
 // SlackWebhookPath is the secret part of the local webhook URL; SlackSecretToken is its last
 // segment. Neither may appear in any log line or error.
 const (
-	SlackWebhookPath    = "/services/T0SECRET/B0SECRET/" + SlackSecretToken
-	SlackSecretToken    = "XyZsecretTOKEN123"
-	slackMaxTextChars   = 40000
-	slackPerSecond      = 1.0
-	slackBurst          = 2.0
-	slackMaxBodyBytes   = 1 << 20
-	slackInvalidPayload = "invalid_payload"
+	SlackWebhookPath = "/services/T0SECRET/B0SECRET/" + SlackSecretToken
+	SlackSecretToken = "XyZsecretTOKEN123"
 )
-
-var colorPattern = regexp.MustCompile(`^#[0-9a-f]{6}$`)
 
 // NewSlackServer starts a local webhook on loopback; it stops when the test ends.
 func NewSlackServer(t testing.TB) *SlackServer {
@@ -99,35 +67,36 @@ func (s *SlackServer) handle(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	reject := func(status int, text string) {
-		s.violation = append(s.violation, strconv.Itoa(status)+" "+text)
+	reject := func(answer, detail string) {
+		status := slackapi.StatusFor(answer)
+		s.violation = append(s.violation, strconv.Itoa(status)+" "+answer+detail)
 		w.WriteHeader(status)
-		_, _ = io.WriteString(w, text)
+		_, _ = io.WriteString(w, answer+detail)
 	}
 	if r.Method != http.MethodPost {
-		reject(http.StatusMethodNotAllowed, "invalid_method")
+		reject(slackapi.AnswerInvalidMethod, "")
 		return
 	}
 	if r.URL.Path != s.path {
-		reject(http.StatusNotFound, "no_service")
+		reject(slackapi.AnswerNoService, "")
 		return
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "application/json" && ct != "application/json; charset=utf-8" {
-		reject(http.StatusBadRequest, slackInvalidPayload)
+	if !slackapi.ContentTypeOK(r.Header.Get("Content-Type")) {
+		reject(slackapi.AnswerInvalidPayload, "")
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, slackMaxBodyBytes+1))
-	if err != nil || len(body) > slackMaxBodyBytes {
-		reject(http.StatusRequestEntityTooLarge, "request_too_large")
+	body, err := io.ReadAll(io.LimitReader(r.Body, slackapi.MaxBodyBytes+1))
+	if err != nil || len(body) > slackapi.MaxBodyBytes {
+		reject(slackapi.AnswerTooLarge, "")
 		return
 	}
 	var msg SlackMessage
 	if err := json.Unmarshal(body, &msg); err != nil {
-		reject(http.StatusBadRequest, slackInvalidPayload)
+		reject(slackapi.AnswerInvalidPayload, "")
 		return
 	}
-	if problem := CheckSlackMessage(msg); problem != "" {
-		reject(http.StatusBadRequest, slackInvalidPayload+": "+problem)
+	if problem := msg.Problem(); problem != "" {
+		reject(slackapi.AnswerInvalidPayload, ": "+problem)
 		return
 	}
 	s.attempts = append(s.attempts, now)
@@ -144,13 +113,13 @@ func (s *SlackServer) handle(w http.ResponseWriter, r *http.Request) {
 	if !s.takeToken(now) {
 		s.throttled++
 		w.Header().Set("Retry-After", "1")
-		w.WriteHeader(http.StatusTooManyRequests)
-		_, _ = io.WriteString(w, "rate_limited")
+		w.WriteHeader(slackapi.StatusFor(slackapi.AnswerRateLimited))
+		_, _ = io.WriteString(w, slackapi.AnswerRateLimited)
 		return
 	}
 	s.accepted = append(s.accepted, msg)
 	s.arrivals = append(s.arrivals, now)
-	_, _ = io.WriteString(w, "ok")
+	_, _ = io.WriteString(w, slackapi.AnswerOK)
 }
 
 // takeToken is Slack's rate limit: one message per second per webhook, short bursts allowed
@@ -158,9 +127,9 @@ func (s *SlackServer) handle(w http.ResponseWriter, r *http.Request) {
 // behind the next one; the burst absorbs that without letting a sender go faster than 1/s.
 func (s *SlackServer) takeToken(now time.Time) bool {
 	if s.lastRefill.IsZero() {
-		s.tokens, s.lastRefill = slackBurst, now
+		s.tokens, s.lastRefill = slackapi.Burst, now
 	}
-	s.tokens = min(slackBurst, s.tokens+now.Sub(s.lastRefill).Seconds()*slackPerSecond)
+	s.tokens = min(slackapi.Burst, s.tokens+now.Sub(s.lastRefill).Seconds()*slackapi.PerSecond)
 	s.lastRefill = now
 	if s.tokens < 1 {
 		return false
@@ -169,32 +138,8 @@ func (s *SlackServer) takeToken(now time.Time) bool {
 	return true
 }
 
-// CheckSlackMessage applies Slack's rules for an incoming-webhook message with attachments.
-func CheckSlackMessage(m SlackMessage) string {
-	if m.Text == "" && len(m.Attachments) == 0 {
-		return "no_text"
-	}
-	total := utf8.RuneCountInString(m.Text)
-	for _, a := range m.Attachments {
-		if a.Color != "" && !colorPattern.MatchString(a.Color) && a.Color != "good" && a.Color != "warning" && a.Color != "danger" {
-			return "bad color " + a.Color
-		}
-		if a.Title == "" && a.Text == "" {
-			return "empty attachment"
-		}
-		total += utf8.RuneCountInString(a.Title) + utf8.RuneCountInString(a.Text)
-		for _, f := range a.Fields {
-			if f.Title == "" {
-				return "field without title"
-			}
-			total += utf8.RuneCountInString(f.Title) + utf8.RuneCountInString(f.Value)
-		}
-	}
-	if total > slackMaxTextChars {
-		return "msg_too_long"
-	}
-	return ""
-}
+// CheckSlackMessage applies Slack's rules for an incoming-webhook message (slackapi).
+func CheckSlackMessage(m SlackMessage) string { return m.Problem() }
 
 // Queue scripts the next answers, given before any message is accepted.
 func (s *SlackServer) Queue(answers ...Answer) {

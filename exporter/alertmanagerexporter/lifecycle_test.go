@@ -1,0 +1,20 @@
+package alertmanagerexporter
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/exporter/alertmanagerexporter/internal/metadata"
+	"github.com/otelcol-multiagents/otelcol-multiagents/internal/componentlifecycle"
+)
+
+// The default config has no destination (the exporter is off and says so once); the other
+// names one nothing listens on: the lifecycle batch is no alert, so nothing is sent.
+func TestComponentLifecycle(t *testing.T) {
+	cfg := NewFactory().CreateDefaultConfig().(*Config)
+	cfg.Endpoints = []string{"http://127.0.0.1:1"}
+	require.NoError(t, cfg.Validate())
+	cases := append(componentlifecycle.Default(NewFactory()), componentlifecycle.Case{Name: "destination", Config: cfg})
+	componentlifecycle.Exporter(t, NewFactory(), metadata.Type, cases)
+}
