@@ -159,39 +159,20 @@ type wireValues struct {
 	meta   wireMetadata
 }
 
-func (v *wireValues) str(s string) *string {
-	if v.nStrs == len(v.strs) {
-		p := new(string) // a copy, so that s itself stays off the heap
-		*p = s
-		return p
-	}
-	p := &v.strs[v.nStrs]
-	v.nStrs++
-	*p = s
-	return p
-}
+func (v *wireValues) str(s string) *string     { return nextSlot(v.strs[:], &v.nStrs, s) }
+func (v *wireValues) float(f float64) *float64 { return nextSlot(v.floats[:], &v.nFloat, f) }
+func (v *wireValues) boolean(b bool) *bool     { return nextSlot(v.bools[:], &v.nBool, b) }
 
-func (v *wireValues) float(f float64) *float64 {
-	if v.nFloat == len(v.floats) {
-		p := new(float64)
-		*p = f
+// nextSlot stores x in the next free slot and points to it, or to a heap copy once full.
+func nextSlot[T any](slots []T, used *int, x T) *T {
+	if *used == len(slots) {
+		p := new(T) // a copy, so that x itself stays off the heap
+		*p = x
 		return p
 	}
-	p := &v.floats[v.nFloat]
-	v.nFloat++
-	*p = f
-	return p
-}
-
-func (v *wireValues) boolean(b bool) *bool {
-	if v.nBool == len(v.bools) {
-		p := new(bool)
-		*p = b
-		return p
-	}
-	p := &v.bools[v.nBool]
-	v.nBool++
-	*p = b
+	p := &slots[*used]
+	*used++
+	*p = x
 	return p
 }
 

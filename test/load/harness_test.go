@@ -5,7 +5,6 @@ package load
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -204,19 +203,8 @@ func profileDuring(t *testing.T, c *collector, name string, seconds int) func() 
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		client := &http.Client{Timeout: time.Duration(seconds+30) * time.Second}
-		resp, err := client.Get(collectortest.URL(c.ports.PProf, fmt.Sprintf("/debug/pprof/profile?seconds=%d", seconds)))
-		if err != nil {
+		if err := collectortest.WriteCPUProfile(c.ports.PProf, filepath.Join(dir, name+".pprof"), seconds); err != nil {
 			t.Errorf("profile %s: %v", name, err)
-			return
-		}
-		defer resp.Body.Close()
-		data, err := io.ReadAll(resp.Body)
-		if err == nil && resp.StatusCode == http.StatusOK {
-			err = os.WriteFile(filepath.Join(dir, name+".pprof"), data, 0o644)
-		}
-		if err != nil || resp.StatusCode != http.StatusOK {
-			t.Errorf("profile %s: %v %s", name, err, resp.Status)
 		}
 	}()
 	return func() { <-done }

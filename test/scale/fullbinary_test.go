@@ -18,7 +18,6 @@ package scale
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -111,19 +110,8 @@ func profileRate(t *testing.T, pprofAddr, path string, seconds int) func() {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		client := &http.Client{Timeout: time.Duration(seconds+30) * time.Second}
-		resp, err := client.Get(collectortest.URL(pprofAddr, fmt.Sprintf("/debug/pprof/profile?seconds=%d", seconds)))
-		if err != nil {
+		if err := collectortest.WriteCPUProfile(pprofAddr, path, seconds); err != nil {
 			t.Logf("profile %s: %v", path, err)
-			return
-		}
-		defer resp.Body.Close()
-		data, err := io.ReadAll(resp.Body)
-		if err == nil && resp.StatusCode == http.StatusOK {
-			err = os.WriteFile(path, data, 0o644)
-		}
-		if err != nil || resp.StatusCode != http.StatusOK {
-			t.Logf("profile %s: %v %s", path, err, resp.Status)
 		}
 	}()
 	return func() { <-done }
