@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-multiagents/otelcol-multiagents/receiver/multiagentsreceiver/internal/eventcodec"
 	"github.com/otelcol-multiagents/otelcol-multiagents/receiver/multiagentsreceiver/internal/metadata"
 )
 
@@ -162,60 +163,60 @@ func (a *assembler) count(c metric.Int64Counter, n int64, attrs ...attribute.Key
 }
 
 // apply processes one decoded event; channel is the Redis channel or "" for HTTP pushes.
-func (a *assembler) apply(ev *event, channel string, b *outputBatch) {
+func (a *assembler) apply(ev *eventcodec.Event, channel string, b *outputBatch) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.metricsChanged = true
 	now := a.now()
 	a.applyNow = now
 	defer func() { a.applyNow = time.Time{} }()
-	if ev.timestamp.IsZero() {
-		ev.timestamp = now
+	if ev.Timestamp.IsZero() {
+		ev.Timestamp = now
 	}
 	// Free text kept past this event (root notes, log attributes) is capped like payloads.
-	ev.message = a.renderer.capString(ev.message)
-	ev.eventName = a.renderer.capString(ev.eventName)
-	if ev.kind == kindCustom {
+	ev.Message = a.renderer.capString(ev.Message)
+	ev.EventName = a.renderer.capString(ev.EventName)
+	if ev.Kind == eventcodec.KindCustom {
 		a.custom(ev, b)
 		return
 	}
-	a.metrics.event(ev.kind.metricName(), eventSucceeded(ev))
+	a.metrics.event(ev.Kind.MetricName(), eventSucceeded(ev))
 
-	if _, ended := a.ended.get(hashKey(spanRoleRoot, ev.transactionID)); ended {
+	if _, ended := a.ended.get(hashKey(spanRoleRoot, ev.TransactionID)); ended {
 		a.afterEnd(ev, b)
 		return
 	}
-	tx := a.transaction(ev.transactionID, ev.timestamp, now, b)
+	tx := a.transaction(ev.TransactionID, ev.Timestamp, now, b)
 	tx.lastSeen = now
-	if ev.timestamp.After(tx.lastEvent) {
-		tx.lastEvent = ev.timestamp
+	if ev.Timestamp.After(tx.lastEvent) {
+		tx.lastEvent = ev.Timestamp
 	}
-	if tx.workflowID == "" && ev.kind != kindResult && ev.source != "" {
+	if tx.workflowID == "" && ev.Kind != eventcodec.KindResult && ev.Source != "" {
 		// Orchestrator events carry the workflow id as their source.
-		tx.workflowID = ev.source
+		tx.workflowID = ev.Source
 	}
-	switch ev.kind {
-	case kindCommand:
+	switch ev.Kind {
+	case eventcodec.KindCommand:
 		a.command(tx, ev, channel, now, b)
-	case kindResult:
+	case eventcodec.KindResult:
 		a.result(tx, ev, b)
-	case kindError:
+	case eventcodec.KindError:
 		a.errorEvent(tx, ev, b)
-	case kindCompensation:
+	case eventcodec.KindCompensation:
 		a.compensation(tx, ev, b)
-	case kindStatus:
+	case eventcodec.KindStatus:
 		a.status(tx, ev, now, b)
 	}
 }
 
-func eventSucceeded(ev *event) bool {
-	switch ev.kind {
-	case kindResult:
-		return ev.success
-	case kindError:
+func eventSucceeded(ev *eventcodec.Event) bool {
+	switch ev.Kind {
+	case eventcodec.KindResult:
+		return ev.Success
+	case eventcodec.KindError:
 		return false
-	case kindStatus:
-		return !isFailureStatus(ev.status) && !isCancel(ev)
+	case eventcodec.KindStatus:
+		return !isFailureStatus(ev.Status) && !isCancel(ev)
 	}
 	return true
 }
@@ -224,12 +225,12 @@ func isFailureStatus(s string) bool {
 	return s == workflowFailed || s == workflowCompensated || s == workflowCancelled || s == "compensating"
 }
 
-func isCancel(ev *event) bool {
-	return ev.status == workflowCancelled || strings.Contains(strings.ToLower(ev.message), "cancel")
+func isCancel(ev *eventcodec.Event) bool {
+	return ev.Status == workflowCancelled || strings.Contains(strings.ToLower(ev.Message), "cancel")
 }
 
-func (a *assembler) command(tx *transaction, ev *event, channel string, now time.Time, b *outputBatch) {
-	worker := ev.workerType
+func (a *assembler) command(tx *transaction, ev *eventcodec.Event, channel string, now time.Time, b *outputBatch) {
+	worker := ev.WorkerType
 	if worker == "" {
 		if kind, name := channelKind(channel, a.cfg.Redis.ChannelPrefix); kind == "command" {
 			worker = name
@@ -238,64 +239,64 @@ func (a *assembler) command(tx *transaction, ev *event, channel string, now time
 	if worker == "" {
 		worker = "unknown"
 	}
-	step := stepName(ev.correlationID, tx.id, false)
+	step := stepName(ev.CorrelationID, tx.id, false)
 	if step == "" {
 		step = worker
 	}
-	a.logEvent(a.sinkFor(tx, b), ev, tx.traceID, spanIDFor(spanRoleStep, ev.id), func(attrs pcommon.Map) {
+	a.logEvent(a.sinkFor(tx, b), ev, tx.traceID, spanIDFor(spanRoleStep, ev.ID), func(attrs pcommon.Map) {
 		attrs.PutStr(attrWorkerName, worker)
 		attrs.PutStr(attrStep, step)
-		attrs.PutStr(attrCommandID, ev.id)
+		attrs.PutStr(attrCommandID, ev.ID)
 	})
-	if a.findStep(tx, ev.id) >= 0 {
+	if a.findStep(tx, ev.ID) >= 0 {
 		return // the same command published twice: one step
 	}
-	if _, done := a.commands.get(hashKey(spanRoleStep, ev.id)); done {
+	if _, done := a.commands.get(hashKey(spanRoleStep, ev.ID)); done {
 		return
 	}
 	if !a.reserveSpan(tx) {
 		return
 	}
 	timeout := defaultCommandTimeout
-	if ev.timeoutSeconds >= 0 {
-		timeout = time.Duration(ev.timeoutSeconds * float64(time.Second))
+	if ev.TimeoutSeconds >= 0 {
+		timeout = time.Duration(ev.TimeoutSeconds * float64(time.Second))
 	}
 	timeout += a.cfg.Transactions.StepTimeoutGrace
 	a.trackWorker(worker)
 	tx.steps = append(tx.steps, openStep{
-		commandID:  ev.id,
+		commandID:  ev.ID,
 		workerType: worker,
 		step:       step,
-		start:      ev.timestamp,
+		start:      ev.Timestamp,
 		timeout:    timeout,
 		deadline:   now.Add(timeout),
 	})
 }
 
-func (a *assembler) result(tx *transaction, ev *event, b *outputBatch) {
-	i := a.findStep(tx, ev.commandID)
+func (a *assembler) result(tx *transaction, ev *eventcodec.Event, b *outputBatch) {
+	i := a.findStep(tx, ev.CommandID)
 	if i < 0 {
-		if tag, done := a.commands.get(hashKey(spanRoleStep, ev.commandID)); done {
+		if tag, done := a.commands.get(hashKey(spanRoleStep, ev.CommandID)); done {
 			a.countDuplicate(tag)
-			a.workerAnswered(workerOrUnknown(ev.source)) // late or not, the worker is alive
+			a.workerAnswered(workerOrUnknown(ev.Source)) // late or not, the worker is alive
 			return
 		}
 		// A result whose command was not seen (published during a gap, or a compensation's
 		// own result): it still counts as an execution of its worker.
-		if !ev.success {
+		if !ev.Success {
 			a.markFailed(tx, b)
 		}
-		worker := workerOrUnknown(ev.source)
+		worker := workerOrUnknown(ev.Source)
 		a.workerAnswered(worker)
 		timedOut := reportsTimeout(ev)
-		a.metrics.workerExecution(worker, ev.success, 0, false,
-			failureRef{traceID: tx.traceID, spanID: spanIDFor(spanRoleStep, ev.commandID), at: ev.timestamp})
+		a.metrics.workerExecution(worker, ev.Success, 0, false,
+			failureRef{traceID: tx.traceID, spanID: spanIDFor(spanRoleStep, ev.CommandID), at: ev.Timestamp})
 		if a.genAI != nil {
-			a.genAI.record(nil, a.metrics, worker, a.genAI.usage(ev.payload)) // tokens were spent, span or not
+			a.genAI.record(nil, a.metrics, worker, a.genAI.usage(ev.Payload)) // tokens were spent, span or not
 		}
-		a.logEvent(a.sinkFor(tx, b), ev, tx.traceID, spanIDFor(spanRoleStep, ev.commandID), func(attrs pcommon.Map) {
+		a.logEvent(a.sinkFor(tx, b), ev, tx.traceID, spanIDFor(spanRoleStep, ev.CommandID), func(attrs pcommon.Map) {
 			attrs.PutStr(attrWorkerName, worker)
-			attrs.PutStr(attrCommandID, ev.commandID)
+			attrs.PutStr(attrCommandID, ev.CommandID)
 			if timedOut {
 				attrs.PutBool(attrTimedOut, true)
 			}
@@ -305,33 +306,33 @@ func (a *assembler) result(tx *transaction, ev *event, b *outputBatch) {
 	step := a.removeStep(tx, i)
 	a.commands.add(hashKey(spanRoleStep, step.commandID), endedByResult)
 	a.workerAnswered(step.workerType)
-	if !ev.success {
+	if !ev.Success {
 		a.markFailed(tx, b)
 	}
 	timedOut := reportsTimeout(ev)
 	dst := a.sinkFor(tx, b)
-	span := a.stepSpan(dst, tx, step, ev.timestamp)
+	span := a.stepSpan(dst, tx, step, ev.Timestamp)
 	if a.genAI != nil {
-		a.genAI.record(&span, a.metrics, step.workerType, a.genAI.usage(ev.payload))
+		a.genAI.record(&span, a.metrics, step.workerType, a.genAI.usage(ev.Payload))
 	}
-	if !ev.success {
-		msg := ev.errorMessage
+	if !ev.Success {
+		msg := ev.ErrorMessage
 		if msg == "" {
 			msg = "step failed"
 		}
 		span.Status().SetCode(ptrace.StatusCodeError)
 		span.Status().SetMessage(a.renderer.capString(msg))
-		if et := errorType(ev.errorDetails); et != "" {
+		if et := errorType(ev.ErrorDetails); et != "" {
 			span.Attributes().PutStr(attrErrorType, et)
 		}
 		if timedOut {
 			span.Attributes().PutBool(attrTimedOut, true)
 		}
 	}
-	d := ev.timestamp.Sub(step.start)
-	a.metrics.workerExecution(step.workerType, ev.success, d, true,
-		failureRef{traceID: tx.traceID, spanID: span.SpanID(), at: ev.timestamp})
-	a.metrics.eventDurationSeconds(kindCommand.metricName(), d)
+	d := ev.Timestamp.Sub(step.start)
+	a.metrics.workerExecution(step.workerType, ev.Success, d, true,
+		failureRef{traceID: tx.traceID, spanID: span.SpanID(), at: ev.Timestamp})
+	a.metrics.eventDurationSeconds(eventcodec.KindCommand.MetricName(), d)
 	a.logEvent(dst, ev, tx.traceID, span.SpanID(), func(attrs pcommon.Map) {
 		attrs.PutStr(attrWorkerName, step.workerType)
 		attrs.PutStr(attrStep, step.step)
@@ -344,8 +345,8 @@ func (a *assembler) result(tx *transaction, ev *event, b *outputBatch) {
 
 // reportsTimeout says whether a result is the framework's own timeout of the step
 // (success=false, error_details {"error_type":"timeout"}): marked like a receiver timeout.
-func reportsTimeout(ev *event) bool {
-	return !ev.success && errorType(ev.errorDetails) == frameworkTimeoutErrorType
+func reportsTimeout(ev *eventcodec.Event) bool {
+	return !ev.Success && errorType(ev.ErrorDetails) == frameworkTimeoutErrorType
 }
 
 func (a *assembler) countDuplicate(tag uint8) {
@@ -363,43 +364,43 @@ func workerOrUnknown(s string) string {
 	return s
 }
 
-func (a *assembler) errorEvent(tx *transaction, ev *event, b *outputBatch) {
+func (a *assembler) errorEvent(tx *transaction, ev *eventcodec.Event, b *outputBatch) {
 	a.markFailed(tx, b)
 	spanID := spanIDFor(spanRoleRoot, tx.id)
-	if i := a.findStep(tx, ev.commandID); ev.commandID != "" && i >= 0 {
+	if i := a.findStep(tx, ev.CommandID); ev.CommandID != "" && i >= 0 {
 		step := a.removeStep(tx, i)
 		a.commands.add(hashKey(spanRoleStep, step.commandID), endedByResult)
-		span := a.stepSpan(b, tx, step, ev.timestamp)
+		span := a.stepSpan(b, tx, step, ev.Timestamp)
 		span.Status().SetCode(ptrace.StatusCodeError)
-		span.Status().SetMessage(a.renderer.capString(ev.errorMessage))
+		span.Status().SetMessage(a.renderer.capString(ev.ErrorMessage))
 		spanID = span.SpanID()
-		d := ev.timestamp.Sub(step.start)
+		d := ev.Timestamp.Sub(step.start)
 		a.metrics.workerExecution(step.workerType, false, d, true,
-			failureRef{traceID: tx.traceID, spanID: spanID, at: ev.timestamp})
-		a.metrics.eventDurationSeconds(kindCommand.metricName(), d)
+			failureRef{traceID: tx.traceID, spanID: spanID, at: ev.Timestamp})
+		a.metrics.eventDurationSeconds(eventcodec.KindCommand.MetricName(), d)
 	} else if len(tx.notes) < maxNotesPerTransaction {
-		tx.notes = append(tx.notes, rootNote{name: "error", ts: ev.timestamp, message: a.renderer.capString(ev.errorMessage)})
+		tx.notes = append(tx.notes, rootNote{name: "error", ts: ev.Timestamp, message: a.renderer.capString(ev.ErrorMessage)})
 	}
 	a.logEvent(b, ev, tx.traceID, spanID, nil)
 }
 
-func (a *assembler) compensation(tx *transaction, ev *event, b *outputBatch) {
+func (a *assembler) compensation(tx *transaction, ev *eventcodec.Event, b *outputBatch) {
 	a.markFailed(tx, b)
-	spanID := spanIDFor(spanRoleCompensation, ev.id)
-	step := stepName(ev.correlationID, tx.id, true)
+	spanID := spanIDFor(spanRoleCompensation, ev.ID)
+	step := stepName(ev.CorrelationID, tx.id, true)
 	if a.reserveSpan(tx) {
 		span := b.spans.AppendEmpty()
 		span.SetTraceID(tx.traceID)
 		span.SetSpanID(spanID)
 		span.SetParentSpanID(spanIDFor(spanRoleRoot, tx.id))
-		name := ev.compensationType
+		name := ev.CompensationType
 		if name == "" {
 			name = step
 		}
 		span.SetName("compensation." + workerOrUnknown(name))
 		span.SetKind(ptrace.SpanKindInternal)
 		// The framework reports no end of a compensation: the span marks the moment it was ordered.
-		ts := pcommon.NewTimestampFromTime(ev.timestamp)
+		ts := pcommon.NewTimestampFromTime(ev.Timestamp)
 		span.SetStartTimestamp(ts)
 		span.SetEndTimestamp(ts)
 		attrs := span.Attributes()
@@ -407,82 +408,82 @@ func (a *assembler) compensation(tx *transaction, ev *event, b *outputBatch) {
 		attrs.PutStr(attrStep, step)
 		// The compensation event's own id is not a command id: multiagents.command_id would
 		// make the compensation look like the step itself in a search by command.
-		attrs.PutStr(attrEventID, ev.id)
-		attrs.PutStr(attrOriginalCommandID, ev.originalCommandID)
-		attrs.PutStr(attrCompensationType, ev.compensationType)
-		if ev.originalCommandID != "" {
+		attrs.PutStr(attrEventID, ev.ID)
+		attrs.PutStr(attrOriginalCommandID, ev.OriginalCommandID)
+		attrs.PutStr(attrCompensationType, ev.CompensationType)
+		if ev.OriginalCommandID != "" {
 			link := span.Links().AppendEmpty()
 			link.SetTraceID(tx.traceID)
-			link.SetSpanID(spanIDFor(spanRoleStep, ev.originalCommandID))
+			link.SetSpanID(spanIDFor(spanRoleStep, ev.OriginalCommandID))
 			link.Attributes().PutStr("link.type", "compensates")
 		}
 	}
 	a.logEvent(b, ev, tx.traceID, spanID, func(attrs pcommon.Map) {
 		attrs.PutStr(attrStep, step)
-		attrs.PutStr(attrOriginalCommandID, ev.originalCommandID)
-		attrs.PutStr(attrCompensationType, ev.compensationType)
+		attrs.PutStr(attrOriginalCommandID, ev.OriginalCommandID)
+		attrs.PutStr(attrCompensationType, ev.CompensationType)
 	})
 }
 
-func (a *assembler) status(tx *transaction, ev *event, now time.Time, b *outputBatch) {
+func (a *assembler) status(tx *transaction, ev *eventcodec.Event, now time.Time, b *outputBatch) {
 	if len(tx.notes) < maxNotesPerTransaction {
-		tx.notes = append(tx.notes, rootNote{name: "status", ts: ev.timestamp, status: ev.status, message: ev.message})
+		tx.notes = append(tx.notes, rootNote{name: "status", ts: ev.Timestamp, status: ev.Status, message: ev.Message})
 	}
-	if isFailureStatus(ev.status) || isCancel(ev) {
+	if isFailureStatus(ev.Status) || isCancel(ev) {
 		a.markFailed(tx, b)
 	}
 	a.logEvent(a.sinkFor(tx, b), ev, tx.traceID, spanIDFor(spanRoleRoot, tx.id), func(attrs pcommon.Map) {
-		attrs.PutStr(attrWorkflowStatus, ev.status)
+		attrs.PutStr(attrWorkflowStatus, ev.Status)
 	})
 	switch {
 	case isCancel(ev):
-		a.finalize(tx, workflowCancelled, ev.timestamp, "", b)
-	case ev.status == workflowCompleted:
-		a.finalize(tx, workflowCompleted, ev.timestamp, "", b)
-	case ev.status == workflowFailed:
-		a.finalize(tx, workflowFailed, ev.timestamp, "", b)
-	case ev.status == workflowCompensated:
+		a.finalize(tx, workflowCancelled, ev.Timestamp, "", b)
+	case ev.Status == workflowCompleted:
+		a.finalize(tx, workflowCompleted, ev.Timestamp, "", b)
+	case ev.Status == workflowFailed:
+		a.finalize(tx, workflowFailed, ev.Timestamp, "", b)
+	case ev.Status == workflowCompensated:
 		tx.pendingStatus = workflowCompensated
-		tx.pendingAt = ev.timestamp
+		tx.pendingAt = ev.Timestamp
 		tx.lingerUntil = now.Add(cancelLinger)
-	case ev.status == "running" || ev.status == "pending":
+	case ev.Status == "running" || ev.Status == "pending":
 		if !tx.startKnown {
 			tx.startKnown = true
-			tx.start = ev.timestamp
+			tx.start = ev.Timestamp
 		}
 	}
 }
 
 // custom handles the guide's custom business events: a log record in the transaction's trace.
-func (a *assembler) custom(ev *event, b *outputBatch) {
+func (a *assembler) custom(ev *eventcodec.Event, b *outputBatch) {
 	var traceID pcommon.TraceID
 	var spanID pcommon.SpanID
 	dst := b
-	if ev.transactionID != "" {
-		traceID = traceIDFor(ev.transactionID)
-		spanID = spanIDFor(spanRoleRoot, ev.transactionID)
-		dst = a.sinkFor(a.open[ev.transactionID], b)
+	if ev.TransactionID != "" {
+		traceID = traceIDFor(ev.TransactionID)
+		spanID = spanIDFor(spanRoleRoot, ev.TransactionID)
+		dst = a.sinkFor(a.open[ev.TransactionID], b)
 	}
 	a.logEvent(dst, ev, traceID, spanID, func(attrs pcommon.Map) {
-		attrs.PutStr("multiagents.event_name", ev.eventName)
+		attrs.PutStr("multiagents.event_name", ev.EventName)
 	})
 }
 
 // afterEnd handles an event for a transaction that has already ended: it is logged and
 // counted, and a result whose step already ended counts as a duplicate.
-func (a *assembler) afterEnd(ev *event, b *outputBatch) {
-	traceID := traceIDFor(ev.transactionID)
-	spanID := spanIDFor(spanRoleRoot, ev.transactionID)
-	if ev.kind == kindResult {
-		a.workerAnswered(workerOrUnknown(ev.source)) // late or not, the worker is alive
-		if tag, done := a.commands.get(hashKey(spanRoleStep, ev.commandID)); done {
+func (a *assembler) afterEnd(ev *eventcodec.Event, b *outputBatch) {
+	traceID := traceIDFor(ev.TransactionID)
+	spanID := spanIDFor(spanRoleRoot, ev.TransactionID)
+	if ev.Kind == eventcodec.KindResult {
+		a.workerAnswered(workerOrUnknown(ev.Source)) // late or not, the worker is alive
+		if tag, done := a.commands.get(hashKey(spanRoleStep, ev.CommandID)); done {
 			a.countDuplicate(tag)
 			return
 		}
 		// No exemplar: the transaction has ended, and its trace was only exported if it was
 		// kept then, so a link could lead nowhere.
-		a.metrics.workerExecution(workerOrUnknown(ev.source), ev.success, 0, false, failureRef{})
-		spanID = spanIDFor(spanRoleStep, ev.commandID)
+		a.metrics.workerExecution(workerOrUnknown(ev.Source), ev.Success, 0, false, failureRef{})
+		spanID = spanIDFor(spanRoleStep, ev.CommandID)
 	}
 	a.logEvent(b, ev, traceID, spanID, nil)
 }

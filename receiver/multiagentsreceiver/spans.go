@@ -7,6 +7,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/receiver/multiagentsreceiver/internal/eventcodec"
 )
 
 // stepSpan builds the span of one step, ended at end.
@@ -106,7 +108,7 @@ func (a *assembler) finalize(tx *transaction, status string, end time.Time, evic
 	// Every unsuccessful transaction is kept (above), so its trace is exported: link to it.
 	a.metrics.workflowEnded(wf, status, d, tx.startKnown, failureRef{traceID: tx.traceID, spanID: root.SpanID(), at: end})
 	if tx.startKnown {
-		a.metrics.eventDurationSeconds(kindStatus.metricName(), d)
+		a.metrics.eventDurationSeconds(eventcodec.KindStatus.MetricName(), d)
 		if status == workflowCompleted && a.runs.completed(wf, d) {
 			a.count(a.telemetry.ReceiverMultiagentsUntrackedWorkflowRuns, 1)
 		}

@@ -1,14 +1,14 @@
-package multiagentsreceiver
+package eventcodec
 
 import "bytes"
 
-// splitEvents accepts one JSON object, a JSON array of objects, or NDJSON (one object per
+// SplitEvents accepts one JSON object, a JSON array of objects, or NDJSON (one object per
 // line). Elements are returned raw; each is decoded, and may be rejected, on its own.
 //
 // It only scans for the boundaries of top-level values (brackets, strings, escapes) and decodes
 // nothing: every element is decoded strictly afterwards anyway, and a full encoding/json pass
 // over the body first cost more than decoding the events themselves (BENCHMARKS.md, figure 2).
-func splitEvents(body []byte) [][]byte {
+func SplitEvents(body []byte) [][]byte {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		return nil

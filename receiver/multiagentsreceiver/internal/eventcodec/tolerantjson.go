@@ -1,14 +1,14 @@
-package multiagentsreceiver
+package eventcodec
 
 import "bytes"
 
 // Python's json module writes bare NaN, Infinity and -Infinity, which are not JSON.
-// sanitizeNonFinite rewrites those tokens, when they stand outside strings, into the
+// SanitizeNonFinite rewrites those tokens, when they stand outside strings, into the
 // JSON strings "NaN", "Infinity" and "-Infinity" so a standard decoder accepts the
 // document and the value is still visible in the payload. Text inside strings
 // (including escaped quotes) is never touched. The input is returned unchanged, without
 // copying, when it holds no such token, which is the common case.
-func sanitizeNonFinite(in []byte) []byte {
+func SanitizeNonFinite(in []byte) []byte {
 	first := findNonFinite(in, 0)
 	if first < 0 {
 		return in
