@@ -1,7 +1,5 @@
 package eventcodec
 
-import "bytes"
-
 // Python's json module writes bare NaN, Infinity and -Infinity, which are not JSON.
 // SanitizeNonFinite rewrites those tokens, when they stand outside strings, into the
 // JSON strings "NaN", "Infinity" and "-Infinity" so a standard decoder accepts the
@@ -54,7 +52,7 @@ func findNonFinite(in []byte, from int) int {
 	for i := from; i < len(in); i++ {
 		switch c := in[i]; c {
 		case '"':
-			end := stringEnd(in, i+1)
+			end := StringEnd(in, i+1)
 			if end < 0 {
 				return -1
 			}
@@ -70,24 +68,4 @@ func findNonFinite(in []byte, from int) int {
 		}
 	}
 	return -1
-}
-
-// stringEnd returns the index of the quote closing a string whose content starts at i,
-// or -1 when it is not closed.
-func stringEnd(in []byte, i int) int {
-	for {
-		j := bytes.IndexByte(in[i:], '"')
-		if j < 0 {
-			return -1
-		}
-		q := i + j
-		backslashes := 0
-		for k := q - 1; k >= i && in[k] == '\\'; k-- {
-			backslashes++
-		}
-		if backslashes%2 == 0 {
-			return q
-		}
-		i = q + 1
-	}
 }

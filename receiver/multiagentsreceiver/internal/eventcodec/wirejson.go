@@ -154,58 +154,69 @@ func (r *wireReader) skipArray(i, depth int) (int, error) {
 	}
 }
 
-// stringSpecial marks the bytes that end plain string content: the quote, the backslash and
-// the control characters JSON forbids unescaped.
+// stringSpecial marks the bytes of a string's content that need a closer look: the backslash
+// and the control characters JSON forbids unescaped (StringEnd has found the closing quote).
 var stringSpecial = func() (t [256]bool) {
 	for c := 0; c < 0x20; c++ {
 		t[c] = true
 	}
-	t['"'], t['\\'] = true, true
+	t['\\'] = true
 	return t
 }()
 
 // skipString returns the index after the closing quote of the string at b[i] == '"' and
-// whether it holds escapes.
+// whether it holds escapes. StringEnd finds the end; the content is then held to JSON's rules.
 func (r *wireReader) skipString(i int) (int, bool, error) {
-	escaped := false
-	for i++; i < len(r.b); i++ {
+	end := StringEnd(r.b, i+1)
+	if end < 0 {
+		return 0, false, errSyntax
+	}
+	escaped, ok := validStringContent(r.b[i+1 : end])
+	if !ok {
+		return 0, false, errSyntax
+	}
+	return end + 1, escaped, nil
+}
+
+// validStringContent reports whether s, the content of a string as StringEnd delimits it,
+// holds no unescaped control character and only the escapes JSON knows, and whether it holds
+// escapes at all.
+func validStringContent(s []byte) (escaped, ok bool) {
+	for i := 0; i < len(s); i++ {
 		// Plain content, most of every document, costs one table lookup per byte.
-		for i < len(r.b) && !stringSpecial[r.b[i]] {
+		for i < len(s) && !stringSpecial[s[i]] {
 			i++
 		}
-		if i >= len(r.b) {
+		if i >= len(s) {
 			break
 		}
-		c := r.b[i]
-		switch {
-		case c == '"':
-			return i + 1, escaped, nil
+		switch c := s[i]; {
 		case c < 0x20:
-			return 0, false, errSyntax
+			return false, false
 		case c == '\\':
 			escaped = true
 			i++
-			if i >= len(r.b) {
-				return 0, false, errSyntax
+			if i >= len(s) {
+				return false, false // unreachable: StringEnd never ends a string on an escaped quote
 			}
-			switch r.b[i] {
+			switch s[i] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 			case 'u':
-				if len(r.b)-i < 5 {
-					return 0, false, errSyntax
+				if len(s)-i < 5 {
+					return false, false
 				}
-				for _, h := range r.b[i+1 : i+5] {
+				for _, h := range s[i+1 : i+5] {
 					if !(h >= '0' && h <= '9' || h >= 'a' && h <= 'f' || h >= 'A' && h <= 'F') {
-						return 0, false, errSyntax
+						return false, false
 					}
 				}
 				i += 4
 			default:
-				return 0, false, errSyntax
+				return false, false
 			}
 		}
 	}
-	return 0, false, errSyntax
+	return escaped, true
 }
 
 // skipNumber follows the JSON number grammar exactly.
