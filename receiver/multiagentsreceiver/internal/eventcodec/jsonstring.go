@@ -5,10 +5,10 @@ import "bytes"
 // StringEnd returns the index of the quote that closes the JSON string whose content starts
 // at b[i] (just after its opening quote), or -1 when the string is not closed. A backslash
 // always takes the next byte with it, so an escaped quote never ends the string; nothing else
-// is checked (the strict reader validates the content itself). It is the one string skip of
-// every JSON scanner of the receiver: the strict reader, the NaN/Infinity rewrite, the push-body
-// splitter and redaction's key pre-check. Most of a document is string content, which
-// IndexByte crosses fast.
+// is checked. It is the string skip of the tolerant scanners: the NaN/Infinity rewrite, the
+// push-body splitter and redaction's key pre-check. The strict reader keeps its own one-pass
+// skipString, which validates as it goes: built on StringEnd plus a validating pass, decoding
+// was 15 % slower. Most of a document is string content, which IndexByte crosses fast.
 func StringEnd(b []byte, i int) int {
 	for {
 		j := bytes.IndexByte(b[i:], '"')

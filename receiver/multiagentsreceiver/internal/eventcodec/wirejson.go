@@ -154,69 +154,58 @@ func (r *wireReader) skipArray(i, depth int) (int, error) {
 	}
 }
 
-// stringSpecial marks the bytes of a string's content that need a closer look: the backslash
-// and the control characters JSON forbids unescaped (StringEnd has found the closing quote).
+// stringSpecial marks the bytes that end plain string content: the quote, the backslash and
+// the control characters JSON forbids unescaped.
 var stringSpecial = func() (t [256]bool) {
 	for c := 0; c < 0x20; c++ {
 		t[c] = true
 	}
-	t['\\'] = true
+	t['"'], t['\\'] = true, true
 	return t
 }()
 
 // skipString returns the index after the closing quote of the string at b[i] == '"' and
-// whether it holds escapes. StringEnd finds the end; the content is then held to JSON's rules.
+// whether it holds escapes.
 func (r *wireReader) skipString(i int) (int, bool, error) {
-	end := StringEnd(r.b, i+1)
-	if end < 0 {
-		return 0, false, errSyntax
-	}
-	escaped, ok := validStringContent(r.b[i+1 : end])
-	if !ok {
-		return 0, false, errSyntax
-	}
-	return end + 1, escaped, nil
-}
-
-// validStringContent reports whether s, the content of a string as StringEnd delimits it,
-// holds no unescaped control character and only the escapes JSON knows, and whether it holds
-// escapes at all.
-func validStringContent(s []byte) (escaped, ok bool) {
-	for i := 0; i < len(s); i++ {
+	escaped := false
+	for i++; i < len(r.b); i++ {
 		// Plain content, most of every document, costs one table lookup per byte.
-		for i < len(s) && !stringSpecial[s[i]] {
+		for i < len(r.b) && !stringSpecial[r.b[i]] {
 			i++
 		}
-		if i >= len(s) {
+		if i >= len(r.b) {
 			break
 		}
-		switch c := s[i]; {
+		c := r.b[i]
+		switch {
+		case c == '"':
+			return i + 1, escaped, nil
 		case c < 0x20:
-			return false, false
+			return 0, false, errSyntax
 		case c == '\\':
 			escaped = true
 			i++
-			if i >= len(s) {
-				return false, false // unreachable: StringEnd never ends a string on an escaped quote
+			if i >= len(r.b) {
+				return 0, false, errSyntax
 			}
-			switch s[i] {
+			switch r.b[i] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 			case 'u':
-				if len(s)-i < 5 {
-					return false, false
+				if len(r.b)-i < 5 {
+					return 0, false, errSyntax
 				}
-				for _, h := range s[i+1 : i+5] {
+				for _, h := range r.b[i+1 : i+5] {
 					if !(h >= '0' && h <= '9' || h >= 'a' && h <= 'f' || h >= 'A' && h <= 'F') {
-						return false, false
+						return 0, false, errSyntax
 					}
 				}
 				i += 4
 			default:
-				return false, false
+				return 0, false, errSyntax
 			}
 		}
 	}
-	return escaped, true
+	return 0, false, errSyntax
 }
 
 // skipNumber follows the JSON number grammar exactly.
