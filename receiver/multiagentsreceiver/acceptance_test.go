@@ -9,6 +9,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/receiver/multiagentsreceiver/internal/eventcodec"
 )
 
 const (
@@ -19,7 +21,7 @@ const (
 
 func ts(t *testing.T, s string) pcommon.Timestamp {
 	t.Helper()
-	v, err := parseTimestamp(s)
+	v, err := eventcodec.ParseTimestamp(s)
 	require.NoError(t, err)
 	return pcommon.NewTimestampFromTime(v)
 }
@@ -318,8 +320,8 @@ func TestQuirksAndMalformedMidStream(t *testing.T) {
 	assert.Equal(t, ts(t, "2025-08-05T03:00:02"), step.EndTimestamp())
 	spanByName(t, spans, "workflow.score")
 
-	assert.Equal(t, 1.0, h.counterValue("otelcol_receiver_multiagents_decode_errors", map[string]string{"reason": reasonInvalidJSON}))
-	assert.Equal(t, 1.0, h.counterValue("otelcol_receiver_multiagents_decode_errors", map[string]string{"reason": reasonMissingTransactionID}))
+	assert.Equal(t, 1.0, h.counterValue("otelcol_receiver_multiagents_decode_errors", map[string]string{"reason": eventcodec.ReasonInvalidJSON}))
+	assert.Equal(t, 1.0, h.counterValue("otelcol_receiver_multiagents_decode_errors", map[string]string{"reason": eventcodec.ReasonMissingTransactionID}))
 	assert.Equal(t, 1.0, h.counterValue("otelcol_receiver_multiagents_duplicate_results", map[string]string{"kind": "duplicate"}))
 
 	md := h.emitMetrics()

@@ -3,7 +3,6 @@ package multiagentsreceiver
 import (
 	"container/list"
 	"context"
-	"encoding/binary"
 	"strings"
 	"sync"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-multiagents/otelcol-multiagents/receiver/multiagentsreceiver/internal/eventcodec"
 	"github.com/otelcol-multiagents/otelcol-multiagents/receiver/multiagentsreceiver/internal/metadata"
 )
 
@@ -58,60 +58,6 @@ const (
 	endedByResult uint8 = iota + 1
 	endedByTimeout
 )
-
-// transaction is the state kept for one open workflow run. It holds no payloads: those
-// go straight into log records. See benchmarks/multiagentsreceiver.md for its size.
-type transaction struct {
-	id         string
-	workflowID string
-	traceID    pcommon.TraceID
-
-	start      time.Time // event clock: first event, or the "running" status when seen
-	startKnown bool      // the start status event was seen (so durations are real)
-	lastEvent  time.Time // event clock
-	openedAt   time.Time // receiver clock, for retention
-	lastSeen   time.Time // receiver clock: the last event received, for stuck detection
-	// wasStuck: reported in multiagents.workflow.stuck, whose exemplar names this trace, so
-	// sampling keeps it however the run ends.
-	wasStuck bool
-
-	steps    []openStep
-	notes    []rootNote
-	children int // child spans built or reserved, against max_spans_per_transaction
-
-	// failed means the transaction is always kept by sampling: a step failed or timed
-	// out, a compensation ran, or the workflow ended in anything but completed.
-	failed        bool
-	sampled       bool
-	reconstructed bool
-
-	// pendingStatus is set when "compensated" arrived; the workflow ends at lingerUntil
-	// unless "cancelled" follows first.
-	pendingStatus string
-	pendingAt     time.Time
-	lingerUntil   time.Time
-
-	// held keeps the output of a transaction that sampling would drop if it succeeds.
-	held *outputBatch
-	elem *list.Element
-}
-
-type openStep struct {
-	commandID  string
-	workerType string
-	step       string
-	start      time.Time     // event clock
-	timeout    time.Duration // timeout_seconds + grace
-	deadline   time.Time     // receiver clock
-}
-
-// rootNote becomes a span event on the root span.
-type rootNote struct {
-	name    string
-	ts      time.Time
-	status  string
-	message string
-}
 
 // assembler turns decoded events into spans, log records and metric updates. One lock
 // guards all of its state; the Redis path, the HTTP path and the sweeper share it.
@@ -217,60 +163,60 @@ func (a *assembler) count(c metric.Int64Counter, n int64, attrs ...attribute.Key
 }
 
 // apply processes one decoded event; channel is the Redis channel or "" for HTTP pushes.
-func (a *assembler) apply(ev *event, channel string, b *outputBatch) {
+func (a *assembler) apply(ev *eventcodec.Event, channel string, b *outputBatch) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.metricsChanged = true
 	now := a.now()
 	a.applyNow = now
 	defer func() { a.applyNow = time.Time{} }()
-	if ev.timestamp.IsZero() {
-		ev.timestamp = now
+	if ev.Timestamp.IsZero() {
+		ev.Timestamp = now
 	}
 	// Free text kept past this event (root notes, log attributes) is capped like payloads.
-	ev.message = a.renderer.capString(ev.message)
-	ev.eventName = a.renderer.capString(ev.eventName)
-	if ev.kind == kindCustom {
+	ev.Message = a.renderer.capString(ev.Message)
+	ev.EventName = a.renderer.capString(ev.EventName)
+	if ev.Kind == eventcodec.KindCustom {
 		a.custom(ev, b)
 		return
 	}
-	a.metrics.event(ev.kind.metricName(), eventSucceeded(ev))
+	a.metrics.event(ev.Kind.MetricName(), eventSucceeded(ev))
 
-	if _, ended := a.ended.get(hashKey(spanRoleRoot, ev.transactionID)); ended {
+	if _, ended := a.ended.get(hashKey(spanRoleRoot, ev.TransactionID)); ended {
 		a.afterEnd(ev, b)
 		return
 	}
-	tx := a.transaction(ev.transactionID, ev.timestamp, now, b)
+	tx := a.transaction(ev.TransactionID, ev.Timestamp, now, b)
 	tx.lastSeen = now
-	if ev.timestamp.After(tx.lastEvent) {
-		tx.lastEvent = ev.timestamp
+	if ev.Timestamp.After(tx.lastEvent) {
+		tx.lastEvent = ev.Timestamp
 	}
-	if tx.workflowID == "" && ev.kind != kindResult && ev.source != "" {
+	if tx.workflowID == "" && ev.Kind != eventcodec.KindResult && ev.Source != "" {
 		// Orchestrator events carry the workflow id as their source.
-		tx.workflowID = ev.source
+		tx.workflowID = ev.Source
 	}
-	switch ev.kind {
-	case kindCommand:
+	switch ev.Kind {
+	case eventcodec.KindCommand:
 		a.command(tx, ev, channel, now, b)
-	case kindResult:
+	case eventcodec.KindResult:
 		a.result(tx, ev, b)
-	case kindError:
+	case eventcodec.KindError:
 		a.errorEvent(tx, ev, b)
-	case kindCompensation:
+	case eventcodec.KindCompensation:
 		a.compensation(tx, ev, b)
-	case kindStatus:
+	case eventcodec.KindStatus:
 		a.status(tx, ev, now, b)
 	}
 }
 
-func eventSucceeded(ev *event) bool {
-	switch ev.kind {
-	case kindResult:
-		return ev.success
-	case kindError:
+func eventSucceeded(ev *eventcodec.Event) bool {
+	switch ev.Kind {
+	case eventcodec.KindResult:
+		return ev.Success
+	case eventcodec.KindError:
 		return false
-	case kindStatus:
-		return !isFailureStatus(ev.status) && !isCancel(ev)
+	case eventcodec.KindStatus:
+		return !isFailureStatus(ev.Status) && !isCancel(ev)
 	}
 	return true
 }
@@ -279,68 +225,12 @@ func isFailureStatus(s string) bool {
 	return s == workflowFailed || s == workflowCompensated || s == workflowCancelled || s == "compensating"
 }
 
-func isCancel(ev *event) bool {
-	return ev.status == workflowCancelled || strings.Contains(strings.ToLower(ev.message), "cancel")
+func isCancel(ev *eventcodec.Event) bool {
+	return ev.Status == workflowCancelled || strings.Contains(strings.ToLower(ev.Message), "cancel")
 }
 
-// transaction returns the open transaction, creating it (and evicting the oldest past
-// max_open) when this is its first event.
-func (a *assembler) transaction(id string, ts, now time.Time, b *outputBatch) *transaction {
-	if tx, ok := a.open[id]; ok {
-		return tx
-	}
-	for len(a.open) >= a.cfg.Transactions.MaxOpen {
-		oldest := a.order.Front().Value.(*transaction)
-		a.count(a.telemetry.ReceiverMultiagentsEvictedTransactions, 1, attribute.String("reason", "max_open"))
-		a.finalize(oldest, workflowIncomplete, oldest.lastEvent, "max_open", b)
-	}
-	tx := &transaction{id: id, traceID: traceIDFor(id), start: ts, lastEvent: ts, openedAt: now, lastSeen: now}
-	tx.sampled = binary.BigEndian.Uint64(tx.traceID[:8]) < a.sampleBound || a.sampleBound == ^uint64(0)
-	tx.elem = a.order.PushBack(tx)
-	a.open[id] = tx
-	return tx
-}
-
-// sinkFor is where a transaction's output goes: straight out, or held until sampling can
-// decide, for a transaction that is not sampled and has not failed yet.
-func (a *assembler) sinkFor(tx *transaction, b *outputBatch) *outputBatch {
-	if tx == nil || tx.sampled || tx.failed {
-		return b
-	}
-	if tx.held == nil {
-		tx.held = a.newHeldBatch()
-	}
-	return tx.held
-}
-
-// newHeldBatch is where sampling holds a transaction's output: its spans are capped by
-// reserveSpan, its log records here, both at max_spans_per_transaction.
-func (a *assembler) newHeldBatch() *outputBatch {
-	b := newOutputBatch()
-	b.recordLimit = a.cfg.Transactions.MaxSpansPerTransaction
-	return b
-}
-
-// markFailed makes the transaction always kept and releases what sampling held back.
-func (a *assembler) markFailed(tx *transaction, b *outputBatch) {
-	tx.failed = true
-	if tx.held != nil {
-		tx.held.moveTo(b)
-		tx.held = nil
-	}
-}
-
-func (a *assembler) reserveSpan(tx *transaction) bool {
-	if tx.children >= a.cfg.Transactions.MaxSpansPerTransaction {
-		a.count(a.telemetry.ReceiverMultiagentsDroppedSpans, 1)
-		return false
-	}
-	tx.children++
-	return true
-}
-
-func (a *assembler) command(tx *transaction, ev *event, channel string, now time.Time, b *outputBatch) {
-	worker := ev.workerType
+func (a *assembler) command(tx *transaction, ev *eventcodec.Event, channel string, now time.Time, b *outputBatch) {
+	worker := ev.WorkerType
 	if worker == "" {
 		if kind, name := channelKind(channel, a.cfg.Redis.ChannelPrefix); kind == "command" {
 			worker = name
@@ -349,82 +239,64 @@ func (a *assembler) command(tx *transaction, ev *event, channel string, now time
 	if worker == "" {
 		worker = "unknown"
 	}
-	step := stepName(ev.correlationID, tx.id, false)
+	step := stepName(ev.CorrelationID, tx.id, false)
 	if step == "" {
 		step = worker
 	}
-	a.logEvent(a.sinkFor(tx, b), ev, tx.traceID, spanIDFor(spanRoleStep, ev.id), func(attrs pcommon.Map) {
+	a.logEvent(a.sinkFor(tx, b), ev, tx.traceID, spanIDFor(spanRoleStep, ev.ID), func(attrs pcommon.Map) {
 		attrs.PutStr(attrWorkerName, worker)
 		attrs.PutStr(attrStep, step)
-		attrs.PutStr(attrCommandID, ev.id)
+		attrs.PutStr(attrCommandID, ev.ID)
 	})
-	if a.findStep(tx, ev.id) >= 0 {
+	if a.findStep(tx, ev.ID) >= 0 {
 		return // the same command published twice: one step
 	}
-	if _, done := a.commands.get(hashKey(spanRoleStep, ev.id)); done {
+	if _, done := a.commands.get(hashKey(spanRoleStep, ev.ID)); done {
 		return
 	}
 	if !a.reserveSpan(tx) {
 		return
 	}
 	timeout := defaultCommandTimeout
-	if ev.timeoutSeconds >= 0 {
-		timeout = time.Duration(ev.timeoutSeconds * float64(time.Second))
+	if ev.TimeoutSeconds >= 0 {
+		timeout = time.Duration(ev.TimeoutSeconds * float64(time.Second))
 	}
 	timeout += a.cfg.Transactions.StepTimeoutGrace
 	a.trackWorker(worker)
 	tx.steps = append(tx.steps, openStep{
-		commandID:  ev.id,
+		commandID:  ev.ID,
 		workerType: worker,
 		step:       step,
-		start:      ev.timestamp,
+		start:      ev.Timestamp,
 		timeout:    timeout,
 		deadline:   now.Add(timeout),
 	})
 }
 
-func (a *assembler) findStep(tx *transaction, commandID string) int {
-	for i := range tx.steps {
-		if tx.steps[i].commandID == commandID {
-			return i
-		}
-	}
-	return -1
-}
-
-func (a *assembler) removeStep(tx *transaction, i int) openStep {
-	s := tx.steps[i]
-	tx.steps = append(tx.steps[:i], tx.steps[i+1:]...)
-	if len(tx.steps) == 0 {
-		tx.steps = nil // release the backing array of a long-lived transaction
-	}
-	return s
-}
-
-func (a *assembler) result(tx *transaction, ev *event, b *outputBatch) {
-	i := a.findStep(tx, ev.commandID)
+func (a *assembler) result(tx *transaction, ev *eventcodec.Event, b *outputBatch) {
+	i := a.findStep(tx, ev.CommandID)
 	if i < 0 {
-		if tag, done := a.commands.get(hashKey(spanRoleStep, ev.commandID)); done {
+		if tag, done := a.commands.get(hashKey(spanRoleStep, ev.CommandID)); done {
 			a.countDuplicate(tag)
-			a.workerAnswered(workerOrUnknown(ev.source)) // late or not, the worker is alive
+			a.workerAnswered(workerOrUnknown(ev.Source)) // late or not, the worker is alive
 			return
 		}
 		// A result whose command was not seen (published during a gap, or a compensation's
 		// own result): it still counts as an execution of its worker.
-		if !ev.success {
+		if !ev.Success {
 			a.markFailed(tx, b)
 		}
-		worker := workerOrUnknown(ev.source)
+		worker := workerOrUnknown(ev.Source)
 		a.workerAnswered(worker)
 		timedOut := reportsTimeout(ev)
-		a.metrics.workerExecution(worker, ev.success, 0, false,
-			failureRef{traceID: tx.traceID, spanID: spanIDFor(spanRoleStep, ev.commandID), at: ev.timestamp})
+		a.metrics.workerExecution(worker, ev.Success, 0, false,
+			failureRef{traceID: tx.traceID, spanID: spanIDFor(spanRoleStep, ev.CommandID), at: ev.Timestamp})
 		if a.genAI != nil {
-			a.genAI.record(nil, a.metrics, worker, a.genAI.usage(ev.payload)) // tokens were spent, span or not
+			a.genAI.record(nil, a.metrics, worker, a.genAI.usage(ev.Payload)) // tokens were spent, span or not
 		}
-		a.logEvent(a.sinkFor(tx, b), ev, tx.traceID, spanIDFor(spanRoleStep, ev.commandID), func(attrs pcommon.Map) {
+		a.logEvent(a.sinkFor(tx, b), ev, tx.traceID, spanIDFor(spanRoleStep, ev.CommandID), func(attrs pcommon.Map) {
 			attrs.PutStr(attrWorkerName, worker)
-			attrs.PutStr(attrCommandID, ev.commandID)
+			attrs.PutStr(attrCommandID, ev.CommandID)
 			if timedOut {
 				attrs.PutBool(attrTimedOut, true)
 			}
@@ -434,33 +306,33 @@ func (a *assembler) result(tx *transaction, ev *event, b *outputBatch) {
 	step := a.removeStep(tx, i)
 	a.commands.add(hashKey(spanRoleStep, step.commandID), endedByResult)
 	a.workerAnswered(step.workerType)
-	if !ev.success {
+	if !ev.Success {
 		a.markFailed(tx, b)
 	}
 	timedOut := reportsTimeout(ev)
 	dst := a.sinkFor(tx, b)
-	span := a.stepSpan(dst, tx, step, ev.timestamp)
+	span := a.stepSpan(dst, tx, step, ev.Timestamp)
 	if a.genAI != nil {
-		a.genAI.record(&span, a.metrics, step.workerType, a.genAI.usage(ev.payload))
+		a.genAI.record(&span, a.metrics, step.workerType, a.genAI.usage(ev.Payload))
 	}
-	if !ev.success {
-		msg := ev.errorMessage
+	if !ev.Success {
+		msg := ev.ErrorMessage
 		if msg == "" {
 			msg = "step failed"
 		}
 		span.Status().SetCode(ptrace.StatusCodeError)
 		span.Status().SetMessage(a.renderer.capString(msg))
-		if et := errorType(ev.errorDetails); et != "" {
+		if et := errorType(ev.ErrorDetails); et != "" {
 			span.Attributes().PutStr(attrErrorType, et)
 		}
 		if timedOut {
 			span.Attributes().PutBool(attrTimedOut, true)
 		}
 	}
-	d := ev.timestamp.Sub(step.start)
-	a.metrics.workerExecution(step.workerType, ev.success, d, true,
-		failureRef{traceID: tx.traceID, spanID: span.SpanID(), at: ev.timestamp})
-	a.metrics.eventDurationSeconds(kindCommand.metricName(), d)
+	d := ev.Timestamp.Sub(step.start)
+	a.metrics.workerExecution(step.workerType, ev.Success, d, true,
+		failureRef{traceID: tx.traceID, spanID: span.SpanID(), at: ev.Timestamp})
+	a.metrics.eventDurationSeconds(eventcodec.KindCommand.MetricName(), d)
 	a.logEvent(dst, ev, tx.traceID, span.SpanID(), func(attrs pcommon.Map) {
 		attrs.PutStr(attrWorkerName, step.workerType)
 		attrs.PutStr(attrStep, step.step)
@@ -473,8 +345,8 @@ func (a *assembler) result(tx *transaction, ev *event, b *outputBatch) {
 
 // reportsTimeout says whether a result is the framework's own timeout of the step
 // (success=false, error_details {"error_type":"timeout"}): marked like a receiver timeout.
-func reportsTimeout(ev *event) bool {
-	return !ev.success && errorType(ev.errorDetails) == frameworkTimeoutErrorType
+func reportsTimeout(ev *eventcodec.Event) bool {
+	return !ev.Success && errorType(ev.ErrorDetails) == frameworkTimeoutErrorType
 }
 
 func (a *assembler) countDuplicate(tag uint8) {
@@ -492,71 +364,43 @@ func workerOrUnknown(s string) string {
 	return s
 }
 
-// stepSpan builds the span of one step, ended at end.
-func (a *assembler) stepSpan(dst *outputBatch, tx *transaction, s openStep, end time.Time) ptrace.Span {
-	span := dst.spans.AppendEmpty()
-	span.SetTraceID(tx.traceID)
-	span.SetSpanID(spanIDFor(spanRoleStep, s.commandID))
-	span.SetParentSpanID(spanIDFor(spanRoleRoot, tx.id))
-	span.SetName("worker." + s.workerType)
-	span.SetKind(ptrace.SpanKindInternal)
-	span.SetStartTimestamp(pcommon.NewTimestampFromTime(s.start))
-	if end.Before(s.start) {
-		end = s.start // publisher clocks differ; never a negative span
-	}
-	span.SetEndTimestamp(pcommon.NewTimestampFromTime(end))
-	attrs := span.Attributes()
-	attrs.EnsureCapacity(5) // the four below and one more, sized once instead of grown
-	attrs.PutStr(attrWorkerName, s.workerType)
-	attrs.PutStr(attrTransactionID, tx.id)
-	attrs.PutStr(attrStep, s.step)
-	attrs.PutStr(attrCommandID, s.commandID)
-	if tx.reconstructed {
-		attrs.PutBool(attrReconstructed, true)
-	}
-	if a.genAI != nil {
-		a.genAI.decorateStep(span, s.workerType, tx.id)
-	}
-	return span
-}
-
-func (a *assembler) errorEvent(tx *transaction, ev *event, b *outputBatch) {
+func (a *assembler) errorEvent(tx *transaction, ev *eventcodec.Event, b *outputBatch) {
 	a.markFailed(tx, b)
 	spanID := spanIDFor(spanRoleRoot, tx.id)
-	if i := a.findStep(tx, ev.commandID); ev.commandID != "" && i >= 0 {
+	if i := a.findStep(tx, ev.CommandID); ev.CommandID != "" && i >= 0 {
 		step := a.removeStep(tx, i)
 		a.commands.add(hashKey(spanRoleStep, step.commandID), endedByResult)
-		span := a.stepSpan(b, tx, step, ev.timestamp)
+		span := a.stepSpan(b, tx, step, ev.Timestamp)
 		span.Status().SetCode(ptrace.StatusCodeError)
-		span.Status().SetMessage(a.renderer.capString(ev.errorMessage))
+		span.Status().SetMessage(a.renderer.capString(ev.ErrorMessage))
 		spanID = span.SpanID()
-		d := ev.timestamp.Sub(step.start)
+		d := ev.Timestamp.Sub(step.start)
 		a.metrics.workerExecution(step.workerType, false, d, true,
-			failureRef{traceID: tx.traceID, spanID: spanID, at: ev.timestamp})
-		a.metrics.eventDurationSeconds(kindCommand.metricName(), d)
+			failureRef{traceID: tx.traceID, spanID: spanID, at: ev.Timestamp})
+		a.metrics.eventDurationSeconds(eventcodec.KindCommand.MetricName(), d)
 	} else if len(tx.notes) < maxNotesPerTransaction {
-		tx.notes = append(tx.notes, rootNote{name: "error", ts: ev.timestamp, message: a.renderer.capString(ev.errorMessage)})
+		tx.notes = append(tx.notes, rootNote{name: "error", ts: ev.Timestamp, message: a.renderer.capString(ev.ErrorMessage)})
 	}
 	a.logEvent(b, ev, tx.traceID, spanID, nil)
 }
 
-func (a *assembler) compensation(tx *transaction, ev *event, b *outputBatch) {
+func (a *assembler) compensation(tx *transaction, ev *eventcodec.Event, b *outputBatch) {
 	a.markFailed(tx, b)
-	spanID := spanIDFor(spanRoleCompensation, ev.id)
-	step := stepName(ev.correlationID, tx.id, true)
+	spanID := spanIDFor(spanRoleCompensation, ev.ID)
+	step := stepName(ev.CorrelationID, tx.id, true)
 	if a.reserveSpan(tx) {
 		span := b.spans.AppendEmpty()
 		span.SetTraceID(tx.traceID)
 		span.SetSpanID(spanID)
 		span.SetParentSpanID(spanIDFor(spanRoleRoot, tx.id))
-		name := ev.compensationType
+		name := ev.CompensationType
 		if name == "" {
 			name = step
 		}
 		span.SetName("compensation." + workerOrUnknown(name))
 		span.SetKind(ptrace.SpanKindInternal)
 		// The framework reports no end of a compensation: the span marks the moment it was ordered.
-		ts := pcommon.NewTimestampFromTime(ev.timestamp)
+		ts := pcommon.NewTimestampFromTime(ev.Timestamp)
 		span.SetStartTimestamp(ts)
 		span.SetEndTimestamp(ts)
 		attrs := span.Attributes()
@@ -564,261 +408,82 @@ func (a *assembler) compensation(tx *transaction, ev *event, b *outputBatch) {
 		attrs.PutStr(attrStep, step)
 		// The compensation event's own id is not a command id: multiagents.command_id would
 		// make the compensation look like the step itself in a search by command.
-		attrs.PutStr(attrEventID, ev.id)
-		attrs.PutStr(attrOriginalCommandID, ev.originalCommandID)
-		attrs.PutStr(attrCompensationType, ev.compensationType)
-		if ev.originalCommandID != "" {
+		attrs.PutStr(attrEventID, ev.ID)
+		attrs.PutStr(attrOriginalCommandID, ev.OriginalCommandID)
+		attrs.PutStr(attrCompensationType, ev.CompensationType)
+		if ev.OriginalCommandID != "" {
 			link := span.Links().AppendEmpty()
 			link.SetTraceID(tx.traceID)
-			link.SetSpanID(spanIDFor(spanRoleStep, ev.originalCommandID))
+			link.SetSpanID(spanIDFor(spanRoleStep, ev.OriginalCommandID))
 			link.Attributes().PutStr("link.type", "compensates")
 		}
 	}
 	a.logEvent(b, ev, tx.traceID, spanID, func(attrs pcommon.Map) {
 		attrs.PutStr(attrStep, step)
-		attrs.PutStr(attrOriginalCommandID, ev.originalCommandID)
-		attrs.PutStr(attrCompensationType, ev.compensationType)
+		attrs.PutStr(attrOriginalCommandID, ev.OriginalCommandID)
+		attrs.PutStr(attrCompensationType, ev.CompensationType)
 	})
 }
 
-func (a *assembler) status(tx *transaction, ev *event, now time.Time, b *outputBatch) {
+func (a *assembler) status(tx *transaction, ev *eventcodec.Event, now time.Time, b *outputBatch) {
 	if len(tx.notes) < maxNotesPerTransaction {
-		tx.notes = append(tx.notes, rootNote{name: "status", ts: ev.timestamp, status: ev.status, message: ev.message})
+		tx.notes = append(tx.notes, rootNote{name: "status", ts: ev.Timestamp, status: ev.Status, message: ev.Message})
 	}
-	if isFailureStatus(ev.status) || isCancel(ev) {
+	if isFailureStatus(ev.Status) || isCancel(ev) {
 		a.markFailed(tx, b)
 	}
 	a.logEvent(a.sinkFor(tx, b), ev, tx.traceID, spanIDFor(spanRoleRoot, tx.id), func(attrs pcommon.Map) {
-		attrs.PutStr(attrWorkflowStatus, ev.status)
+		attrs.PutStr(attrWorkflowStatus, ev.Status)
 	})
 	switch {
 	case isCancel(ev):
-		a.finalize(tx, workflowCancelled, ev.timestamp, "", b)
-	case ev.status == workflowCompleted:
-		a.finalize(tx, workflowCompleted, ev.timestamp, "", b)
-	case ev.status == workflowFailed:
-		a.finalize(tx, workflowFailed, ev.timestamp, "", b)
-	case ev.status == workflowCompensated:
+		a.finalize(tx, workflowCancelled, ev.Timestamp, "", b)
+	case ev.Status == workflowCompleted:
+		a.finalize(tx, workflowCompleted, ev.Timestamp, "", b)
+	case ev.Status == workflowFailed:
+		a.finalize(tx, workflowFailed, ev.Timestamp, "", b)
+	case ev.Status == workflowCompensated:
 		tx.pendingStatus = workflowCompensated
-		tx.pendingAt = ev.timestamp
+		tx.pendingAt = ev.Timestamp
 		tx.lingerUntil = now.Add(cancelLinger)
-	case ev.status == "running" || ev.status == "pending":
+	case ev.Status == "running" || ev.Status == "pending":
 		if !tx.startKnown {
 			tx.startKnown = true
-			tx.start = ev.timestamp
+			tx.start = ev.Timestamp
 		}
 	}
 }
 
 // custom handles the guide's custom business events: a log record in the transaction's trace.
-func (a *assembler) custom(ev *event, b *outputBatch) {
+func (a *assembler) custom(ev *eventcodec.Event, b *outputBatch) {
 	var traceID pcommon.TraceID
 	var spanID pcommon.SpanID
 	dst := b
-	if ev.transactionID != "" {
-		traceID = traceIDFor(ev.transactionID)
-		spanID = spanIDFor(spanRoleRoot, ev.transactionID)
-		dst = a.sinkFor(a.open[ev.transactionID], b)
+	if ev.TransactionID != "" {
+		traceID = traceIDFor(ev.TransactionID)
+		spanID = spanIDFor(spanRoleRoot, ev.TransactionID)
+		dst = a.sinkFor(a.open[ev.TransactionID], b)
 	}
 	a.logEvent(dst, ev, traceID, spanID, func(attrs pcommon.Map) {
-		attrs.PutStr("multiagents.event_name", ev.eventName)
+		attrs.PutStr("multiagents.event_name", ev.EventName)
 	})
 }
 
 // afterEnd handles an event for a transaction that has already ended: it is logged and
 // counted, and a result whose step already ended counts as a duplicate.
-func (a *assembler) afterEnd(ev *event, b *outputBatch) {
-	traceID := traceIDFor(ev.transactionID)
-	spanID := spanIDFor(spanRoleRoot, ev.transactionID)
-	if ev.kind == kindResult {
-		a.workerAnswered(workerOrUnknown(ev.source)) // late or not, the worker is alive
-		if tag, done := a.commands.get(hashKey(spanRoleStep, ev.commandID)); done {
+func (a *assembler) afterEnd(ev *eventcodec.Event, b *outputBatch) {
+	traceID := traceIDFor(ev.TransactionID)
+	spanID := spanIDFor(spanRoleRoot, ev.TransactionID)
+	if ev.Kind == eventcodec.KindResult {
+		a.workerAnswered(workerOrUnknown(ev.Source)) // late or not, the worker is alive
+		if tag, done := a.commands.get(hashKey(spanRoleStep, ev.CommandID)); done {
 			a.countDuplicate(tag)
 			return
 		}
 		// No exemplar: the transaction has ended, and its trace was only exported if it was
 		// kept then, so a link could lead nowhere.
-		a.metrics.workerExecution(workerOrUnknown(ev.source), ev.success, 0, false, failureRef{})
-		spanID = spanIDFor(spanRoleStep, ev.commandID)
+		a.metrics.workerExecution(workerOrUnknown(ev.Source), ev.Success, 0, false, failureRef{})
+		spanID = spanIDFor(spanRoleStep, ev.CommandID)
 	}
 	a.logEvent(b, ev, traceID, spanID, nil)
-}
-
-// finalize ends the transaction: open steps are closed, the root span is built, workflow
-// metrics are counted, and sampling decides whether the held output goes out.
-// evictedBy is "" for a normal end, or the reason the receiver flushed it early.
-func (a *assembler) finalize(tx *transaction, status string, end time.Time, evictedBy string, b *outputBatch) {
-	a.metricsChanged = true
-	if end.Before(tx.start) {
-		end = tx.start
-	}
-	keep := tx.sampled || tx.failed || tx.wasStuck || status != workflowCompleted
-	dst := b
-	if !keep {
-		if tx.held == nil {
-			tx.held = a.newHeldBatch()
-		}
-		dst = tx.held // built, then dropped with it
-	}
-	for _, s := range tx.steps {
-		span := a.stepSpan(dst, tx, s, end)
-		span.Status().SetCode(ptrace.StatusCodeError)
-		span.Status().SetMessage("workflow ended before the step's result (" + status + ")")
-		a.commands.add(hashKey(spanRoleStep, s.commandID), endedByResult)
-	}
-	tx.steps = nil
-
-	wf := workerOrUnknown(tx.workflowID)
-	root := dst.spans.AppendEmpty()
-	root.SetTraceID(tx.traceID)
-	root.SetSpanID(spanIDFor(spanRoleRoot, tx.id))
-	root.SetName("workflow." + wf)
-	root.SetKind(ptrace.SpanKindInternal)
-	root.SetStartTimestamp(pcommon.NewTimestampFromTime(tx.start))
-	root.SetEndTimestamp(pcommon.NewTimestampFromTime(end))
-	attrs := root.Attributes()
-	attrs.EnsureCapacity(6)
-	attrs.PutStr(attrWorkflowID, wf)
-	attrs.PutStr(attrTransactionID, tx.id)
-	attrs.PutStr(attrWorkflowStatus, status)
-	if tx.reconstructed {
-		attrs.PutBool(attrReconstructed, true)
-	}
-	if status == workflowIncomplete {
-		attrs.PutBool(attrIncomplete, true)
-		if evictedBy != "" {
-			attrs.PutStr(attrEvicted, evictedBy)
-		}
-	}
-	if status != workflowCompleted {
-		root.Status().SetCode(ptrace.StatusCodeError)
-		root.Status().SetMessage(workflowStatusMessage(status))
-	}
-	if a.genAI != nil {
-		a.genAI.decorateWorkflow(root, wf, tx.id)
-	}
-	for _, n := range tx.notes {
-		se := root.Events().AppendEmpty()
-		se.SetName(n.name)
-		se.SetTimestamp(pcommon.NewTimestampFromTime(n.ts))
-		if n.status != "" {
-			se.Attributes().PutStr(attrWorkflowStatus, n.status)
-		}
-		if n.message != "" {
-			se.Attributes().PutStr("message", n.message)
-		}
-	}
-
-	d := end.Sub(tx.start)
-	// Every unsuccessful transaction is kept (above), so its trace is exported: link to it.
-	a.metrics.workflowEnded(wf, status, d, tx.startKnown, failureRef{traceID: tx.traceID, spanID: root.SpanID(), at: end})
-	if tx.startKnown {
-		a.metrics.eventDurationSeconds(kindStatus.metricName(), d)
-		if status == workflowCompleted && a.runs.completed(wf, d) {
-			a.count(a.telemetry.ReceiverMultiagentsUntrackedWorkflowRuns, 1)
-		}
-	}
-	if keep && tx.held != nil {
-		tx.held.moveTo(b)
-	}
-	tx.held = nil
-	a.order.Remove(tx.elem)
-	delete(a.open, tx.id)
-	if a.ended.add(hashKey(spanRoleRoot, tx.id), 1) {
-		// The oldest remembered end is forgotten: a late event or a restart's reconciliation
-		// can no longer tell that transaction was exported.
-		a.count(a.telemetry.ReceiverMultiagentsForgottenTransactions, 1)
-	}
-}
-
-// workflowStatusMessage is "workflow <status>", the root span's status message, as constants
-// for the receiver's own statuses (every evicted transaction has one).
-func workflowStatusMessage(status string) string {
-	switch status {
-	case workflowIncomplete:
-		return "workflow incomplete"
-	case workflowFailed:
-		return "workflow failed"
-	case workflowCompensated:
-		return "workflow compensated"
-	case workflowCancelled:
-		return "workflow cancelled"
-	}
-	return "workflow " + status
-}
-
-// sweep runs the receiver's timers: steps past their timeout, compensated workflows past
-// the cancel linger, and transactions past retention.
-// noteGaugeChange records at, a moment when time alone will change a gauge, if it is the
-// earliest so far of this build.
-func (a *assembler) noteGaugeChange(at time.Time) {
-	if a.nextGaugeChange.IsZero() || at.Before(a.nextGaugeChange) {
-		a.nextGaugeChange = at
-	}
-}
-
-// metricsDue tells whether the metrics hold a change not sent yet at now.
-func (a *assembler) metricsDue(now time.Time) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.metricsChanged || (!a.nextGaugeChange.IsZero() && now.After(a.nextGaugeChange))
-}
-
-func (a *assembler) sweep(b *outputBatch) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	now := a.now()
-	retention := a.cfg.Transactions.Retention
-	holdTimeouts := a.timeoutsHeld != nil && a.timeoutsHeld()
-	for e := a.order.Front(); e != nil; {
-		tx := e.Value.(*transaction)
-		e = e.Next()
-		if !tx.openedAt.Add(retention).After(now) {
-			a.count(a.telemetry.ReceiverMultiagentsEvictedTransactions, 1, attribute.String("reason", "retention"))
-			a.finalize(tx, workflowIncomplete, tx.lastEvent, "retention", b)
-			continue
-		}
-		if tx.pendingStatus != "" && !tx.lingerUntil.After(now) {
-			a.finalize(tx, tx.pendingStatus, tx.pendingAt, "", b)
-			continue
-		}
-		for i := 0; i < len(tx.steps) && !holdTimeouts; {
-			if tx.steps[i].deadline.After(now) {
-				i++
-				continue
-			}
-			a.timeOut(tx, a.removeStep(tx, i), b)
-		}
-	}
-}
-
-func (a *assembler) timeOut(tx *transaction, s openStep, b *outputBatch) {
-	a.metricsChanged = true
-	a.markFailed(tx, b)
-	a.commands.add(hashKey(spanRoleStep, s.commandID), endedByTimeout)
-	a.workerTimedOut(s.workerType, s.deadline.Add(-s.timeout))
-	a.count(a.telemetry.ReceiverMultiagentsTimedOutSteps, 1)
-	end := s.start.Add(s.timeout)
-	span := a.stepSpan(b, tx, s, end)
-	span.Status().SetCode(ptrace.StatusCodeError)
-	span.Status().SetMessage("timed out")
-	span.Attributes().PutBool(attrTimedOut, true)
-	a.metrics.workerExecution(s.workerType, false, 0, false, failureRef{traceID: tx.traceID, spanID: span.SpanID(), at: end})
-	if a.emitLogs {
-		lr := b.records.AppendEmpty()
-		lr.SetTimestamp(pcommon.NewTimestampFromTime(end))
-		lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(a.now()))
-		lr.SetSeverityNumber(severityError)
-		lr.SetSeverityText("ERROR")
-		lr.SetEventName("multiagents.step.timeout")
-		lr.SetTraceID(tx.traceID)
-		lr.SetSpanID(span.SpanID())
-		lr.Body().SetStr("step " + s.step + " on worker " + s.workerType + " got no result within timeout_seconds plus step_timeout_grace (" + s.timeout.String() + ")")
-		attrs := lr.Attributes()
-		attrs.PutStr(attrTransactionID, tx.id)
-		attrs.PutStr(attrWorkerName, s.workerType)
-		attrs.PutStr(attrStep, s.step)
-		attrs.PutStr(attrCommandID, s.commandID)
-		attrs.PutBool(attrTimedOut, true)
-	}
 }

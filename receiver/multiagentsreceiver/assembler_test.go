@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-multiagents/otelcol-multiagents/receiver/multiagentsreceiver/internal/eventcodec"
 	"github.com/otelcol-multiagents/otelcol-multiagents/receiver/multiagentsreceiver/internal/metadata"
 )
 
@@ -44,7 +45,7 @@ func newUnitAssembler(t *testing.T, mutate func(*Config)) *unitAssembler {
 func (u *unitAssembler) feed(bodies ...string) {
 	u.t.Helper()
 	for _, body := range bodies {
-		ev, err := decodeEvent([]byte(body))
+		ev, err := eventcodec.Decode([]byte(body))
 		require.NoError(u.t, err, body)
 		u.apply(ev, "", u.out)
 	}

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"go.uber.org/zap"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/receiver/multiagentsreceiver/internal/eventcodec"
 )
 
 // ecommerceEvents returns the raw JSON of one realistic e-commerce transaction (status,
@@ -70,7 +72,7 @@ func benchmarkDecodeAssemble(b *testing.B, neverEnding bool) {
 			u.assembler.ended = newRecentSet(recentCapacity)
 			u.assembler.commands = newRecentSet(recentCapacity)
 		}
-		ev, err := decodeEvent(bodies[j])
+		ev, err := eventcodec.Decode(bodies[j])
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -91,7 +93,7 @@ func BenchmarkDecode(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := decodeEvent(raw[i%len(raw)]); err != nil {
+		if _, err := eventcodec.Decode(raw[i%len(raw)]); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -118,7 +120,7 @@ func BenchmarkOpenTransactionMemory(b *testing.B) {
 		runtime.GC()
 		runtime.ReadMemStats(&before)
 		for _, body := range bodies {
-			ev, err := decodeEvent(body)
+			ev, err := eventcodec.Decode(body)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -12,6 +12,8 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.uber.org/zap"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/receiver/multiagentsreceiver/internal/eventcodec"
 )
 
 const (
@@ -90,11 +92,11 @@ func (r *multiAgentsReceiver) handleEvents(w http.ResponseWriter, req *http.Requ
 		return
 	}
 
-	items := splitEvents(body)
+	items := eventcodec.SplitEvents(body)
 	resp := pushResponse{}
 	b := newOutputBatch()
 	for i, item := range items {
-		ev, err := decodeEvent(item)
+		ev, err := eventcodec.Decode(item)
 		if err != nil {
 			reason := r.countRejected(err, "http", req.RemoteAddr)
 			resp.Rejected++
@@ -104,7 +106,7 @@ func (r *multiAgentsReceiver) handleEvents(w http.ResponseWriter, req *http.Requ
 			continue
 		}
 		resp.Accepted++
-		if !r.cfg.ownsTransaction(ev.transactionID) {
+		if !r.cfg.ownsTransaction(ev.TransactionID) {
 			// Accepted but not assembled: another replica owns the transaction. Pushers route
 			// by transaction id when replicas do not share one bus (see README).
 			r.telemetry.ReceiverMultiagentsOtherPartitionEvents.Add(req.Context(), 1, r.otherPartitionHTTP)

@@ -22,6 +22,8 @@ import (
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/extension/extensiontest"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/receiver/multiagentsreceiver/internal/eventcodec"
 )
 
 func withHTTP(maxBody int64) harnessOption {
@@ -69,9 +71,9 @@ func TestHTTPPushMixedGoodAndBad(t *testing.T) {
 	assert.Equal(t, 5, resp.Accepted)
 	assert.Equal(t, 2, resp.Rejected)
 	require.Len(t, resp.Errors, 2)
-	assert.Equal(t, pushFailure{Index: 1, Reason: reasonMissingTransactionID, Detail: reasonMissingTransactionID}, resp.Errors[0])
+	assert.Equal(t, pushFailure{Index: 1, Reason: eventcodec.ReasonMissingTransactionID, Detail: eventcodec.ReasonMissingTransactionID}, resp.Errors[0])
 	assert.Equal(t, 3, resp.Errors[1].Index)
-	assert.Equal(t, reasonMissingType, resp.Errors[1].Reason)
+	assert.Equal(t, eventcodec.ReasonMissingType, resp.Errors[1].Reason)
 
 	spans := h.waitSpans(2)
 	require.Len(t, spans, 2)
@@ -87,7 +89,7 @@ func TestHTTPPushMixedGoodAndBad(t *testing.T) {
 		}
 	}
 	assert.True(t, custom, "custom business event logged")
-	assert.Equal(t, 1.0, h.counterValue("otelcol_receiver_multiagents_decode_errors", map[string]string{"reason": reasonMissingType, "transport": "http"}))
+	assert.Equal(t, 1.0, h.counterValue("otelcol_receiver_multiagents_decode_errors", map[string]string{"reason": eventcodec.ReasonMissingType, "transport": "http"}))
 }
 
 func TestHTTPPushNDJSONGzipAndAllBad(t *testing.T) {
@@ -112,7 +114,7 @@ func TestHTTPPushNDJSONGzipAndAllBad(t *testing.T) {
 	code, resp, _ = postEvents(t, h, []byte(`{"type": "status"}`), nil)
 	assert.Equal(t, http.StatusBadRequest, code, "nothing accepted")
 	assert.Equal(t, 0, resp.Accepted)
-	assert.Equal(t, reasonMissingTransactionID, resp.Errors[0].Reason)
+	assert.Equal(t, eventcodec.ReasonMissingTransactionID, resp.Errors[0].Reason)
 
 	code, _, _ = postEvents(t, h, nil, nil)
 	assert.Equal(t, http.StatusBadRequest, code)

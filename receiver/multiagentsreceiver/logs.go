@@ -5,6 +5,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/receiver/multiagentsreceiver/internal/eventcodec"
 )
 
 const (
@@ -25,9 +27,9 @@ const (
 )
 
 // severityOf is ERROR for failures, WARN for compensations, INFO otherwise.
-func severityOf(ev *event) (plog.SeverityNumber, string) {
+func severityOf(ev *eventcodec.Event) (plog.SeverityNumber, string) {
 	switch {
-	case ev.kind == kindCompensation:
+	case ev.Kind == eventcodec.KindCompensation:
 		return severityWarn, "WARN"
 	case !eventSucceeded(ev):
 		return severityError, "ERROR"
@@ -38,7 +40,7 @@ func severityOf(ev *event) (plog.SeverityNumber, string) {
 // logEvent appends the event as a log record in its trace, with its ids and names as
 // attributes and its redacted, size-capped payload as body. extra adds the attributes
 // only the caller knows (worker, step).
-func (a *assembler) logEvent(dst *outputBatch, ev *event, traceID pcommon.TraceID, spanID pcommon.SpanID, extra func(pcommon.Map)) {
+func (a *assembler) logEvent(dst *outputBatch, ev *eventcodec.Event, traceID pcommon.TraceID, spanID pcommon.SpanID, extra func(pcommon.Map)) {
 	if !a.emitLogs {
 		return
 	}
@@ -47,7 +49,7 @@ func (a *assembler) logEvent(dst *outputBatch, ev *event, traceID pcommon.TraceI
 		return
 	}
 	lr := dst.records.AppendEmpty()
-	lr.SetTimestamp(pcommon.NewTimestampFromTime(ev.timestamp))
+	lr.SetTimestamp(pcommon.NewTimestampFromTime(ev.Timestamp))
 	observed := a.applyNow
 	if observed.IsZero() {
 		observed = a.now()
@@ -56,43 +58,43 @@ func (a *assembler) logEvent(dst *outputBatch, ev *event, traceID pcommon.TraceI
 	sev, text := severityOf(ev)
 	lr.SetSeverityNumber(sev)
 	lr.SetSeverityText(text)
-	lr.SetEventName(logEventName(ev.kind))
+	lr.SetEventName(logEventName(ev.Kind))
 	lr.SetTraceID(traceID)
 	lr.SetSpanID(spanID)
 	attrs := lr.Attributes()
 	attrs.EnsureCapacity(10)
-	if ev.id != "" {
-		attrs.PutStr(attrEventID, ev.id)
+	if ev.ID != "" {
+		attrs.PutStr(attrEventID, ev.ID)
 	}
-	attrs.PutStr(attrLogEventType, ev.kind.metricName())
-	if ev.transactionID != "" {
-		attrs.PutStr(attrTransactionID, ev.transactionID)
+	attrs.PutStr(attrLogEventType, ev.Kind.MetricName())
+	if ev.TransactionID != "" {
+		attrs.PutStr(attrTransactionID, ev.TransactionID)
 	}
-	if ev.correlationID != "" {
-		attrs.PutStr(attrCorrelationID, ev.correlationID)
+	if ev.CorrelationID != "" {
+		attrs.PutStr(attrCorrelationID, ev.CorrelationID)
 	}
-	if ev.source != "" {
-		attrs.PutStr(attrSource, ev.source)
+	if ev.Source != "" {
+		attrs.PutStr(attrSource, ev.Source)
 	}
-	switch ev.kind {
-	case kindResult:
-		attrs.PutBool(attrSuccess, ev.success)
-	case kindStatus:
-		if ev.message != "" {
-			attrs.PutStr(attrMessage, ev.message)
+	switch ev.Kind {
+	case eventcodec.KindResult:
+		attrs.PutBool(attrSuccess, ev.Success)
+	case eventcodec.KindStatus:
+		if ev.Message != "" {
+			attrs.PutStr(attrMessage, ev.Message)
 		}
 	}
-	if ev.errorMessage != "" {
-		attrs.PutStr(attrErrorMessage, a.renderer.capString(ev.errorMessage))
+	if ev.ErrorMessage != "" {
+		attrs.PutStr(attrErrorMessage, a.renderer.capString(ev.ErrorMessage))
 	}
-	if len(ev.errorDetails) > 0 {
-		attrs.PutStr(attrErrorDetails, a.renderer.render(ev.errorDetails).body)
+	if len(ev.ErrorDetails) > 0 {
+		attrs.PutStr(attrErrorDetails, a.renderer.render(ev.ErrorDetails).body)
 	}
 	if extra != nil {
 		extra(attrs)
 	}
-	p := a.renderer.render(ev.payload)
-	if len(ev.payload) > 0 {
+	p := a.renderer.render(ev.Payload)
+	if len(ev.Payload) > 0 {
 		lr.Body().SetStr(p.body)
 		if a.cfg.Payload.TrackPayloadSize {
 			attrs.PutInt(attrPayloadSize, int64(p.size))
@@ -105,19 +107,19 @@ func (a *assembler) logEvent(dst *outputBatch, ev *event, traceID pcommon.TraceI
 
 // logEventName is the log record's event name, "multiagents.<type>", as constants: no
 // concatenation per event.
-func logEventName(k eventKind) string {
+func logEventName(k eventcodec.Kind) string {
 	switch k {
-	case kindCommand:
+	case eventcodec.KindCommand:
 		return "multiagents.command"
-	case kindResult:
+	case eventcodec.KindResult:
 		return "multiagents.result"
-	case kindError:
+	case eventcodec.KindError:
 		return "multiagents.error"
-	case kindCompensation:
+	case eventcodec.KindCompensation:
 		return "multiagents.compensation"
-	case kindStatus:
+	case eventcodec.KindStatus:
 		return "multiagents.status"
-	case kindCustom:
+	case eventcodec.KindCustom:
 		return "multiagents.custom"
 	}
 	return "multiagents.unknown"

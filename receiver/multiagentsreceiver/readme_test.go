@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/receiver/multiagentsreceiver/internal/eventcodec"
 )
 
 // TestReadmeDocumentsEveryKey keeps README.md true to config.go: every key appears in the
@@ -22,8 +24,8 @@ func TestReadmeDocumentsEveryKey(t *testing.T) {
 	for _, key := range keys {
 		assert.Contains(t, readme, "| `"+key+"` |", "README.md has no row for %s", key)
 	}
-	for _, reason := range []string{reasonInvalidJSON, reasonNotObject, reasonWrongType, reasonMissingType, reasonUnknownType,
-		reasonMissingTransactionID, reasonMissingCommandID, reasonMissingEventName, reasonBadTimestamp} {
+	for _, reason := range []string{eventcodec.ReasonInvalidJSON, eventcodec.ReasonNotObject, eventcodec.ReasonWrongType, eventcodec.ReasonMissingType, eventcodec.ReasonUnknownType,
+		eventcodec.ReasonMissingTransactionID, eventcodec.ReasonMissingCommandID, eventcodec.ReasonMissingEventName, eventcodec.ReasonBadTimestamp} {
 		assert.Contains(t, readme, "`"+reason+"`")
 	}
 	for _, m := range []string{metricEvents, metricEventDuration, metricWorkerExecutions, metricWorkerDuration, metricWorkflows,

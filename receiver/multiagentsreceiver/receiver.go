@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/otelcol-multiagents/otelcol-multiagents/receiver/multiagentsreceiver/internal/eventcodec"
 	"github.com/otelcol-multiagents/otelcol-multiagents/receiver/multiagentsreceiver/internal/metadata"
 )
 
@@ -28,7 +29,7 @@ const (
 )
 
 // rawMessage is one message as read from Redis, not yet decoded. The body stays the string
-// go-redis read: decoding views it in place (stringBytes) instead of copying it.
+// go-redis read: decoding views it in place (eventcodec.DecodeString) instead of copying it.
 type rawMessage struct {
 	channel string
 	body    string
@@ -180,7 +181,7 @@ func (r *multiAgentsReceiver) Shutdown(ctx context.Context) error {
 
 // decodedEvent is an event on its way from the decoder to the assembler.
 type decodedEvent struct {
-	ev      *event
+	ev      *eventcodec.Event
 	channel string
 }
 
@@ -209,12 +210,12 @@ func (r *multiAgentsReceiver) decodeLoop(ctx context.Context) {
 }
 
 func (r *multiAgentsReceiver) decodeOne(m rawMessage) {
-	ev, err := decodeEvent(stringBytes(m.body))
+	ev, err := eventcodec.DecodeString(m.body)
 	if err != nil {
 		r.countRejected(err, "redis", m.channel)
 		return
 	}
-	if !r.cfg.ownsTransaction(ev.transactionID) {
+	if !r.cfg.ownsTransaction(ev.TransactionID) {
 		r.telemetry.ReceiverMultiagentsOtherPartitionEvents.Add(context.Background(), 1, r.otherPartitionRedis)
 		return
 	}
@@ -247,10 +248,10 @@ func (r *multiAgentsReceiver) assembleLoop() {
 // countRejected counts a rejected event by reason and says why; the body is never logged,
 // it may hold exactly what redaction exists for.
 func (r *multiAgentsReceiver) countRejected(err error, transport, origin string) string {
-	reason := reasonInvalidJSON
-	var de *decodeError
+	reason := eventcodec.ReasonInvalidJSON
+	var de *eventcodec.Error
 	if errors.As(err, &de) {
-		reason = de.reason
+		reason = de.Reason
 	}
 	r.telemetry.ReceiverMultiagentsDecodeErrors.Add(context.Background(), 1,
 		metric.WithAttributes(attribute.String("reason", reason), attribute.String("transport", transport), r.component))

@@ -10,6 +10,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.uber.org/zap"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/receiver/multiagentsreceiver/internal/eventcodec"
 )
 
 const (
@@ -36,6 +38,14 @@ type sagaStep struct {
 	CompletedAt *string         `json:"completed_at"`
 	Error       json.RawMessage `json:"error"`
 	CommandID   *string         `json:"command_id"`
+}
+
+// str reads an optional saga field, "" when absent.
+func str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
 }
 
 // reconcile scans saga:* after a (re)connect. Open workflows the receiver does not know
@@ -80,7 +90,7 @@ func (r *multiAgentsReceiver) reconcile(ctx context.Context, client *redis.Clien
 					continue // another replica's; not even decoded
 				}
 				var saga sagaState
-				if err := json.Unmarshal(sanitizeNonFinite([]byte(s)), &saga); err != nil {
+				if err := json.Unmarshal(eventcodec.SanitizeNonFinite([]byte(s)), &saga); err != nil {
 					r.logger.Debug("Skipping an unreadable saga key", zap.String("key", keys[i]), zap.Error(err))
 					continue
 				}
@@ -126,8 +136,8 @@ func (a *assembler) reconcileSaga(s *sagaState, since time.Time, b *outputBatch)
 		return false
 	}
 	terminal := isTerminalSagaState(s.State)
-	created, _ := parseTimestamp(s.CreatedAt)
-	updated, _ := parseTimestamp(s.UpdatedAt)
+	created, _ := eventcodec.ParseTimestamp(s.CreatedAt)
+	updated, _ := eventcodec.ParseTimestamp(s.UpdatedAt)
 	now := a.now()
 	if created.IsZero() {
 		created = now
@@ -185,8 +195,8 @@ func (a *assembler) reconcileStep(tx *transaction, s *sagaState, i int, h sagaSt
 	if _, done := a.commands.get(hashKey(spanRoleStep, commandID)); done {
 		return // its span went out live
 	}
-	started, _ := parseTimestamp(str(h.StartedAt))
-	completed, _ := parseTimestamp(str(h.CompletedAt))
+	started, _ := eventcodec.ParseTimestamp(str(h.StartedAt))
+	completed, _ := eventcodec.ParseTimestamp(str(h.CompletedAt))
 	worker := workerOrUnknown(h.StepName)
 	step := openStep{commandID: commandID, workerType: worker, step: worker, start: started}
 	if step.start.IsZero() {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/otelcol-multiagents/otelcol-multiagents/receiver/multiagentsreceiver/internal/eventcodec"
 )
 
 const redactedValue = "***REDACTED***"
@@ -68,16 +70,7 @@ func (r *payloadRenderer) mayContainSensitiveKey(raw []byte) bool {
 			continue
 		}
 		start := i + 1
-		suspicious := false
-		for i = start; i < len(raw) && raw[i] != '"'; i++ {
-			if raw[i] == '\\' {
-				suspicious = true
-				i++
-			} else if raw[i] >= 0x80 {
-				suspicious = true
-			}
-		}
-		if i >= len(raw) {
+		if i = eventcodec.StringEnd(raw, start); i < 0 {
 			return true // unterminated string: let the full path decide
 		}
 		end := i
@@ -88,7 +81,18 @@ func (r *payloadRenderer) mayContainSensitiveKey(raw []byte) bool {
 		if j >= len(raw) || raw[j] != ':' {
 			continue // a value, not a key
 		}
-		if suspicious || r.asciiKeyMatches(raw[start:end]) {
+		if disguisable(raw[start:end]) || r.asciiKeyMatches(raw[start:end]) {
+			return true
+		}
+	}
+	return false
+}
+
+// disguisable reports whether a key holds an escape or a non-ASCII byte, either of which could
+// spell a sensitive word that the ASCII match would miss.
+func disguisable(key []byte) bool {
+	for _, c := range key {
+		if c == '\\' || c >= 0x80 {
 			return true
 		}
 	}

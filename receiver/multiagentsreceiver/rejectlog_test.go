@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/otelcol-multiagents/otelcol-multiagents/receiver/multiagentsreceiver/internal/eventcodec"
 	"github.com/otelcol-multiagents/otelcol-multiagents/receiver/multiagentsreceiver/internal/metadata"
 )
 
@@ -21,9 +22,9 @@ func TestRejectedEventsWarnOncePerReason(t *testing.T) {
 	require.NoError(t, err)
 
 	for range 1000 {
-		r.countRejected(&decodeError{reason: reasonMissingType}, "redis", "multiagent:command.x")
+		r.countRejected(&eventcodec.Error{Reason: eventcodec.ReasonMissingType}, "redis", "multiagent:command.x")
 	}
-	r.countRejected(&decodeError{reason: reasonMissingTransactionID}, "redis", "multiagent:command.x")
+	r.countRejected(&eventcodec.Error{Reason: eventcodec.ReasonMissingTransactionID}, "redis", "multiagent:command.x")
 
 	assert.Equal(t, 2, logs.FilterLevelExact(zapcore.WarnLevel).Len(), "one warning per reason, not one per event")
 	assert.Equal(t, 999, logs.FilterLevelExact(zapcore.DebugLevel).Len(), "the rest go to debug")

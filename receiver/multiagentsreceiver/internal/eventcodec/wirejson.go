@@ -1,4 +1,4 @@
-package multiagentsreceiver
+package eventcodec
 
 import (
 	"bytes"

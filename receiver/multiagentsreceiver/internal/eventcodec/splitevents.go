@@ -1,14 +1,14 @@
-package multiagentsreceiver
+package eventcodec
 
 import "bytes"
 
-// splitEvents accepts one JSON object, a JSON array of objects, or NDJSON (one object per
+// SplitEvents accepts one JSON object, a JSON array of objects, or NDJSON (one object per
 // line). Elements are returned raw; each is decoded, and may be rejected, on its own.
 //
 // It only scans for the boundaries of top-level values (brackets, strings, escapes) and decodes
 // nothing: every element is decoded strictly afterwards anyway, and a full encoding/json pass
 // over the body first cost more than decoding the events themselves (BENCHMARKS.md, figure 2).
-func splitEvents(body []byte) [][]byte {
+func SplitEvents(body []byte) [][]byte {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		return nil
@@ -35,14 +35,13 @@ func splitEvents(body []byte) [][]byte {
 // false when brackets or strings do not balance, an element is empty, or text follows the array.
 func splitArray(body []byte) (items [][]byte, ok bool) {
 	var stack []byte
-	var text stringTracker
 	elemStart := 1
 	for i := 0; i < len(body); i++ {
-		c := body[i]
-		if !text.structural(c) {
-			continue
-		}
-		switch c {
+		switch c := body[i]; c {
+		case '"':
+			if i = StringEnd(body, i+1); i < 0 {
+				return nil, false
+			}
 		case '[', '{':
 			stack = append(stack, c)
 		case ']', '}':
@@ -79,13 +78,12 @@ func splitArray(body []byte) (items [][]byte, ok bool) {
 // starts with it), and whether its brackets and strings balance.
 func valueEnd(body []byte) (int, bool) {
 	depth := 0
-	var text stringTracker
 	for i := 0; i < len(body); i++ {
-		c := body[i]
-		if !text.structural(c) {
-			continue
-		}
-		switch c {
+		switch body[i] {
+		case '"':
+			if i = StringEnd(body, i+1); i < 0 {
+				return 0, false
+			}
 		case '[', '{':
 			depth++
 		case ']', '}':
@@ -99,23 +97,4 @@ func valueEnd(body []byte) (int, bool) {
 		}
 	}
 	return 0, false
-}
-
-// stringTracker follows whether each next byte of JSON text is inside a string, so that the
-// scans above see only brackets and commas that structure the text.
-type stringTracker struct{ inString, escaped bool }
-
-// structural reports whether c, the next byte, is outside every string and not a quote.
-func (t *stringTracker) structural(c byte) bool {
-	switch {
-	case t.inString && t.escaped:
-		t.escaped = false
-	case t.inString && c == '\\':
-		t.escaped = true
-	case c == '"':
-		t.inString = !t.inString
-	default:
-		return !t.inString
-	}
-	return false
 }

@@ -1,14 +1,12 @@
-package multiagentsreceiver
-
-import "bytes"
+package eventcodec
 
 // Python's json module writes bare NaN, Infinity and -Infinity, which are not JSON.
-// sanitizeNonFinite rewrites those tokens, when they stand outside strings, into the
+// SanitizeNonFinite rewrites those tokens, when they stand outside strings, into the
 // JSON strings "NaN", "Infinity" and "-Infinity" so a standard decoder accepts the
 // document and the value is still visible in the payload. Text inside strings
 // (including escaped quotes) is never touched. The input is returned unchanged, without
 // copying, when it holds no such token, which is the common case.
-func sanitizeNonFinite(in []byte) []byte {
+func SanitizeNonFinite(in []byte) []byte {
 	first := findNonFinite(in, 0)
 	if first < 0 {
 		return in
@@ -54,7 +52,7 @@ func findNonFinite(in []byte, from int) int {
 	for i := from; i < len(in); i++ {
 		switch c := in[i]; c {
 		case '"':
-			end := stringEnd(in, i+1)
+			end := StringEnd(in, i+1)
 			if end < 0 {
 				return -1
 			}
@@ -70,24 +68,4 @@ func findNonFinite(in []byte, from int) int {
 		}
 	}
 	return -1
-}
-
-// stringEnd returns the index of the quote closing a string whose content starts at i,
-// or -1 when it is not closed.
-func stringEnd(in []byte, i int) int {
-	for {
-		j := bytes.IndexByte(in[i:], '"')
-		if j < 0 {
-			return -1
-		}
-		q := i + j
-		backslashes := 0
-		for k := q - 1; k >= i && in[k] == '\\'; k-- {
-			backslashes++
-		}
-		if backslashes%2 == 0 {
-			return q
-		}
-		i = q + 1
-	}
 }

@@ -1,4 +1,4 @@
-package multiagentsreceiver
+package eventcodec
 
 import (
 	"bytes"
@@ -28,7 +28,7 @@ func TestSplitEvents(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			for _, item := range splitEvents([]byte(tt.body)) {
+			for _, item := range SplitEvents([]byte(tt.body)) {
 				got = append(got, string(item))
 			}
 			assert.Equal(t, tt.want, got)
@@ -43,7 +43,7 @@ func FuzzSplitEventsMatchesEncodingJSON(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		got := splitEvents(body) // never panics, whatever the input
+		got := SplitEvents(body) // never panics, whatever the input
 		var arr []json.RawMessage
 		trimmed := bytes.TrimSpace(body)
 		if len(trimmed) == 0 || trimmed[0] != '[' || json.Unmarshal(trimmed, &arr) != nil {

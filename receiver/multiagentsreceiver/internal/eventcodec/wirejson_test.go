@@ -1,4 +1,4 @@
-package multiagentsreceiver
+package eventcodec
 
 import (
 	"encoding/json"
@@ -9,7 +9,7 @@ import (
 
 // decodeEventReference is the decoder built on encoding/json that wirejson.go replaces
 // for speed; the fuzz test below holds the two to the same answers.
-func decodeEventReference(body []byte) (*event, error) {
+func decodeEventReference(body []byte) (*Event, error) {
 	body, err := prepareBody(body)
 	if err != nil {
 		return nil, err
@@ -18,17 +18,17 @@ func decodeEventReference(body []byte) (*event, error) {
 	if err := json.Unmarshal(body, &w); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
-			return nil, &decodeError{reason: reasonWrongType, detail: typeErr.Field}
+			return nil, &Error{Reason: ReasonWrongType, Detail: typeErr.Field}
 		}
-		return nil, &decodeError{reason: reasonInvalidJSON, detail: err.Error()}
+		return nil, &Error{Reason: ReasonInvalidJSON, Detail: err.Error()}
 	}
 	return eventFromWire(&w)
 }
 
 func reasonOf(err error) string {
-	var de *decodeError
+	var de *Error
 	if errors.As(err, &de) {
-		return de.reason
+		return de.Reason
 	}
 	return ""
 }
@@ -49,7 +49,7 @@ func FuzzWireMatchesEncodingJSON(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		got, gotErr := decodeEvent(body)
+		got, gotErr := Decode(body)
 		want, wantErr := decodeEventReference(body)
 		if reasonOf(gotErr) != reasonOf(wantErr) {
 			t.Fatalf("reason %q, encoding/json says %q (%v / %v) for %q", reasonOf(gotErr), reasonOf(wantErr), gotErr, wantErr, body)

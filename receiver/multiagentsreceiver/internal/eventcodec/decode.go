@@ -1,4 +1,8 @@
-package multiagentsreceiver
+// Package eventcodec turns the MultiAgents framework's JSON events, as read from the Redis bus
+// or pushed over HTTP, into Events: the strict single-pass reader (wirejson.go), the tolerance
+// for Python's bare NaN/Infinity (tolerantjson.go) and the split of a push body into events
+// (splitevents.go). It knows nothing of traces or metrics.
+package eventcodec
 
 import (
 	"bytes"
@@ -10,110 +14,110 @@ import (
 	"unsafe"
 )
 
-// eventKind is the framework's event "type".
-type eventKind uint8
+// Kind is the framework's event "type".
+type Kind uint8
 
 const (
-	kindCommand eventKind = iota + 1
-	kindResult
-	kindError
-	kindCompensation
-	kindStatus
-	kindCustom
+	KindCommand Kind = iota + 1
+	KindResult
+	KindError
+	KindCompensation
+	KindStatus
+	KindCustom
 )
 
-// metricName is the guide's event_type label value (Python class name).
-func (k eventKind) metricName() string {
+// MetricName is the guide's event_type label value (Python class name).
+func (k Kind) MetricName() string {
 	switch k {
-	case kindCommand:
+	case KindCommand:
 		return "CommandEvent"
-	case kindResult:
+	case KindResult:
 		return "ResultEvent"
-	case kindError:
+	case KindError:
 		return "ErrorEvent"
-	case kindCompensation:
+	case KindCompensation:
 		return "CompensationEvent"
-	case kindStatus:
+	case KindStatus:
 		return "StatusEvent"
-	case kindCustom:
+	case KindCustom:
 		return "CustomEvent"
 	}
 	return "UnknownEvent"
 }
 
-func parseKind(s string) (eventKind, bool) {
+func parseKind(s string) (Kind, bool) {
 	switch s {
 	case "command":
-		return kindCommand, true
+		return KindCommand, true
 	case "result":
-		return kindResult, true
+		return KindResult, true
 	case "error":
-		return kindError, true
+		return KindError, true
 	case "compensation":
-		return kindCompensation, true
+		return KindCompensation, true
 	case "status":
-		return kindStatus, true
+		return KindStatus, true
 	case "custom":
-		return kindCustom, true
+		return KindCustom, true
 	}
 	return 0, false
 }
 
 // Reasons an event is rejected; each is a value of the decode_errors counter's reason attribute.
 const (
-	reasonInvalidJSON          = "invalid_json"
-	reasonNotObject            = "not_an_object"
-	reasonWrongType            = "wrong_field_type"
-	reasonMissingType          = "missing_type"
-	reasonUnknownType          = "unknown_type"
-	reasonMissingTransactionID = "missing_transaction_id"
-	reasonMissingCommandID     = "missing_command_id"
-	reasonMissingEventName     = "missing_event_name"
-	reasonBadTimestamp         = "bad_timestamp"
+	ReasonInvalidJSON          = "invalid_json"
+	ReasonNotObject            = "not_an_object"
+	ReasonWrongType            = "wrong_field_type"
+	ReasonMissingType          = "missing_type"
+	ReasonUnknownType          = "unknown_type"
+	ReasonMissingTransactionID = "missing_transaction_id"
+	ReasonMissingCommandID     = "missing_command_id"
+	ReasonMissingEventName     = "missing_event_name"
+	ReasonBadTimestamp         = "bad_timestamp"
 )
 
-// decodeError is a rejected event with the reason it was counted under.
-type decodeError struct {
-	reason string
-	detail string
+// Error is a rejected event with the reason it was counted under.
+type Error struct {
+	Reason string // one of the Reason* constants
+	Detail string
 }
 
-func (e *decodeError) Error() string {
-	if e.detail == "" {
-		return e.reason
+func (e *Error) Error() string {
+	if e.Detail == "" {
+		return e.Reason
 	}
-	return e.reason + ": " + e.detail
+	return e.Reason + ": " + e.Detail
 }
 
-// event is one decoded framework (or custom business) event.
-type event struct {
-	kind          eventKind
-	id            string
-	transactionID string
-	correlationID string
-	source        string
-	// timestamp is the publisher's clock; zero when the event carried none.
-	timestamp time.Time
-	payload   json.RawMessage
+// Event is one decoded framework (or custom business) event.
+type Event struct {
+	Kind          Kind
+	ID            string
+	TransactionID string
+	CorrelationID string
+	Source        string
+	// Timestamp is the publisher's clock; zero when the event carried none.
+	Timestamp time.Time
+	Payload   json.RawMessage
 
 	// command
-	workerType     string
-	timeoutSeconds float64 // -1 when absent or null
+	WorkerType     string
+	TimeoutSeconds float64 // -1 when absent or null
 	// result
-	commandID    string
-	success      bool
-	errorMessage string
-	errorDetails json.RawMessage
+	CommandID    string
+	Success      bool
+	ErrorMessage string
+	ErrorDetails json.RawMessage
 	// error
-	errorCode json.RawMessage
+	ErrorCode json.RawMessage
 	// compensation
-	originalCommandID string
-	compensationType  string
+	OriginalCommandID string
+	CompensationType  string
 	// status
-	status  string
-	message string
+	Status  string
+	Message string
 	// custom
-	eventName string
+	EventName string
 }
 
 // wireEvent mirrors what the framework publishes. Pointers tell absent from zero.
@@ -190,9 +194,9 @@ func str(p *string) string {
 	return *p
 }
 
-// decodeEvent decodes one JSON event. It never panics; a rejected event returns a
-// *decodeError whose reason is one of the reason* constants.
-func decodeEvent(body []byte) (*event, error) {
+// Decode decodes one JSON event. It never panics; a rejected event returns a
+// *Error whose Reason is one of the Reason* constants.
+func Decode(body []byte) (*Event, error) {
 	body, err := checkObject(body)
 	if err != nil {
 		return nil, err
@@ -200,7 +204,7 @@ func decodeEvent(body []byte) (*event, error) {
 	// Python's bare NaN/Infinity are rewritten first; a body that does not even hold those
 	// words (the common case) skips the tokenising scan that looks for them.
 	if bytes.Contains(body, []byte("NaN")) || bytes.Contains(body, []byte("Infinity")) {
-		body = sanitizeNonFinite(body)
+		body = SanitizeNonFinite(body)
 	}
 	w := wireEvents.Get().(*wireEvent)
 	defer func() {
@@ -213,6 +217,10 @@ func decodeEvent(body []byte) (*event, error) {
 	// eventFromWire copies every value out: nothing of w outlives this call.
 	return eventFromWire(w)
 }
+
+// DecodeString decodes an event held in a string (a Redis message) in place, without copying
+// it: the Event's raw values (payload, error details) then point into body.
+func DecodeString(body string) (*Event, error) { return Decode(stringBytes(body)) }
 
 // stringBytes views s as bytes without copying it. Only for the decoder's input, which it
 // never writes: the NaN/Infinity rewrite makes a new slice, strings are copied out, and raw
@@ -229,7 +237,7 @@ func prepareBody(body []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sanitizeNonFinite(body), nil
+	return SanitizeNonFinite(body), nil
 }
 
 // checkObject trims the body and rejects what is not an object.
@@ -237,9 +245,9 @@ func checkObject(body []byte) ([]byte, error) {
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 || body[0] != '{' {
 		if len(body) > 0 && (body[0] == '[' || body[0] == '"' || body[0] == 't' || body[0] == 'f' || body[0] == 'n' || body[0] == '-' || (body[0] >= '0' && body[0] <= '9')) && json.Valid(body) {
-			return nil, &decodeError{reason: reasonNotObject}
+			return nil, &Error{Reason: ReasonNotObject}
 		}
-		return nil, &decodeError{reason: reasonInvalidJSON}
+		return nil, &Error{Reason: ReasonInvalidJSON}
 	}
 	return body, nil
 }
@@ -324,10 +332,10 @@ func parseWire(body []byte, w *wireEvent) error {
 		err = errSyntax // data after the object
 	}
 	if err != nil {
-		return &decodeError{reason: reasonInvalidJSON, detail: err.Error()}
+		return &Error{Reason: ReasonInvalidJSON, Detail: err.Error()}
 	}
 	if sink.typeErr != nil {
-		return &decodeError{reason: reasonWrongType, detail: sink.typeErr.field + " has the wrong JSON type"}
+		return &Error{Reason: ReasonWrongType, Detail: sink.typeErr.field + " has the wrong JSON type"}
 	}
 	return nil
 }
@@ -358,70 +366,70 @@ func wireFieldName(key []byte, escaped bool, names []string) string {
 }
 
 // eventFromWire checks what the framework requires and builds the event.
-func eventFromWire(w *wireEvent) (*event, error) {
+func eventFromWire(w *wireEvent) (*Event, error) {
 	if w.Type == nil || *w.Type == "" {
-		return nil, &decodeError{reason: reasonMissingType}
+		return nil, &Error{Reason: ReasonMissingType}
 	}
 	kind, ok := parseKind(*w.Type)
 	if !ok {
-		return nil, &decodeError{reason: reasonUnknownType, detail: truncateForLog(*w.Type)}
+		return nil, &Error{Reason: ReasonUnknownType, Detail: truncateForLog(*w.Type)}
 	}
-	ev := &event{kind: kind, id: str(w.ID), timeoutSeconds: -1}
+	ev := &Event{Kind: kind, ID: str(w.ID), TimeoutSeconds: -1}
 	rawTimestamp := ""
-	if kind == kindCustom {
-		ev.eventName = str(w.EventName)
-		if ev.eventName == "" {
-			return nil, &decodeError{reason: reasonMissingEventName}
+	if kind == KindCustom {
+		ev.EventName = str(w.EventName)
+		if ev.EventName == "" {
+			return nil, &Error{Reason: ReasonMissingEventName}
 		}
-		ev.transactionID = str(w.TransactionID)
-		ev.correlationID = str(w.CorrelationID)
+		ev.TransactionID = str(w.TransactionID)
+		ev.CorrelationID = str(w.CorrelationID)
 		rawTimestamp = str(w.Timestamp)
-		ev.payload = nullToEmpty(w.Data)
-		if w.Metadata != nil && ev.transactionID == "" {
-			ev.transactionID = str(w.Metadata.TransactionID)
+		ev.Payload = nullToEmpty(w.Data)
+		if w.Metadata != nil && ev.TransactionID == "" {
+			ev.TransactionID = str(w.Metadata.TransactionID)
 		}
 	} else {
 		if w.Metadata == nil || str(w.Metadata.TransactionID) == "" {
-			return nil, &decodeError{reason: reasonMissingTransactionID}
+			return nil, &Error{Reason: ReasonMissingTransactionID}
 		}
-		ev.transactionID = *w.Metadata.TransactionID
-		ev.correlationID = str(w.Metadata.CorrelationID)
-		ev.source = str(w.Metadata.Source)
+		ev.TransactionID = *w.Metadata.TransactionID
+		ev.CorrelationID = str(w.Metadata.CorrelationID)
+		ev.Source = str(w.Metadata.Source)
 		rawTimestamp = str(w.Metadata.Timestamp)
-		ev.payload = nullToEmpty(w.Payload)
+		ev.Payload = nullToEmpty(w.Payload)
 	}
 	if rawTimestamp != "" {
-		ts, err := parseTimestamp(rawTimestamp)
+		ts, err := ParseTimestamp(rawTimestamp)
 		if err != nil {
-			return nil, &decodeError{reason: reasonBadTimestamp, detail: truncateForLog(rawTimestamp)}
+			return nil, &Error{Reason: ReasonBadTimestamp, Detail: truncateForLog(rawTimestamp)}
 		}
-		ev.timestamp = ts
+		ev.Timestamp = ts
 	}
 	switch kind {
-	case kindCommand:
-		ev.workerType = str(w.WorkerType)
+	case KindCommand:
+		ev.WorkerType = str(w.WorkerType)
 		if w.TimeoutSeconds != nil && *w.TimeoutSeconds >= 0 {
-			ev.timeoutSeconds = *w.TimeoutSeconds
+			ev.TimeoutSeconds = *w.TimeoutSeconds
 		}
-	case kindResult:
-		ev.commandID = str(w.CommandID)
-		if ev.commandID == "" {
-			return nil, &decodeError{reason: reasonMissingCommandID}
+	case KindResult:
+		ev.CommandID = str(w.CommandID)
+		if ev.CommandID == "" {
+			return nil, &Error{Reason: ReasonMissingCommandID}
 		}
-		ev.success = w.Success != nil && *w.Success
-		ev.errorMessage = str(w.ErrorMessage)
-		ev.errorDetails = nullToEmpty(w.ErrorDetails)
-	case kindError:
-		ev.commandID = str(w.CommandID)
-		ev.errorMessage = str(w.ErrorMessage)
-		ev.errorDetails = nullToEmpty(w.ErrorDetails)
-		ev.errorCode = nullToEmpty(w.ErrorCode)
-	case kindCompensation:
-		ev.originalCommandID = str(w.OriginalCommandID)
-		ev.compensationType = str(w.CompensationType)
-	case kindStatus:
-		ev.status = str(w.Status)
-		ev.message = str(w.Message)
+		ev.Success = w.Success != nil && *w.Success
+		ev.ErrorMessage = str(w.ErrorMessage)
+		ev.ErrorDetails = nullToEmpty(w.ErrorDetails)
+	case KindError:
+		ev.CommandID = str(w.CommandID)
+		ev.ErrorMessage = str(w.ErrorMessage)
+		ev.ErrorDetails = nullToEmpty(w.ErrorDetails)
+		ev.ErrorCode = nullToEmpty(w.ErrorCode)
+	case KindCompensation:
+		ev.OriginalCommandID = str(w.OriginalCommandID)
+		ev.CompensationType = str(w.CompensationType)
+	case KindStatus:
+		ev.Status = str(w.Status)
+		ev.Message = str(w.Message)
 	}
 	return ev, nil
 }
@@ -433,9 +441,9 @@ func nullToEmpty(raw json.RawMessage) json.RawMessage {
 	return raw
 }
 
-// parseTimestamp reads the framework's naive UTC ISO-8601 timestamps, with or without a
+// ParseTimestamp reads the framework's naive UTC ISO-8601 timestamps, with or without a
 // fractional second, and also accepts explicit offsets (RFC 3339).
-func parseTimestamp(s string) (time.Time, error) {
+func ParseTimestamp(s string) (time.Time, error) {
 	if t, ok := parseCanonicalTimestamp(s); ok {
 		return t, nil
 	}
@@ -505,28 +513,4 @@ func truncateForLog(s string) string {
 		return s
 	}
 	return strings.ToValidUTF8(s[:limit], "") + "…"
-}
-
-// stepName returns the step part of a correlation id "<tx>.<step>" or "<tx>.comp.<step>",
-// or "" when the id does not have that shape.
-func stepName(correlationID, transactionID string, compensation bool) string {
-	// Cut "<tx>." without building that string: this runs for every command.
-	if len(correlationID) <= len(transactionID)+1 || !strings.HasPrefix(correlationID, transactionID) || correlationID[len(transactionID)] != '.' {
-		return ""
-	}
-	rest := correlationID[len(transactionID)+1:]
-	if compensation {
-		if s, ok := strings.CutPrefix(rest, "comp."); ok {
-			return s
-		}
-	}
-	return rest
-}
-
-// channelKind splits a channel name "<prefix><kind>.<name>" on the FIRST dot after the
-// prefix; worker types may contain dots themselves. It reports the kind word and the name.
-func channelKind(channel, prefix string) (kind, name string) {
-	rest := strings.TrimPrefix(channel, prefix)
-	kind, name, _ = strings.Cut(rest, ".")
-	return kind, name
 }
