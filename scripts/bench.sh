@@ -360,8 +360,8 @@ its pprof extension, 3 s in the middle of the run), cumulative per stage of \`PO
 |---|---|
 | whole process (profile total) | $(total http-push-receiver) |
 | \`handleEvents\` (the request handler) | $(cum http-push-receiver 'multiAgentsReceiver..handleEvents$') |
-| \`splitEvents\`: the JSON array split by \`encoding/json\` (\`json.Unmarshal\` into \`[]json.RawMessage\` after \`sanitizeNonFinite\`) | $(cum http-push-receiver 'multiagentsreceiver.splitEvents$') |
-| \`decodeEvent\`: the receiver's own single-pass decoder, per event | $(cum http-push-receiver 'multiagentsreceiver.decodeEvent$') |
+| \`eventcodec.SplitEvents\`: the push body split into events by the boundary scanner | $(cum http-push-receiver 'eventcodec.SplitEvents$') |
+| \`eventcodec.Decode\`: the receiver's own single-pass decoder, per event | $(cum http-push-receiver 'eventcodec.Decode$') |
 | \`assembler.apply\`: spans, log record, metric updates | $(cum http-push-receiver 'assembler..apply$') |
 | \`flush\` to the pipelines (batch queues) | $(cum http-push-receiver 'multiAgentsReceiver..flush$') |
 
