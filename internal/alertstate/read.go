@@ -36,9 +36,9 @@ type Point struct {
 // Read reads every multiagents.alerts data point of md. A point that is not a valid alert is
 // skipped and reported in the returned errors; its neighbours are still read.
 func Read(md pmetric.Metrics) ([]Point, []error) {
-	var points []Point
 	var errs []error
 	rms := md.ResourceMetrics()
+	points := make([]Point, 0, countPoints(rms))
 	for i := 0; i < rms.Len(); i++ {
 		sms := rms.At(i).ScopeMetrics()
 		for j := 0; j < sms.Len(); j++ {
@@ -65,6 +65,23 @@ func Read(md pmetric.Metrics) ([]Point, []error) {
 		}
 	}
 	return points, errs
+}
+
+// countPoints is how many multiagents.alerts points md holds, so Read allocates once.
+func countPoints(rms pmetric.ResourceMetricsSlice) int {
+	n := 0
+	for i := 0; i < rms.Len(); i++ {
+		sms := rms.At(i).ScopeMetrics()
+		for j := 0; j < sms.Len(); j++ {
+			ms := sms.At(j).Metrics()
+			for k := 0; k < ms.Len(); k++ {
+				if m := ms.At(k); m.Name() == MetricName && m.Type() == pmetric.MetricTypeGauge {
+					n += m.Gauge().DataPoints().Len()
+				}
+			}
+		}
+	}
+	return n
 }
 
 // ReadPoint reads one data point. It fails without alertname, with an alertstate or severity

@@ -86,10 +86,9 @@ func parseState(s string) (State, error) {
 	return State(s), nil
 }
 
-// Label is one of the alert's group labels (e.g. worker.name).
-type Label struct {
-	Key, Value string
-}
+// Label is one of the alert's group labels (e.g. worker.name): the alert-state contract's own,
+// so reading a point copies no label.
+type Label = alertstate.Label
 
 // Alert is one observation of an alert instance, from a multiagents.alerts data point or from
 // a log record.

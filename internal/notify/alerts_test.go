@@ -61,7 +61,7 @@ func TestAlertsFromMetrics(t *testing.T) {
 	assert.Equal(t, 15*time.Minute, a.Cooldown)
 	assert.True(t, a.HasValue)
 	assert.Equal(t, 1.0, a.Value)
-	assert.Equal(t, []Label{{"worker.name", "w1"}, {"zone", "b"}}, a.Labels)
+	assert.Equal(t, []Label{{Key: "worker.name", Value: "w1"}, {Key: "zone", Value: "b"}}, a.Labels)
 	assert.True(t, a.Time.Equal(t0))
 
 	b := alerts[1]
@@ -106,7 +106,7 @@ func TestAlertsFromLogs(t *testing.T) {
 	assert.Equal(t, SeverityError, alerts[0].Severity)
 	assert.Equal(t, StateFiring, alerts[0].State)
 	assert.Equal(t, "Worker w1 crashed", alerts[0].Description)
-	assert.Equal(t, []Label{{"worker.name", "w1"}}, alerts[0].Labels)
+	assert.Equal(t, []Label{{Key: "worker.name", Value: "w1"}}, alerts[0].Labels)
 	assert.Equal(t, fingerprintOf("worker_crash", alerts[0].Labels), alerts[0].Fingerprint)
 	assert.False(t, alerts[0].HasValue)
 
@@ -114,7 +114,7 @@ func TestAlertsFromLogs(t *testing.T) {
 	assert.Equal(t, SeverityCritical, alerts[1].Severity)
 	assert.Equal(t, SeverityCritical, alerts[2].Severity, "the severity attribute wins")
 
-	other := fingerprintOf("worker_crash", []Label{{"worker.name", "w2"}})
+	other := fingerprintOf("worker_crash", []Label{{Key: "worker.name", Value: "w2"}})
 	assert.NotEqual(t, alerts[0].Fingerprint, other, "labels tell instances apart")
 }
 

@@ -17,19 +17,19 @@ const MaxTraceIDsPerAlert = alertstate.MaxTraceIDs
 // alert is skipped and reported in the returned errors; its neighbours are still read.
 func AlertsFromMetrics(md pmetric.Metrics) ([]Alert, []error) {
 	points, errs := alertstate.Read(md)
-	var alerts []Alert
-	for _, p := range points {
-		alerts = append(alerts, alertFromPoint(p))
+	alerts := make([]Alert, 0, len(points))
+	for i := range points {
+		alerts = append(alerts, alertFromPoint(&points[i]))
 	}
 	return alerts, errs
 }
 
-func alertFromPoint(p alertstate.Point) Alert {
+func alertFromPoint(p *alertstate.Point) Alert {
 	sev, _ := ParseSeverity(p.Severity) // alertstate.ReadPoint accepts only valid severities
 	a := Alert{
 		Name: p.Name, State: State(p.State), Severity: sev, Description: p.Description,
 		Threshold: p.Threshold, Cooldown: p.Cooldown, Value: p.Value, HasValue: p.HasValue,
-		Labels: labelsOf(p.Labels), Annotations: labelsOf(p.Annotations), TraceIDs: p.TraceIDs, Time: p.Time,
+		Labels: p.Labels, Annotations: p.Annotations, TraceIDs: p.TraceIDs, Time: p.Time,
 		Fingerprint: p.Fingerprint,
 	}
 	if a.Fingerprint == "" {
@@ -37,15 +37,4 @@ func alertFromPoint(p alertstate.Point) Alert {
 		a.Fingerprint = fingerprintOf(a.Name, a.Labels)
 	}
 	return a
-}
-
-func labelsOf(in []alertstate.Label) []Label {
-	if in == nil {
-		return nil
-	}
-	out := make([]Label, len(in))
-	for i, l := range in {
-		out[i] = Label(l)
-	}
-	return out
 }

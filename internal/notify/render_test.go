@@ -34,10 +34,10 @@ func TestAlertsFromMetricsReadsAnnotationsAndTraceIDs(t *testing.T) {
 	require.Empty(t, errs)
 	require.Len(t, alerts, 1)
 	a := alerts[0]
-	assert.Equal(t, []Label{{"team", "payments"}, {"worker.name", "w1"}}, a.Labels, "static labels are labels; annotations are not")
+	assert.Equal(t, []Label{{Key: "team", Value: "payments"}, {Key: "worker.name", Value: "w1"}}, a.Labels, "static labels are labels; annotations are not")
 	assert.Equal(t, []Label{
-		{"runbook_url", "https://runbooks.example/x"},
-		{"summary", "{{ worker.name }} of {{ team }} fails at {{ $value }}"},
+		{Key: "runbook_url", Value: "https://runbooks.example/x"},
+		{Key: "summary", Value: "{{ worker.name }} of {{ team }} fails at {{ $value }}"},
 	}, a.Annotations)
 	assert.Equal(t, []string{
 		"00000000000000000000000000000003",
@@ -47,12 +47,12 @@ func TestAlertsFromMetricsReadsAnnotationsAndTraceIDs(t *testing.T) {
 	assert.Equal(t, "w1 of payments fails at 0.25", a.Annotation(AnnotationSummary))
 	assert.Equal(t, "https://runbooks.example/x", a.Annotation(AnnotationRunbookURL))
 	assert.Empty(t, a.Annotation("dashboard"))
-	assert.Equal(t, fingerprintOf(a.Name, a.Labels), fingerprintOf("high_error_rate", []Label{{"team", "payments"}, {"worker.name", "w1"}}),
+	assert.Equal(t, fingerprintOf(a.Name, a.Labels), fingerprintOf("high_error_rate", []Label{{Key: "team", Value: "payments"}, {Key: "worker.name", Value: "w1"}}),
 		"changing an annotation's text does not change the labels that identify the alert")
 }
 
 func TestRenderAnnotation(t *testing.T) {
-	a := Alert{Name: "r", Severity: SeverityError, Value: 1.0 / 6, HasValue: true, Labels: []Label{{"worker.name", "w1"}}}
+	a := Alert{Name: "r", Severity: SeverityError, Value: 1.0 / 6, HasValue: true, Labels: []Label{{Key: "worker.name", Value: "w1"}}}
 	for text, want := range map[string]string{
 		"plain":                                     "plain",
 		"{{ worker.name }} at {{$value}}":           "w1 at 0.1667",
